@@ -1,0 +1,44 @@
+"""Runtime configuration, read from the environment once per call (no import-time state).
+
+Everything that differs between a laptop demo and the province's servers comes from here:
+the database URL, the reference-data folder and the boundary folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def data_dir() -> Path:
+    """Folder of reference data (fields, agencies, calendar, budgets, demo texts)."""
+    return Path(os.environ.get("IOC_DATA_DIR") or REPO_ROOT / "data")
+
+
+def var_dir() -> Path:
+    """Folder for the embedded database, media and other run-time files."""
+    path = Path(os.environ.get("IOC_VAR_DIR") or REPO_ROOT / "var")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    """`DATABASE_URL`, or the embedded SQLite file under `var/`."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{var_dir() / 'ioc.db'}"
+
+
+def geo_dir() -> Path | None:
+    """Boundary folder: `IOC_GEO_DIR`, else the first of `data/geo/` and `../shared/data/`."""
+    configured = os.environ.get("IOC_GEO_DIR")
+    if configured:
+        return Path(configured)
+    for candidate in (REPO_ROOT / "data" / "geo", REPO_ROOT.parent / "shared" / "data"):
+        if candidate.is_dir():
+            return candidate
+    return None

@@ -1,0 +1,313 @@
+"""SQLAlchemy 2 models: the durable shape of reports, their history and the reference data.
+
+Times are stored in UTC (`UTCDateTime`) and shown in Asia/Ho_Chi_Minh at the edges. The schema
+itself is created only by Alembic migrations (`backend/storage/migrations`), never `create_all`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike.
+
+    A naive datetime is refused: every instant in this system must say which clock it is on.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):  # noqa: D102
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store aware UTC instants")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):  # noqa: D102
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+STAGES = ("verify", "forward", "process", "approve", "publish")
+
+
+class Report(Base):
+    """One phản ánh hiện trường, with its current state and per-stage clock (D5, D6-D10)."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    incident_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(500))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    district_code: Mapped[str | None] = mapped_column(String(8))
+    commune_code: Mapped[str | None] = mapped_column(String(8))
+    unit_2025_code: Mapped[str | None] = mapped_column(String(8))
+    reporter_name: Mapped[str | None] = mapped_column(String(200))
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    reporter_email: Mapped[str | None] = mapped_column(String(254))
+    confidential: Mapped[bool] = mapped_column(Boolean, default=False)  # D5.4, D10.3
+    state_secret: Mapped[bool] = mapped_column(Boolean, default=False)  # D10.4
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    field_code: Mapped[str | None] = mapped_column(ForeignKey("fields.code"))
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
+    state: Mapped[str] = mapped_column(String(24))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    verify_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verify_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    verify_done: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forward_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forward_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    forward_done: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    process_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    process_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    process_done: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approve_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approve_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approve_done: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publish_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publish_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    publish_done: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    progress_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result_text: Mapped[str | None] = mapped_column(Text)
+    result_by: Mapped[str | None] = mapped_column(String(64))
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rating: Mapped[str | None] = mapped_column(String(20))
+    return_count: Mapped[int] = mapped_column(Integer, default=0)
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    event_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_event_hash: Mapped[str | None] = mapped_column(String(64))
+
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="report")
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_reports_state", "state"),
+        Index("ix_reports_submitted_at", "submitted_at"),
+        Index("ix_reports_agency_state", "agency_code", "state"),
+        Index("ix_reports_district", "district_code"),
+        Index("ix_reports_updated_at", "updated_at"),
+    )
+
+
+class Event(Base):
+    """Append-only history (D3.8): every step, who took it and why, hash-chained per stream.
+
+    A stream is a report's code, or `system` for administrative changes. Each event carries the
+    hash of the one before it in its stream; the database refuses UPDATE and DELETE (triggers).
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stream: Mapped[str] = mapped_column(String(32))
+    seq: Mapped[int] = mapped_column(Integer)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(24))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[str | None] = mapped_column(Text)  # canonical JSON of the step's parameters
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("stream", "seq", name="uq_events_stream_seq"),
+        Index("ix_events_report_id", "report_id"),
+        Index("ix_events_at", "at"),
+    )
+
+
+class Attachment(Base):
+    """A photo or video's metadata; the bytes live on disk under the media folder."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # photo / video
+    content_type: Mapped[str] = mapped_column(String(64))
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(128))
+    public_name: Mapped[str | None] = mapped_column(String(128))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    report: Mapped[Report] = relationship(back_populates="attachments")
+
+
+class Agency(Base):
+    """A cơ quan xử lý with its two focal points (D14.1) and its own processing limit (D8)."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    district_code: Mapped[str | None] = mapped_column(String(8))
+    process_minutes: Mapped[int] = mapped_column(Integer)
+    leader_name: Mapped[str | None] = mapped_column(String(100))
+    leader_title: Mapped[str | None] = mapped_column(String(100))
+    handler_name: Mapped[str | None] = mapped_column(String(100))
+    handler_title: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AgencyField(Base):
+    """Which fields an agency answers for."""
+
+    __tablename__ = "agency_fields"
+
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
+    field_code: Mapped[str] = mapped_column(ForeignKey("fields.code"), primary_key=True)
+
+
+class Field(Base):
+    """A lĩnh vực the IOC accepts reports for (D13.4)."""
+
+    __tablename__ = "fields"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    group_name: Mapped[str] = mapped_column(String(100))
+    default_agency: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    keywords: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RoutingRule(Base):
+    """Field (and optionally district) → the agency suggested to the IOC handler."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    field_code: Mapped[str] = mapped_column(ForeignKey("fields.code"))
+    district_code: Mapped[str | None] = mapped_column(String(8))
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("field_code", "district_code", "agency_code",
+                                       name="uq_routing_rules_field_district_agency"),)
+
+
+class AdminUnit(Base):
+    """A district (legacy), commune (legacy) or post-2025 unit, with a label point."""
+
+    __tablename__ = "admin_units"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)  # district / commune / unit_2025
+    name: Mapped[str] = mapped_column(String(200))
+    parent_code: Mapped[str | None] = mapped_column(String(8))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    population: Mapped[int | None] = mapped_column(Integer)
+
+
+class User(Base):
+    """A staff account; agency roles are tied to one agency."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(24))
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CalendarOverride(Base):
+    """A day the Government declared off or working, on top of the holidays library."""
+
+    __tablename__ = "calendar_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Feedback(Base):
+    """A citizen's reply to the answer and/or rating (D11)."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    rating: Mapped[str | None] = mapped_column(String(20))
+    reply: Mapped[str | None] = mapped_column(Text)
+
+
+class Consultation(Base):
+    """An agency asked for its opinion (D7.2c, D8 bước 3), and its answer once given."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
+    asked_by: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    question: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
