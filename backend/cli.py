@@ -18,6 +18,9 @@ class CleanErrors(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            sys.stderr.close()  # the reader (e.g. `head`) has gone; nothing left to say
+            sys.exit(0)
         except KeyboardInterrupt:
             click.echo("Đã dừng.", err=True)
             sys.exit(130)
@@ -33,10 +36,15 @@ def main() -> None:
 
 
 def _register() -> None:
-    from backend.commands import sla  # noqa: PLC0415
+    from backend.commands import core, demo, run, sla
 
-    main.add_command(sla.sla)
-    main.add_command(sla.bench)
+    for command in (core.db, core.agencies, core.fields, core.audit, demo.demo, run.run,
+                    sla.sla, sla.bench):
+        main.add_command(command)
 
 
 _register()
+
+
+if __name__ == "__main__":
+    main()

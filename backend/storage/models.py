@@ -127,7 +127,8 @@ class Report(Base):
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="report")
 
-    __mapper_args__ = {"version_id_col": version}
+    # The service bumps `version` once per workflow step; the ORM adds WHERE version = old.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     __table_args__ = (
         Index("ix_reports_state", "state"),
         Index("ix_reports_submitted_at", "submitted_at"),

@@ -1,0 +1,1 @@
+"""Benchmarks behind `ioc bench ...`: timing logic kept apart from the click commands."""

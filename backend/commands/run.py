@@ -1,0 +1,40 @@
+"""`ioc run`: prepare the database, seed the demo once, start the simulator and serve the app."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+
+DEMO_REPORTS = 30_000
+DEMO_MONTHS = 12
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8050, show_default=True)
+@click.option("--no-demo", is_flag=True, help="Không tạo dữ liệu minh họa.")
+@click.option("--no-live", is_flag=True, help="Không chạy mô phỏng thời gian thực.")
+def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
+    """Chạy ứng dụng web (mặc định http://127.0.0.1:8050)."""
+    from backend.demo.seed import report_count, seed
+    from backend.services.refdata_load import prepare_database
+    from backend.web.server import create_server
+
+    summary = prepare_database()
+    click.echo(f"Cơ sở dữ liệu: {summary}")
+    if not no_demo and report_count() == 0:
+        click.echo(f"Đang tạo dữ liệu minh họa ({DEMO_REPORTS:,} phản ánh, {DEMO_MONTHS} tháng)...")
+        result = seed(DEMO_REPORTS, DEMO_MONTHS)
+        click.echo(f"Đã tạo {result.reports:,} phản ánh trong {result.seconds:.1f} giây.")
+    live = None
+    if not no_demo and not no_live:
+        live = subprocess.Popen([sys.executable, "-m", "backend.cli", "demo", "live"])
+    click.echo(f"Mở http://{host}:{port}/ trong trình duyệt. Nhấn Ctrl+C để dừng.")
+    try:
+        create_server().run(host=host, port=port, threaded=True)
+    finally:
+        if live is not None:
+            live.terminate()
+            live.wait(timeout=10)

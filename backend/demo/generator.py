@@ -1,0 +1,585 @@
+"""A realistic, deterministic province history, generated in bulk with numpy.
+
+Each report follows the path of Phụ lục I as a fixed sequence of optional *slots* (submit,
+request_supplement, …, close). Per slot the generator draws, for a whole chunk of reports at
+once, whether the step happens and when: working-time steps land on working minutes through the
+vectorised calendar, citizen steps on clock time. A step later than `until` has not happened yet,
+so recent reports stay open, and some of them overdue. Stored columns are then derived slot by
+slot with the same effects `backend.services.reports` applies one step at a time, and events are
+hash-chained exactly as `backend.services.audit` does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from backend.domain.sla import SlaPolicy
+from backend.domain.workflow import Role, State
+from backend.domain.worktime import WorkCalendar
+from backend.services.audit import canonical_json
+from backend.services.templates import fill_reply
+
+NAT = np.datetime64("NaT", "s")
+SEC = np.timedelta64(1, "s")
+
+
+@dataclass(frozen=True)
+class Slot:
+    action: str
+    role: Role
+    to_state: State
+
+
+SLOTS: tuple[Slot, ...] = (
+    Slot("submit", Role.CITIZEN, State.SUBMITTED),
+    Slot("request_supplement", Role.IOC_HANDLER, State.NEEDS_SUPPLEMENT),
+    Slot("supplement", Role.CITIZEN, State.SUBMITTED),
+    Slot("reject", Role.IOC_HANDLER, State.REJECTED),
+    Slot("accept", Role.IOC_HANDLER, State.ACCEPTED),
+    Slot("escalate", Role.IOC_HANDLER, State.ESCALATED),
+    Slot("direct", Role.PROVINCIAL_LEADER, State.FORWARDED),
+    Slot("forward", Role.IOC_HANDLER, State.FORWARDED),
+    Slot("receive", Role.AGENCY_HANDLER, State.IN_PROGRESS),  # at the wrong agency
+    Slot("return_to_ioc", Role.AGENCY_HANDLER, State.RETURNED_TO_IOC),
+    Slot("forward", Role.IOC_HANDLER, State.FORWARDED),  # to the right agency
+    Slot("receive", Role.AGENCY_HANDLER, State.IN_PROGRESS),
+    Slot("progress_notice", Role.AGENCY_HANDLER, State.IN_PROGRESS),
+    Slot("submit_result", Role.AGENCY_HANDLER, State.AWAITING_APPROVAL),
+    Slot("return_for_rework", Role.AGENCY_LEADER, State.IN_PROGRESS),
+    Slot("submit_result", Role.AGENCY_HANDLER, State.AWAITING_APPROVAL),
+    Slot("approve", Role.AGENCY_LEADER, State.APPROVED),  # or edit_and_approve
+    Slot("publish", Role.IOC_HANDLER, State.PUBLISHED),  # or answered_privately
+    Slot("feedback", Role.CITIZEN, State.PUBLISHED),  # stays in the answered state
+    Slot("close", Role.IOC_HANDLER, State.CLOSED),
+)
+(S_SUBMIT, S_REQ_SUPP, S_SUPP, S_REJECT, S_ACCEPT, S_ESCALATE, S_DIRECT, S_FORWARD1, S_RECEIVE1,
+ S_RETURN, S_FORWARD2, S_RECEIVE, S_NOTICE, S_RESULT1, S_REWORK, S_RESULT, S_APPROVE, S_PUBLISH,
+ S_FEEDBACK, S_CLOSE) = range(len(SLOTS))
+
+
+@dataclass
+class World:
+    """Everything the generator reads: calendar, budgets, reference data, texts and weights."""
+
+    calendar: WorkCalendar
+    policy: SlaPolicy
+    gazetteer: object
+    district_weights: pd.DataFrame
+    fields: list[str]
+    field_weights: np.ndarray
+    agencies: dict[str, object]  # code -> refdata Agency
+    route: dict[tuple[str, str | None], str]  # (field, district) -> agency
+    profiles: pd.DataFrame  # indexed by agency code
+    texts: dict
+    results: dict
+    config: dict
+    reply_agency_names: dict[str, str] = field(default_factory=dict)
+    commune_names: dict[str, str] = field(default_factory=dict)  # unit code -> "phường X"
+
+
+def commune_label(world: World, commune: str | None, unit_2025: str | None) -> str:
+    """The unit a point falls in, as written mid-sentence ("phường Quan Triều")."""
+    name = world.commune_names.get(commune or "") or world.commune_names.get(unit_2025 or "")
+    return name or "địa phương"
+
+
+@dataclass
+class Chunk:
+    """Generated rows of one chunk: report tuples and event tuples, ready for a bulk writer."""
+
+    reports: list[tuple]
+    events: list[tuple]
+    users: set[tuple[str, str, str | None]]
+
+
+REPORT_COLUMNS = (
+    "id", "code", "channel", "submitted_at", "incident_at", "description", "address", "lat", "lon",
+    "district_code", "commune_code", "unit_2025_code", "reporter_name", "reporter_phone",
+    "reporter_email", "confidential", "state_secret", "emergency", "field_code", "agency_code",
+    "state", "version",
+    "verify_start", "verify_due", "verify_done", "forward_start", "forward_due", "forward_done",
+    "process_start", "process_due", "process_done", "approve_start", "approve_due", "approve_done",
+    "publish_start", "publish_due", "publish_done",
+    "received_at", "progress_notice_at", "result_text", "result_by", "answer_text", "published_at",
+    "closed_at", "rating", "return_count", "rework_count", "reopen_count", "escalation_count",
+    "updated_at", "event_seq", "last_event_hash",
+)
+EVENT_COLUMNS = ("stream", "seq", "report_id", "at", "actor", "role", "action", "from_state",
+                 "to_state", "note", "data", "prev_hash", "hash")
+FEEDBACK_COLUMNS = ("report_id", "at", "rating", "reply")
+
+
+def submission_times(
+    n: int, start: datetime, until: datetime, rng: np.random.Generator, config: dict
+) -> np.ndarray:
+    """n sorted UTC instants: weekdays busier than weekends, office hours busier than night,
+    and a gentle growth over the period (the channel getting known)."""
+    local_start = np.datetime64(start.replace(tzinfo=None), "D")
+    local_end = np.datetime64(until.replace(tzinfo=None), "D")
+    days = np.arange(local_start, local_end + 1, dtype="datetime64[D]")
+    weekday = (days.astype("int64") + 3) % 7  # 1970-01-01 was a Thursday
+    weights = np.asarray(config["weekdays"]["weights"])[weekday]
+    weights = weights * np.linspace(0.75, 1.25, len(days))
+    hours = np.asarray(config["hours"]["weights"], dtype=float)
+    lo = np.datetime64(start.replace(tzinfo=None), "s")
+    hi = np.datetime64(until.replace(tzinfo=None), "s")
+    out = np.empty(0, dtype="datetime64[s]")
+    while out.size < n:  # redraw the few instants that fall outside [start, until)
+        k = n - out.size
+        day = rng.choice(days, size=k, p=weights / weights.sum())
+        hour = rng.choice(24, size=k, p=hours / hours.sum())
+        local = day.astype("datetime64[s]") + hour * 3600 * SEC + rng.integers(0, 3600, k) * SEC
+        utc = local - np.timedelta64(7, "h")  # Asia/Ho_Chi_Minh is UTC+7 all year
+        out = np.concatenate([out, utc[(utc >= lo) & (utc < hi)]])
+    return np.sort(out)
+
+
+def _lognormal_minutes(rng, n, median, sigma=0.6):
+    return np.maximum(1, rng.lognormal(np.log(median), sigma, n)).astype(np.int64)
+
+
+def _stage_minutes(rng, n, median, budget, late_share):
+    """Working minutes a stage takes: mostly within budget, a late_share beyond it."""
+    minutes = np.minimum(_lognormal_minutes(rng, n, median), int(budget * 0.97))
+    late = rng.random(n) < late_share
+    overrun = (budget * rng.uniform(1.05, 2.8, n)).astype(np.int64)
+    return np.where(late, overrun, minutes)
+
+
+def _after(calendar: WorkCalendar, start: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """The instant `minutes` working minutes after `start`, at least one second later."""
+    out = np.full(start.shape, NAT)
+    ok = ~np.isnat(start)
+    if ok.any():
+        out[ok] = np.maximum(calendar.deadline(start[ok], minutes[ok]).astype("datetime64[s]"),
+                             start[ok] + SEC)
+    return out
+
+
+def _clock_after(start: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    return start + np.maximum(1, seconds).astype(np.int64) * SEC
+
+
+class _Columns:
+    """Stored columns derived slot by slot (mirrors the effects in backend.services.reports)."""
+
+    def __init__(self, n: int) -> None:
+        self.t = {name: np.full(n, NAT) for name in (
+            "verify_start", "verify_due", "verify_done", "forward_start", "forward_due",
+            "forward_done", "process_start", "process_due", "process_done", "approve_start",
+            "approve_due", "approve_done", "publish_start", "publish_due", "publish_done",
+            "received_at", "progress_notice_at", "published_at", "closed_at")}
+
+    def set(self, mask, **values) -> None:
+        for name, value in values.items():
+            self.t[name] = np.where(mask, value, self.t[name])
+
+    def clear(self, mask, *names) -> None:
+        for name in names:
+            self.t[name] = np.where(mask, NAT, self.t[name])
+
+
+def generate_chunk(world: World, first_id: int, submitted: np.ndarray, until: np.datetime64,
+                   rng: np.random.Generator) -> tuple[Chunk, list[tuple]]:
+    """Generate the reports with ids first_id.. for the given submission instants."""
+    cal, policy, cfg = world.calendar, world.policy, world.config
+    shares, timing = cfg["shares"], cfg["timing"]
+    n = len(submitted)
+    ids = np.arange(first_id, first_id + n)
+    budgets = {s: policy.budgets[s].minutes for s in policy.budgets}
+    emergency_min = {s: policy.budgets[s].emergency_minutes for s in policy.budgets}
+
+    points = world.gazetteer.sample_points(n, rng, world.district_weights)
+    district = points["district_code"].to_numpy(dtype=object)
+    field_idx = rng.choice(len(world.fields), size=n, p=world.field_weights)
+    field_code = np.asarray(world.fields, dtype=object)[field_idx]
+    final_agency = np.asarray([world.route.get((f, d)) or world.route[(f, None)]
+                               for f, d in zip(field_code, district, strict=True)], dtype=object)
+    emergency = np.isin(field_code, cfg["emergency_fields"]) & (
+        rng.random(n) < shares["emergency"] * len(world.fields) / len(cfg["emergency_fields"]))
+    confidential = rng.random(n) < shares["confidential"]
+    state_secret = (field_code == "an_ninh_trat_tu") & (
+        rng.random(n) < shares["state_secret"] * 15)
+    channels = list(cfg["channels"])
+    channel = np.asarray(channels, dtype=object)[rng.choice(
+        len(channels), size=n, p=np.asarray([cfg["channels"][c] for c in channels]))]
+
+    prof = world.profiles.reindex(final_agency)
+    # --- which path each report takes -----------------------------------------------------
+    supp = rng.random(n) < shares["needs_supplement"]
+    supp_answered = supp & (rng.random(n) < shares["supplement_answered"])
+    reject = (~supp & (rng.random(n) < shares["rejected"])) | (supp & ~supp_answered)
+    escalate = ~reject & (rng.random(n) < shares["escalated"])
+    returned = ~reject & ~escalate & (rng.random(n) < prof["return_share"].to_numpy())
+    rework = ~reject & (rng.random(n) < prof["rework_share"].to_numpy())
+    late_process = rng.random(n) < prof["late_share"].to_numpy()
+    notice = late_process & (rng.random(n) < prof["progress_notice_share"].to_numpy())
+    edit = rng.random(n) < shares["edit_and_approve"]
+    feedback = ~reject & (rng.random(n) < shares["feedback"])
+
+    # --- when each step happens -------------------------------------------------------------
+    T = np.full((len(SLOTS), n), NAT)
+    valid = np.zeros((len(SLOTS), n), dtype=bool)
+    T[S_SUBMIT], valid[S_SUBMIT] = submitted, True
+
+    def stage(start, stage_name, median, late_share, mask):
+        """Working-time step for normal reports, a short clock-time step for emergencies."""
+        work = _after(cal, start, _stage_minutes(rng, n, median, budgets[stage_name], late_share))
+        quick = _clock_after(start, rng.uniform(0.1, 0.9, n) * emergency_min[stage_name] * 60)
+        return np.where(mask, np.where(emergency, quick, work), NAT)
+
+    T[S_REQ_SUPP] = stage(submitted, "verify", timing["verify_median"], shares["verify_late"], supp)
+    T[S_SUPP] = np.where(supp_answered, _clock_after(
+        T[S_REQ_SUPP], rng.uniform(0.3, timing["supplement_hours_max"], n) * 3600), NAT)
+    intake = np.where(supp_answered, T[S_SUPP], submitted)
+    reject_at = np.where(supp & ~supp_answered, _after(cal, T[S_REQ_SUPP], np.full(n, 2400)),
+                         stage(intake, "verify", timing["verify_median"], shares["verify_late"],
+                               np.ones(n, bool)))
+    T[S_REJECT] = np.where(reject, reject_at, NAT)
+    T[S_ACCEPT] = stage(intake, "verify", timing["verify_median"], shares["verify_late"], ~reject)
+    forward_minutes = _stage_minutes(rng, n, timing["forward_median"], budgets["forward"],
+                                     shares["forward_late"])
+    forwarded_at = np.where(emergency, _clock_after(T[S_ACCEPT], rng.uniform(300, 3000, n)),
+                            _after(cal, T[S_ACCEPT], forward_minutes))
+    T[S_ESCALATE] = np.where(escalate, _after(cal, T[S_ACCEPT], rng.integers(60, 400, n)), NAT)
+    T[S_DIRECT] = np.where(escalate, _after(
+        cal, T[S_ESCALATE], rng.integers(120, timing["direction_days_max"] * 480, n)), NAT)
+    T[S_FORWARD1] = np.where(~reject & ~escalate, forwarded_at, NAT)
+    T[S_RECEIVE1] = np.where(returned, _after(cal, T[S_FORWARD1], rng.integers(5, 240, n)), NAT)
+    T[S_RETURN] = np.where(returned, _after(cal, T[S_RECEIVE1], rng.integers(5, 300, n)), NAT)
+    T[S_FORWARD2] = np.where(returned, _after(cal, T[S_RETURN], rng.integers(15, 480, n)), NAT)
+    at_agency = np.where(escalate, T[S_DIRECT], np.where(returned, T[S_FORWARD2], T[S_FORWARD1]))
+    T[S_RECEIVE] = np.where(~reject, np.where(
+        emergency, _clock_after(at_agency, rng.uniform(60, 1200, n)),
+        _after(cal, at_agency, rng.integers(2, 120, n))), NAT)
+
+    agency_budget = np.minimum(
+        np.asarray([world.agencies[a].process_minutes for a in final_agency]), budgets["process"])
+    median_share = prof["median_process_share"].to_numpy()
+    on_time = np.minimum(np.maximum(1, rng.lognormal(
+        np.log(np.maximum(median_share * agency_budget, 5)), 0.5, n)), agency_budget * 0.97)
+    late = agency_budget * rng.uniform(1.05, 3.0, n)
+    process_minutes = np.where(late_process, late, on_time).astype(np.int64)
+    result_at = np.where(emergency, _clock_after(
+        at_agency, rng.uniform(0.1, 0.95, n) * emergency_min["process"] * 60),
+        _after(cal, at_agency, process_minutes))
+    result_at = np.maximum(result_at, T[S_RECEIVE] + SEC)
+    T[S_NOTICE] = np.where(notice & ~reject & ~emergency, _after(
+        cal, at_agency, (agency_budget * rng.uniform(0.6, 0.95, n)).astype(np.int64)), NAT)
+    T[S_NOTICE] = np.where(T[S_NOTICE] >= T[S_RECEIVE], T[S_NOTICE], NAT)
+    first_result = np.where(rework, result_at, NAT)
+    T[S_RESULT1] = first_result
+    T[S_REWORK] = np.where(rework, stage(first_result, "approve", timing["approve_median"],
+                                         shares["approve_late"], rework), NAT)
+    T[S_RESULT] = np.where(~reject, np.where(
+        rework, _after(cal, T[S_REWORK], rng.integers(30, 600, n)), result_at), NAT)
+    T[S_APPROVE] = stage(T[S_RESULT], "approve", timing["approve_median"],
+                         shares["approve_late"], ~reject)
+    T[S_PUBLISH] = stage(T[S_APPROVE], "publish", timing["publish_median"],
+                         shares["publish_late"], ~reject)
+    T[S_FEEDBACK] = np.where(feedback, _clock_after(
+        T[S_PUBLISH], rng.uniform(0.5, timing["feedback_hours_max"], n) * 3600), NAT)
+    close_base = np.where(reject, T[S_REJECT], np.where(feedback, T[S_FEEDBACK], T[S_PUBLISH]))
+    T[S_CLOSE] = _clock_after(close_base, rng.uniform(1, timing["close_days"], n) * 86400)
+
+    for slot, mask in ((S_REQ_SUPP, supp), (S_SUPP, supp_answered), (S_REJECT, reject),
+                       (S_ACCEPT, ~reject), (S_ESCALATE, escalate), (S_DIRECT, escalate),
+                       (S_FORWARD1, ~reject & ~escalate), (S_RECEIVE1, returned),
+                       (S_RETURN, returned), (S_FORWARD2, returned), (S_RECEIVE, ~reject),
+                       (S_NOTICE, ~np.isnat(T[S_NOTICE])), (S_RESULT1, rework),
+                       (S_REWORK, rework), (S_RESULT, ~reject), (S_APPROVE, ~reject),
+                       (S_PUBLISH, ~reject), (S_FEEDBACK, feedback), (S_CLOSE, np.ones(n, bool))):
+        valid[slot] = mask
+    # steps keep their order; a step that has not happened yet stops the report there
+    happened = valid & ~np.isnat(T) & (until >= T)
+    happened = np.logical_and.accumulate(happened | ~valid, axis=0) & valid
+    happened[S_SUBMIT] = True
+
+    wrong_agency = _wrong_agencies(world, final_agency, rng)
+    first_agency = np.where(returned, wrong_agency, final_agency)
+    return _assemble(world, rng, ids, points, field_code, final_agency, first_agency, emergency,
+                     confidential, state_secret, channel, edit, T, happened, agency_budget,
+                     emergency_min, prof)
+
+
+def _wrong_agencies(world: World, final: np.ndarray, rng) -> np.ndarray:
+    codes = np.asarray(sorted(world.agencies), dtype=object)
+    pick = codes[rng.integers(0, len(codes), len(final))]
+    shifted = codes[(np.searchsorted(codes, pick) + 1) % len(codes)]
+    return np.where(pick == final, shifted, pick)
+
+
+def _due(world, stage, start, emergency, emergency_min, minutes=None):
+    out = np.full(start.shape, NAT)
+    ok = ~np.isnat(start)
+    if not ok.any():
+        return out
+    budget = world.policy.budgets[stage].minutes
+    work_minutes = np.full(start.shape, budget) if minutes is None else minutes
+    work = np.full(start.shape, NAT)
+    work[ok] = world.calendar.deadline(start[ok], work_minutes[ok]).astype("datetime64[s]")
+    clock = start + emergency_min[stage] * 60 * SEC
+    out[ok] = np.where(emergency[ok], clock[ok], work[ok])
+    return out
+
+
+def _assemble(world, rng, ids, points, field_code, final_agency, first_agency, emergency,
+              confidential, state_secret, channel, edit, T, H, agency_budget, emergency_min, prof):
+    n = len(ids)
+    cols = _Columns(n)
+    sub = T[S_SUBMIT]
+    cols.set(True, verify_start=sub, forward_start=sub,
+             verify_due=_due(world, "verify", sub, emergency, emergency_min),
+             forward_due=_due(world, "forward", sub, emergency, emergency_min))
+    cols.set(H[S_REQ_SUPP], verify_done=T[S_REQ_SUPP])
+    supp_start = T[S_SUPP]
+    cols.set(H[S_SUPP], verify_start=supp_start, forward_start=supp_start,
+             verify_due=_due(world, "verify", supp_start, emergency, emergency_min),
+             forward_due=_due(world, "forward", supp_start, emergency, emergency_min))
+    cols.clear(H[S_SUPP], "verify_done", "forward_done")
+    cols.set(H[S_REJECT] & np.isnat(cols.t["verify_done"]), verify_done=T[S_REJECT])
+    cols.set(H[S_REJECT], forward_done=T[S_REJECT])
+    cols.set(H[S_ACCEPT], verify_done=T[S_ACCEPT])
+    agency = np.full(n, None, dtype=object)
+    for slot, who in ((S_DIRECT, final_agency), (S_FORWARD1, first_agency)):
+        at = T[slot]
+        minutes = np.where(slot == S_FORWARD1, agency_budget, agency_budget)
+        cols.set(H[slot], forward_done=at, process_start=at,
+                 process_due=_due(world, "process", at, emergency, emergency_min, minutes))
+        agency = np.where(H[slot], who, agency)
+    cols.set(H[S_RECEIVE1], received_at=T[S_RECEIVE1])
+    ret = T[S_RETURN]
+    cols.set(H[S_RETURN], forward_start=ret,
+             forward_due=_due(world, "forward", ret, emergency, emergency_min))
+    cols.clear(H[S_RETURN], "forward_done", "process_start", "process_due", "process_done",
+               "received_at")
+    at = T[S_FORWARD2]
+    cols.set(H[S_FORWARD2], forward_done=at, process_start=at,
+             process_due=_due(world, "process", at, emergency, emergency_min, agency_budget))
+    agency = np.where(H[S_FORWARD2], final_agency, agency)
+    cols.set(H[S_RECEIVE], received_at=T[S_RECEIVE])
+    cols.set(H[S_NOTICE], progress_notice_at=T[S_NOTICE])
+    for slot in (S_RESULT1, S_RESULT):
+        at = T[slot]
+        cols.set(H[slot], process_done=at, approve_start=at,
+                 approve_due=_due(world, "approve", at, emergency, emergency_min))
+        cols.clear(H[slot], "approve_done")
+    cols.clear(H[S_REWORK], "process_done", "approve_start", "approve_due", "approve_done")
+    at = T[S_APPROVE]
+    cols.set(H[S_APPROVE], approve_done=at, publish_start=at,
+             publish_due=_due(world, "publish", at, emergency, emergency_min))
+    cols.set(H[S_PUBLISH], publish_done=T[S_PUBLISH], published_at=T[S_PUBLISH])
+    cols.set(H[S_CLOSE], closed_at=T[S_CLOSE])
+
+    happened_count = H.sum(axis=0)
+    last_slot = len(SLOTS) - 1 - np.argmax(H[::-1], axis=0)
+    private = confidential | state_secret
+    state = np.asarray([SLOTS[s].to_state.value for s in range(len(SLOTS))], dtype=object)[last_slot]
+    answered = np.where(private, State.ANSWERED_PRIVATELY.value, State.PUBLISHED.value)
+    state = np.where((last_slot == S_PUBLISH) | (last_slot == S_FEEDBACK), answered, state)
+    updated = T[last_slot, np.arange(n)]
+
+    texts, results = world.texts, world.results
+    return _rows(world, rng, ids, points, field_code, agency, emergency, confidential,
+                 state_secret, channel, edit, T, H, cols, state, updated, happened_count,
+                 private, texts, results, prof, (first_agency, final_agency))
+
+
+def _pick(rng, options: list[str], n: int) -> np.ndarray:
+    return np.asarray(options, dtype=object)[rng.integers(0, len(options), n)]
+
+
+def _fmt(values: np.ndarray) -> np.ndarray:
+    """datetime64 → the text both databases read as a UTC timestamp; NaT → None."""
+    text = np.datetime_as_string(values, unit="us").astype(object)
+    text = np.char.replace(text.astype(str), "T", " ").astype(object)
+    text[np.isnat(values)] = None
+    return text
+
+
+def _hash_text(values: np.ndarray) -> np.ndarray:
+    """datetime64 → the instant as it enters the event hash (audit.format_instant)."""
+    return (np.datetime_as_string(values, unit="us").astype(object) + "Z")
+
+
+def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, state_secret,
+          channel, edit, T, H, cols, state, updated, happened_count, private, texts, results, prof,
+          routes):
+    n = len(ids)
+    cfg = world.config
+    people = cfg["people"]
+    year = T[S_SUBMIT].astype("datetime64[Y]").astype(int) + 1970
+    codes = [f"PA-{y}-{i:06d}" for y, i in zip(year, ids, strict=True)]
+    fam_w = np.asarray(people["family_weights"], dtype=float)
+    names = (_pick_weighted(rng, people["family"], fam_w, n) + " "
+             + _pick(rng, people["middle"], n) + " " + _pick(rng, people["given"], n))
+    phones = _pick(rng, people["mobile_prefixes"], n) + np.char.zfill(
+        rng.integers(0, 10_000_000, n).astype(str), 7).astype(object)
+    has_email = rng.random(n) < cfg["shares"]["with_email"]
+    emails = np.where(has_email, [f"nguoidan{i}@{people['email_domain']}" for i in ids], None)
+    place_names = [commune_label(world, c, u) for c, u in zip(
+        points["commune_code"], points["unit_2025_code"], strict=True)]
+    descriptions = _descriptions(rng, texts, field_code, place_names, n)
+    incident = T[S_SUBMIT] - rng.integers(0, 6 * 3600, n) * SEC
+    result_day = np.where(np.isnat(T[S_RESULT]), T[S_RESULT1], T[S_RESULT])
+    result_text = np.where(H[S_RESULT1] | H[S_RESULT],
+                           _results(rng, results, field_code, place_names, result_day, n), None)
+    result_by = np.where(H[S_RESULT1] | H[S_RESULT],
+                         np.asarray([f"xl_{a}" for a in agency], dtype=object), None)
+    answer = np.full(n, None, dtype=object)
+    published = H[S_PUBLISH]
+    for i in np.flatnonzero(published):
+        answer[i] = fill_reply(world.reply_agency_names.get(agency[i], ""), result_text[i])
+    ratings = np.full(n, None, dtype=object)
+    sat = prof[["sat_hai_long", "sat_chap_nhan_duoc", "sat_khong_hai_long"]].to_numpy()
+    u = rng.random(n) * sat.sum(axis=1)
+    pick = np.where(u < sat[:, 0], 0, np.where(u < sat[:, 0] + sat[:, 1], 1, 2))
+    ratings = np.where(H[S_FEEDBACK], np.asarray(
+        ["hai_long", "chap_nhan_duoc", "khong_hai_long"], dtype=object)[pick], None)
+
+    t = {k: _fmt(v) for k, v in cols.t.items()}
+    sub_s, inc_s, upd_s = _fmt(T[S_SUBMIT]), _fmt(incident), _fmt(updated)
+    lon, lat = points["lon"].to_numpy(), points["lat"].to_numpy()
+    commune = points["commune_code"].to_numpy(dtype=object)
+    unit = points["unit_2025_code"].to_numpy(dtype=object)
+    district = points["district_code"].to_numpy(dtype=object)
+    addresses = _addresses(rng, texts, n)
+
+    events, hashes, seqs, feedback_rows, users = _events(
+        world, rng, ids, codes, routes, field_code, T, H, edit, private, result_text,
+        ratings, texts, results)
+    reports = []
+    for i in range(n):
+        reports.append((
+            int(ids[i]), codes[i], channel[i], sub_s[i], inc_s[i], descriptions[i], addresses[i],
+            round(float(lat[i]), 6), round(float(lon[i]), 6), district[i], commune[i], unit[i],
+            names[i], phones[i], emails[i], bool(confidential[i]), bool(state_secret[i]),
+            bool(emergency[i]), field_code[i], agency[i], state[i], int(happened_count[i]),
+            t["verify_start"][i], t["verify_due"][i], t["verify_done"][i],
+            t["forward_start"][i], t["forward_due"][i], t["forward_done"][i],
+            t["process_start"][i], t["process_due"][i], t["process_done"][i],
+            t["approve_start"][i], t["approve_due"][i], t["approve_done"][i],
+            t["publish_start"][i], t["publish_due"][i], t["publish_done"][i],
+            t["received_at"][i], t["progress_notice_at"][i], result_text[i], result_by[i],
+            answer[i], t["published_at"][i], t["closed_at"][i], ratings[i],
+            int(H[S_RETURN][i]), int(H[S_REWORK][i]), 0, int(H[S_ESCALATE][i]),
+            upd_s[i], int(seqs[i]), hashes[i],
+        ))
+    return Chunk(reports=reports, events=events, users=users), feedback_rows
+
+
+def _pick_weighted(rng, options, weights, n):
+    return np.asarray(options, dtype=object)[rng.choice(len(options), n, p=weights / weights.sum())]
+
+
+def _descriptions(rng, texts, field_code, place_names, n):
+    street = _pick(rng, texts["streets"], n)
+    place = _pick(rng, texts["places"], n)
+    moment = _pick(rng, texts["times"], n)
+    out = np.empty(n, dtype=object)
+    choice = rng.integers(0, 1_000_000, n)
+    for i in range(n):
+        templates = texts["fields"][field_code[i]]
+        out[i] = templates[choice[i] % len(templates)].format(
+            street=street[i], place=place[i], commune=place_names[i], time=moment[i])
+    return out
+
+
+def _addresses(rng, texts, n):
+    return ("Số " + rng.integers(1, 400, n).astype(str).astype(object) + " đường "
+            + _pick(rng, texts["streets"], n))
+
+
+def _results(rng, results, field_code, place_names, days, n):
+    local_days = (days + np.timedelta64(7, "h")).astype("datetime64[D]")
+    out = np.empty(n, dtype=object)
+    choice = rng.integers(0, 1_000_000, n)
+    for i in range(n):
+        options = results["fields"][field_code[i]]
+        day = "" if np.isnat(local_days[i]) else local_days[i].item().strftime("%d/%m/%Y")
+        out[i] = options[choice[i] % len(options)].format(
+            date=day, commune=place_names[i], agency="đơn vị")
+    return out
+
+
+def _events(world, rng, ids, codes, routes, field_code, T, H, edit, private, result_text,
+            ratings, texts, results):
+    """Hash-chained events for every step that happened, slot by slot (audit.event_hash)."""
+    n = len(ids)
+    staff = world.config["staff"]
+    ioc = _pick(rng, staff["ioc_handlers"], n)
+    notes = {
+        S_REQ_SUPP: _pick(rng, texts["supplement_requests"], n),
+        S_SUPP: np.full(n, "Tôi xin bổ sung ảnh chụp hiện trường và địa chỉ cụ thể.", dtype=object),
+        S_REJECT: _pick(rng, texts["reject_reasons"], n),
+        S_ESCALATE: _pick(rng, texts["escalation_notes"], n),
+        S_DIRECT: _pick(rng, texts["directions"], n),
+        S_RETURN: _pick(rng, texts["return_reasons"], n),
+        S_NOTICE: _pick(rng, results["progress_notices"], n),
+        S_REWORK: _pick(rng, texts["rework_reasons"], n),
+    }
+    replies = dict(texts["feedback_replies"])
+    first_agency, final_agency = routes
+    prev = np.full(n, "", dtype=object)
+    seq = np.zeros(n, dtype=np.int64)
+    prev_state = np.full(n, "", dtype=object)
+    events: list[tuple] = []
+    feedback_rows: list[tuple] = []
+    users: set = set()
+    data_cache: dict = {}
+    answered = np.where(private, State.ANSWERED_PRIVATELY.value, State.PUBLISHED.value)
+    for slot_index, slot in enumerate(SLOTS):
+        rows = np.flatnonzero(H[slot_index])
+        if rows.size == 0:
+            continue
+        at_hash = _hash_text(T[slot_index, rows])
+        at_db = _fmt(T[slot_index, rows])
+        action = slot.action
+        for k, i in enumerate(rows):
+            to_state = slot.to_state.value
+            if slot_index in (S_PUBLISH, S_FEEDBACK):
+                to_state = answered[i]
+            action = "edit_and_approve" if slot_index == S_APPROVE and edit[i] else slot.action
+            role = slot.role.value
+            if slot.role is Role.CITIZEN:
+                actor = "citizen"
+            elif slot.role is Role.IOC_HANDLER:
+                actor = ioc[i]
+            elif slot.role is Role.PROVINCIAL_LEADER:
+                actor = staff["provincial_leader"]
+            else:
+                wrong_desk = slot_index in (S_RECEIVE1, S_RETURN)
+                who = first_agency[i] if wrong_desk else final_agency[i]
+                actor = ("xl_" if slot.role is Role.AGENCY_HANDLER else "ld_") + who
+                users.add((actor, role, who))
+            note = notes[slot_index][i] if slot_index in notes else None
+            data = None
+            if slot_index in (S_FORWARD1, S_FORWARD2, S_DIRECT):
+                key = (first_agency[i] if slot_index == S_FORWARD1 else final_agency[i],
+                       field_code[i])
+                data = data_cache.get(key)
+                if data is None:
+                    data = data_cache[key] = canonical_json({"agency": key[0], "field": key[1]})
+            elif slot_index in (S_RESULT1, S_RESULT) or (slot_index == S_APPROVE and edit[i]):
+                data = canonical_json({"result": result_text[i]})
+            elif slot_index == S_FEEDBACK:
+                reply = replies[ratings[i]][int(ids[i]) % len(replies[ratings[i]])]
+                data = canonical_json({"rating": ratings[i]})
+                note = reply
+                feedback_rows.append((int(ids[i]), at_db[k], ratings[i], reply))
+            elif slot_index == S_SUBMIT:
+                data = None
+            s = int(seq[i]) + 1
+            from_state = prev_state[i] or None
+            digest = hashlib.sha256("\x1f".join((
+                codes[i], str(s), at_hash[k], actor, role, action, from_state or "", to_state,
+                note or "", data or "", prev[i])).encode("utf-8")).hexdigest()
+            events.append((codes[i], s, int(ids[i]), at_db[k], actor, role, action, from_state,
+                           to_state, note, data, prev[i] or None, digest))
+            prev[i], seq[i], prev_state[i] = digest, s, to_state
+    return events, prev, seq, feedback_rows, users

@@ -1,0 +1,30 @@
+"""Where a report is: its district and commune from the boundary data (geo/), loaded once."""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+
+from backend.config import REPO_ROOT
+from backend.services.errors import ValidationError
+from geo import Gazetteer, Location, OutsideProvince, find_geo_dir
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    """The boundaries and unit points from `IOC_GEO_DIR` (or the default folders)."""
+    return Gazetteer.load(find_geo_dir(os.environ.get("IOC_GEO_DIR"), REPO_ROOT))
+
+
+def locate(lon: float, lat: float) -> Location:
+    """Locate a point, turning bad or outside coordinates into a clear validation error."""
+    for name, value in (("lat", lat), ("lon", lon)):
+        if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+            raise ValidationError(name, f"Tọa độ '{name}' không hợp lệ.")
+    try:
+        return gazetteer().locate(float(lon), float(lat))
+    except OutsideProvince as exc:
+        raise ValidationError("lat", str(exc), code="outside_province") from exc
+    except ValueError as exc:
+        raise ValidationError("lat", str(exc)) from exc

@@ -1,0 +1,396 @@
+"""Use cases on reports: submit one, and take one workflow step on one. One transaction each.
+
+The rules of who may do what live in `backend.domain.workflow`; this module applies a decided
+step to the stored report: the state, the per-stage clocks (D6.2, D7.1, D8, D9.2, D10.1), the
+counters that the KPIs read, and one event in the report's hash chain.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from backend.domain.sla import SlaPolicy
+from backend.domain.workflow import (
+    ACTIONS,
+    Actor,
+    ReportFacts,
+    Role,
+    StaleVersion,
+    State,
+    decide,
+)
+from backend.domain.worktime import WorkCalendar
+from backend.services import audit
+from backend.services.calendar import calendar_from_session, sla_policy
+from backend.services.errors import NotFound, ValidationError
+from backend.services.places import locate
+from backend.services.templates import fill_reply
+from backend.storage.db import session_factory
+from backend.storage.models import Agency, Consultation, Feedback, Field, Report
+
+CHANNELS = ("app", "portal", "open311", "api", "hotline")
+MAX_DESCRIPTION = 4000
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_text(value: str | None) -> str | None:
+    """NFC (D5.1: Vietnamese text), trimmed; empty becomes None."""
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", value).strip()
+    return value or None
+
+
+def tracking_code(report_id: int, submitted_at: datetime) -> str:
+    """`PA-<year>-<id>`: unique without a shared counter, so submissions never queue on one row."""
+    return f"PA-{submitted_at.astimezone(UTC).year}-{report_id:06d}"
+
+
+@dataclass(frozen=True)
+class NewReport:
+    """What a citizen sends (D5): content, place and time, identity, the secrecy request."""
+
+    description: str
+    lat: float
+    lon: float
+    address: str | None = None
+    incident_at: datetime | None = None
+    reporter_name: str | None = None
+    reporter_phone: str | None = None
+    reporter_email: str | None = None
+    confidential: bool = False
+    emergency: bool = False
+    channel: str = "portal"
+
+
+@dataclass(frozen=True)
+class Clocks:
+    """The calendar and budgets in force for one transaction."""
+
+    calendar: WorkCalendar
+    policy: SlaPolicy
+
+    def due(self, stage: str, start: datetime, emergency: bool, minutes: int | None = None) -> datetime:
+        """Deadline of a stage started at `start`; emergencies run on clock time (D6.2 … D10.1)."""
+        budget = self.policy.budgets[stage]
+        if emergency:
+            return start + timedelta(minutes=budget.emergency_minutes)
+        working = budget.minutes if minutes is None else min(minutes, budget.minutes)
+        return self.calendar.deadline_one(start, working)
+
+
+def _clocks(session: Session) -> Clocks:
+    return Clocks(calendar_from_session(session), sla_policy())
+
+
+def submit_report(new: NewReport, *, now: datetime | None = None, url: str | None = None) -> Report:
+    """Store a citizen's report and start its verify and forward clocks (D4.2: any time, 24/7)."""
+    now = now or now_utc()
+    description = normalise_text(new.description)
+    if not description:
+        raise ValidationError("description", "Nội dung phản ánh không được để trống.")
+    if len(description) > MAX_DESCRIPTION:
+        raise ValidationError("description", f"Nội dung phản ánh dài quá {MAX_DESCRIPTION} ký tự.")
+    if new.channel not in CHANNELS:
+        raise ValidationError("channel", "Kênh gửi phản ánh không hợp lệ.")
+    place = locate(new.lon, new.lat)
+    with session_factory(url)() as session, session.begin():
+        clocks = _clocks(session)
+        report = Report(
+            code=f"TMP-{uuid.uuid4().hex[:16]}", channel=new.channel, submitted_at=now,
+            incident_at=new.incident_at, description=description,
+            address=normalise_text(new.address), lat=new.lat, lon=new.lon,
+            district_code=place.district_code, commune_code=place.commune_code,
+            unit_2025_code=place.unit_2025_code,
+            reporter_name=normalise_text(new.reporter_name),
+            reporter_phone=normalise_text(new.reporter_phone),
+            reporter_email=normalise_text(new.reporter_email),
+            confidential=new.confidential, state_secret=False, emergency=new.emergency,
+            state=State.SUBMITTED.value, updated_at=now, event_seq=0, version=1,
+        )
+        _start_intake_clocks(report, now, clocks)
+        session.add(report)
+        session.flush()
+        report.code = tracking_code(report.id, now)
+        audit.append_report_event(
+            session, report, at=now, actor="citizen", role=Role.CITIZEN.value, action="submit",
+            from_state=None, to_state=State.SUBMITTED.value,
+            data={"channel": new.channel, "confidential": new.confidential,
+                  "emergency": new.emergency},
+        )
+    return report
+
+
+def _start_intake_clocks(report: Report, start: datetime, clocks: Clocks) -> None:
+    """Verify (D6.2) and forward (D7.1) both count from the report's arrival."""
+    report.verify_start = report.forward_start = start
+    report.verify_due = clocks.due("verify", start, report.emergency)
+    report.forward_due = clocks.due("forward", start, report.emergency)
+    report.verify_done = report.forward_done = None
+
+
+def get_report(code: str, *, url: str | None = None) -> Report:
+    """The report with this tracking code, or NotFound."""
+    with session_factory(url)() as session:
+        report = session.scalar(select(Report).where(Report.code == code))
+        if report is None:
+            raise NotFound()
+        return report
+
+
+def perform_action(
+    code: str,
+    action: str,
+    actor: Actor,
+    params: Mapping[str, Any] | None = None,
+    *,
+    version: int | None = None,
+    now: datetime | None = None,
+    url: str | None = None,
+) -> Report:
+    """Take one workflow step; a refused or stale step changes nothing and raises."""
+    params = dict(params or {})
+    now = now or now_utc()
+    try:
+        with session_factory(url)() as session, session.begin():
+            report = session.scalar(select(Report).where(Report.code == code))
+            if report is None:
+                raise NotFound()
+            if version is not None and version != report.version:
+                raise StaleVersion(
+                    "stale_version",
+                    "Phản ánh đã được người khác cập nhật; hãy tải lại rồi thao tác lại.",
+                )
+            consulted = frozenset(session.scalars(
+                select(Consultation.agency_code).where(Consultation.report_id == report.id,
+                                                       Consultation.answer.is_(None))
+            ))
+            facts = ReportFacts(
+                state=State(report.state), agency_code=report.agency_code,
+                confidential=report.confidential, state_secret=report.state_secret,
+                result_submitted_by=report.result_by, consulted_agencies=consulted,
+            )
+            target = decide(facts, action, actor, params)
+            source = report.state
+            _APPLY[action](session, report, actor, params, now, _clocks(session))
+            report.state = target.value
+            report.updated_at = now
+            report.version = report.version + 1
+            audit.append_report_event(
+                session, report, at=now, actor=actor.username, role=actor.role.value,
+                action=action, from_state=source, to_state=target.value,
+                note=_event_note(action, params), data=_event_data(action, params),
+            )
+            session.flush()
+    except (StaleDataError, IntegrityError) as exc:
+        raise StaleVersion(
+            "stale_version", "Phản ánh vừa được người khác cập nhật; thao tác không được thực hiện."
+        ) from exc
+    return report
+
+
+_NOTE_PARAMS = ("reason", "missing", "note", "direction", "text", "reply", "answer")
+
+
+def _event_note(action: str, params: Mapping[str, Any]) -> str | None:
+    for name in _NOTE_PARAMS:
+        value = normalise_text(params.get(name)) if isinstance(params.get(name), str) else None
+        if value:
+            return value
+    return None
+
+
+def _event_data(action: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    keep = ("field", "agency", "agencies", "rating", "emergency", "result")
+    data = {k: params[k] for k in keep if params.get(k) not in (None, "", [])}
+    return data or None
+
+
+# --- the effect of each step on the stored report ------------------------------------------
+
+def _require(session: Session, model, code: str | None, field: str, label: str):
+    if not code:
+        raise ValidationError(field, f"Cần chọn {label}.")
+    row = session.get(model, code)
+    if row is None or not row.active:
+        raise ValidationError(field, f"{label.capitalize()} '{code}' không tồn tại.")
+    return row
+
+
+def _accept(session, report, actor, params, now, clocks: Clocks) -> None:
+    report.verify_done = now
+    if "emergency" in params and bool(params["emergency"]) != report.emergency:
+        report.emergency = bool(params["emergency"])
+        report.forward_due = clocks.due("forward", report.forward_start, report.emergency)
+    if params.get("field"):
+        report.field_code = _require(session, Field, params["field"], "field", "lĩnh vực").code
+
+
+def _reject(session, report, actor, params, now, clocks) -> None:
+    report.verify_done = report.verify_done or now
+    report.forward_done = report.forward_done or now
+
+
+def _request_supplement(session, report, actor, params, now, clocks) -> None:
+    report.verify_done = report.verify_done or now
+
+
+def _supplement(session, report, actor, params, now, clocks) -> None:
+    """D7.2b: the supplemented report is verified afresh, its clocks restarted."""
+    addition = normalise_text(params.get("text"))
+    report.description = f"{report.description}\n\n[Bổ sung {now:%d/%m/%Y}] {addition}"[:MAX_DESCRIPTION * 2]
+    _start_intake_clocks(report, now, clocks)
+
+
+def _send_to_agency(session, report, params, now, clocks: Clocks) -> None:
+    agency = _require(session, Agency, params.get("agency"), "agency", "cơ quan xử lý")
+    if params.get("field"):
+        report.field_code = _require(session, Field, params["field"], "field", "lĩnh vực").code
+    if report.field_code is None:
+        raise ValidationError("field", "Cần phân loại lĩnh vực trước khi chuyển xử lý.")
+    report.agency_code = agency.code
+    report.forward_done = now
+    report.process_start = now  # D8 bước 3: counted from the IOC's forwarding
+    report.process_due = clocks.due("process", now, report.emergency, agency.process_minutes)
+    report.process_done = report.received_at = report.progress_notice_at = None
+    _clear_stages(report, "approve", "publish")
+
+
+def _clear_stages(report: Report, *stages: str) -> None:
+    for stage in stages:
+        for suffix in ("start", "due", "done"):
+            setattr(report, f"{stage}_{suffix}", None)
+
+
+def _forward(session, report, actor, params, now, clocks) -> None:
+    _send_to_agency(session, report, params, now, clocks)
+
+
+def _direct(session, report, actor, params, now, clocks) -> None:
+    _send_to_agency(session, report, params, now, clocks)
+
+
+def _escalate(session, report, actor, params, now, clocks) -> None:
+    report.escalation_count += 1
+
+
+def _consult(session, report, actor, params, now, clocks) -> None:
+    answer = normalise_text(params.get("answer"))
+    if answer is not None:
+        consultation = session.scalar(select(Consultation).where(
+            Consultation.report_id == report.id, Consultation.agency_code == actor.agency_code,
+            Consultation.answer.is_(None)))
+        consultation.answer, consultation.answered_by, consultation.answered_at = (
+            answer, actor.username, now)
+        return
+    asked = list(dict.fromkeys(params.get("agencies") or []))
+    for code in asked:
+        agency = _require(session, Agency, code, "agencies", "cơ quan được lấy ý kiến")
+        if agency.code == actor.agency_code:
+            raise ValidationError("agencies", "Không thể tự lấy ý kiến của chính cơ quan mình.")
+        session.add(Consultation(report_id=report.id, agency_code=agency.code,
+                                 asked_by=actor.username, asked_at=now,
+                                 question=normalise_text(params.get("note"))))
+
+
+def _receive(session, report, actor, params, now, clocks) -> None:
+    report.received_at = now
+
+
+def _return_to_ioc(session, report, actor, params, now, clocks) -> None:
+    """D8 bước 2: not ours; the IOC reclassifies, its forward clock restarts now."""
+    report.return_count += 1
+    report.forward_start, report.forward_done = now, None
+    report.forward_due = clocks.due("forward", now, report.emergency)
+    _clear_stages(report, "process", "approve", "publish")
+    report.received_at = None
+
+
+def _progress_notice(session, report, actor, params, now, clocks) -> None:
+    report.progress_notice_at = now
+
+
+def _submit_result(session, report, actor, params, now, clocks) -> None:
+    report.result_text = normalise_text(params.get("result"))
+    report.result_by = actor.username
+    report.process_done = now
+    report.approve_start = now
+    report.approve_due = clocks.due("approve", now, report.emergency)
+    report.approve_done = None
+
+
+def _approve(session, report, actor, params, now, clocks) -> None:
+    report.approve_done = now
+    report.publish_start = now
+    report.publish_due = clocks.due("publish", now, report.emergency)
+    report.publish_done = None
+
+
+def _edit_and_approve(session, report, actor, params, now, clocks) -> None:
+    report.result_text = normalise_text(params.get("result"))
+    _approve(session, report, actor, params, now, clocks)
+
+
+def _return_for_rework(session, report, actor, params, now, clocks) -> None:
+    """D9.1: back to the handler; the processing deadline stays where the law put it."""
+    report.rework_count += 1
+    report.process_done = None
+    _clear_stages(report, "approve")
+
+
+def _publish(session, report, actor, params, now, clocks) -> None:
+    """D10: fill the Phụ lục II template; confidential or secret answers go to the reporter only."""
+    edited = normalise_text(params.get("result"))
+    if edited:
+        report.result_text = edited
+    agency = session.get(Agency, report.agency_code)
+    report.answer_text = fill_reply(agency.name if agency else "", report.result_text or "")
+    report.publish_done = report.published_at = now
+
+
+def _feedback(session, report, actor, params, now, clocks) -> None:
+    rating = params.get("rating")
+    session.add(Feedback(report_id=report.id, at=now, rating=rating,
+                         reply=normalise_text(params.get("reply"))))
+    if rating:
+        report.rating = rating
+
+
+def _reopen(session, report, actor, params, now, clocks) -> None:
+    """D11.3: back to the same agency for clarification, with a fresh processing clock."""
+    report.reopen_count += 1
+    agency = session.get(Agency, report.agency_code)
+    report.process_start = now
+    report.process_due = clocks.due("process", now, report.emergency,
+                                    agency.process_minutes if agency else None)
+    report.process_done = None
+    _clear_stages(report, "approve", "publish")
+
+
+def _close(session, report, actor, params, now, clocks) -> None:
+    report.closed_at = now
+
+
+_APPLY = {
+    "accept": _accept, "reject": _reject, "request_supplement": _request_supplement,
+    "supplement": _supplement, "forward": _forward, "consult": _consult,
+    "escalate": _escalate, "direct": _direct, "receive": _receive,
+    "return_to_ioc": _return_to_ioc, "progress_notice": _progress_notice,
+    "submit_result": _submit_result, "approve": _approve, "return_for_rework": _return_for_rework,
+    "edit_and_approve": _edit_and_approve, "publish": _publish, "feedback": _feedback,
+    "reopen": _reopen, "close": _close,
+}
+assert set(_APPLY) == set(ACTIONS), "every workflow action needs its effect"

@@ -1,0 +1,72 @@
+"""The Flask server that hosts the API and (later) the dashboard; today a status page.
+
+Vietnamese on every screen, times shown in Asia/Ho_Chi_Minh as dd/mm/yyyy HH:MM.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, jsonify, render_template_string
+from sqlalchemy import text
+
+from backend.config import TIMEZONE
+from backend.services.overview import overview
+from backend.storage.db import engine_for
+
+_LOCAL = ZoneInfo(TIMEZONE)
+
+_STATUS_PAGE = """<!doctype html>
+<html lang="vi"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="10">
+<title>IOC Thái Nguyên - Phản ánh hiện trường</title>
+<style>
+ body{font-family:system-ui,"Segoe UI",Roboto,Arial,sans-serif;margin:0;background:#0f172a;color:#e2e8f0}
+ header{padding:16px 24px;background:#1e293b;border-bottom:3px solid #dc2626}
+ h1{margin:0;font-size:22px} main{padding:16px 24px;display:grid;gap:24px;grid-template-columns:1fr 2fr}
+ table{border-collapse:collapse;width:100%} td,th{padding:6px 8px;border-bottom:1px solid #334155;text-align:left}
+ th{color:#94a3b8;font-weight:600} .n{text-align:right;font-variant-numeric:tabular-nums}
+ .emg{color:#f87171;font-weight:700} small{color:#94a3b8}
+</style></head><body>
+<header><h1>Trung tâm Điều hành thông minh tỉnh Thái Nguyên - Phản ánh hiện trường</h1>
+<small>Trạng thái hệ thống lúc {{ now }} · tổng số phản ánh: {{ data.total }}</small></header>
+<main>
+<section><h2>Theo trạng thái</h2><table>
+<tr><th>Trạng thái</th><th class="n">Số phản ánh</th></tr>
+{% for state, label, n in data.by_state %}<tr><td>{{ label }}</td><td class="n">{{ n }}</td></tr>{% endfor %}
+</table></section>
+<section><h2>Phản ánh mới nhất</h2><table>
+<tr><th>Mã</th><th>Thời gian gửi</th><th>Lĩnh vực</th><th>Trạng thái</th><th>Cơ quan xử lý</th></tr>
+{% for r in data.recent %}<tr><td>{{ r.code }}{% if r.emergency %} <span class="emg">KHẨN</span>{% endif %}</td>
+<td>{{ fmt(r.submitted_at) }}</td><td>{{ r.field_name or "Chưa phân loại" }}</td>
+<td>{{ r.state_label }}</td><td>{{ r.agency_name or "" }}</td></tr>{% endfor %}
+</table></section>
+</main></body></html>"""
+
+
+def local_time(at: datetime) -> str:
+    """dd/mm/yyyy HH:MM in Vietnam's time zone."""
+    return at.astimezone(_LOCAL).strftime("%d/%m/%Y %H:%M")
+
+
+def create_server() -> Flask:
+    """Application factory: configuration and extensions live here, nothing at import time."""
+    server = Flask(__name__)
+    server.config["JSON_AS_ASCII"] = False
+
+    @server.get("/")
+    def status_page():
+        data = overview()
+        return render_template_string(
+            _STATUS_PAGE, data=data, fmt=local_time, now=local_time(datetime.now(_LOCAL))
+        )
+
+    @server.get("/healthz")
+    def health():
+        with engine_for().connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return jsonify(status="ok")
+
+    return server

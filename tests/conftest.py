@@ -1,0 +1,75 @@
+"""Test databases: every database test runs on SQLite, and on PostgreSQL when one is configured.
+
+`TEST_DATABASE_URL` names a PostgreSQL server database (CI always sets it, see `.ci/run`); each
+test module that asks for a database gets its own freshly created one, dropped afterwards, so
+runs never see each other's data (SERVICES.md).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from backend.storage import db
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+PG_SKIP_REASON = "no PostgreSQL configured: set TEST_DATABASE_URL (CI does) to run this on PostgreSQL"
+BACKENDS = [
+    "sqlite",
+    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)),
+]
+
+
+def _create_pg_database() -> str:
+    server = make_url(PG_URL)
+    name = f"ioc_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return server.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: str) -> None:
+    db.engine_for(url).dispose()
+    name = make_url(url).database
+    admin = create_engine(make_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_db(request, tmp_path: Path) -> Iterator[str]:
+    """A URL of a brand-new empty database of the requested backend."""
+    backend = getattr(request, "param", "sqlite")
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ioc.db'}"
+        yield url
+        db.engine_for(url).dispose()
+    else:
+        url = _create_pg_database()
+        yield url
+        _drop_pg_database(url)
+
+
+@pytest.fixture
+def ready_db(empty_db: str, monkeypatch) -> str:
+    """A migrated database with the reference data loaded; also the default `DATABASE_URL`."""
+    from backend.services.refdata_load import prepare_database
+
+    prepare_database(empty_db)
+    monkeypatch.setenv("DATABASE_URL", empty_db)
+    return empty_db
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every test that uses a database once per backend."""
+    if "empty_db" in metafunc.fixturenames:
+        metafunc.parametrize("empty_db", BACKENDS, indirect=True)
