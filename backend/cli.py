@@ -11,23 +11,30 @@ import click
 
 
 class CleanErrors(click.Group):
-    """A click group that turns any unexpected exception into one line and exit code 1."""
+    """A click group whose every failure is one line on stderr and a non-zero exit."""
 
-    def invoke(self, ctx: click.Context):  # noqa: D102
+    def main(self, args=None, prog_name=None, complete_var=None, **extra):  # noqa: D102
+        extra.pop("standalone_mode", None)
         try:
-            return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
-            raise
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.ClickException as exc:  # usage errors included
+            click.echo(f"Lỗi: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Đã dừng.", err=True)
+            sys.exit(130)
         except BrokenPipeError:
             sys.stderr.close()  # the reader (e.g. `head`) has gone; nothing left to say
             sys.exit(0)
-        except KeyboardInterrupt:
-            click.echo("Đã dừng.", err=True)
-            sys.exit(130)
         except Exception as exc:  # noqa: BLE001 - the CLI's promise is one line, no traceback
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            click.echo(f"Lỗi: {message}", err=True)
+            click.echo(f"Lỗi: {_one_line(str(exc)) or type(exc).__name__}", err=True)
             sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _one_line(message: str) -> str:
+    lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
 
 
 @click.group(cls=CleanErrors)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
+
+from backend.config import TIMEZONE
 
 
 @click.group()
@@ -27,8 +30,8 @@ def demo_seed(reports: int, months: int, seed_value: int, until: datetime | None
     from backend.services.refdata_load import prepare_database
 
     prepare_database()
-    if until is not None and until.tzinfo is None:
-        raise click.BadParameter("--until cần có múi giờ, ví dụ 2026-11-01T00:00:00+07:00")
+    if until is not None and until.tzinfo is None:  # a bare date is midnight in Vietnam
+        until = until.replace(tzinfo=ZoneInfo(TIMEZONE))
 
     def progress(done: int, total: int) -> None:
         click.echo(f"  {done:,}/{total:,} phản ánh", err=True)

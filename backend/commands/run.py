@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -28,6 +29,8 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
         click.echo(f"Đang tạo dữ liệu minh họa ({DEMO_REPORTS:,} phản ánh, {DEMO_MONTHS} tháng)...")
         result = seed(DEMO_REPORTS, DEMO_MONTHS)
         click.echo(f"Đã tạo {result.reports:,} phản ánh trong {result.seconds:.1f} giây.")
+    # SIGTERM (a service manager, `timeout`) unwinds like Ctrl+C, so the simulator is stopped too.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     live = None
     if not no_demo and not no_live:
         live = subprocess.Popen([sys.executable, "-m", "backend.cli", "demo", "live"])
@@ -38,3 +41,7 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
         if live is not None:
             live.terminate()
             live.wait(timeout=10)
+
+
+def _raise_interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt

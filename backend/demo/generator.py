@@ -12,6 +12,7 @@ hash-chained exactly as `backend.services.audit` does.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -112,6 +113,7 @@ REPORT_COLUMNS = (
 EVENT_COLUMNS = ("stream", "seq", "report_id", "at", "actor", "role", "action", "from_state",
                  "to_state", "note", "data", "prev_hash", "hash")
 FEEDBACK_COLUMNS = ("report_id", "at", "rating", "reply")
+SUPPLEMENT_TEXT = "Tôi xin bổ sung ảnh chụp hiện trường và địa chỉ cụ thể."
 
 
 def submission_times(
@@ -346,9 +348,13 @@ def _assemble(world, rng, ids, points, field_code, final_agency, first_agency, e
     cols.set(H[S_REJECT], forward_done=T[S_REJECT])
     cols.set(H[S_ACCEPT], verify_done=T[S_ACCEPT])
     agency = np.full(n, None, dtype=object)
-    for slot, who in ((S_DIRECT, final_agency), (S_FORWARD1, first_agency)):
+    # the agency a report is first sent to may be the wrong one: its own limit applies (D8 bước 3)
+    first_budget = np.minimum(
+        np.asarray([world.agencies[a].process_minutes for a in first_agency]),
+        world.policy.budgets["process"].minutes)
+    for slot, who, minutes in ((S_DIRECT, final_agency, agency_budget),
+                               (S_FORWARD1, first_agency, first_budget)):
         at = T[slot]
-        minutes = np.where(slot == S_FORWARD1, agency_budget, agency_budget)
         cols.set(H[slot], forward_done=at, process_start=at,
                  process_due=_due(world, "process", at, emergency, emergency_min, minutes))
         agency = np.where(H[slot], who, agency)
@@ -358,18 +364,22 @@ def _assemble(world, rng, ids, points, field_code, final_agency, first_agency, e
              forward_due=_due(world, "forward", ret, emergency, emergency_min))
     cols.clear(H[S_RETURN], "forward_done", "process_start", "process_due", "process_done",
                "received_at")
+    agency = np.where(H[S_RETURN], None, agency)  # back at the IOC: no agency holds it
     at = T[S_FORWARD2]
     cols.set(H[S_FORWARD2], forward_done=at, process_start=at,
              process_due=_due(world, "process", at, emergency, emergency_min, agency_budget))
     agency = np.where(H[S_FORWARD2], final_agency, agency)
     cols.set(H[S_RECEIVE], received_at=T[S_RECEIVE])
     cols.set(H[S_NOTICE], progress_notice_at=T[S_NOTICE])
-    for slot in (S_RESULT1, S_RESULT):
+    # in slot order: the first result, its return for rework (D9.1), then the final result
+    for slot in (S_RESULT1, S_REWORK, S_RESULT):
         at = T[slot]
+        if slot == S_REWORK:
+            cols.clear(H[slot], "process_done", "approve_start", "approve_due", "approve_done")
+            continue
         cols.set(H[slot], process_done=at, approve_start=at,
                  approve_due=_due(world, "approve", at, emergency, emergency_min))
         cols.clear(H[slot], "approve_done")
-    cols.clear(H[S_REWORK], "process_done", "approve_start", "approve_due", "approve_done")
     at = T[S_APPROVE]
     cols.set(H[S_APPROVE], approve_done=at, publish_start=at,
              publish_due=_due(world, "publish", at, emergency, emergency_min))
@@ -425,10 +435,17 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
     place_names = [commune_label(world, c, u) for c, u in zip(
         points["commune_code"], points["unit_2025_code"], strict=True)]
     descriptions = _descriptions(rng, texts, field_code, place_names, n)
+    # D7.2b: the supplement is appended to the content, as services.reports._supplement does
+    supp_days = np.datetime_as_string(T[S_SUPP] + np.timedelta64(7, "h"), unit="D")  # local day
+    for i in np.flatnonzero(H[S_SUPP]):
+        y, m, d = str(supp_days[i]).split("-")
+        descriptions[i] = f"{descriptions[i]}\n\n[Bổ sung {d}/{m}/{y}] {SUPPLEMENT_TEXT}"
     incident = T[S_SUBMIT] - rng.integers(0, 6 * 3600, n) * SEC
-    result_day = np.where(np.isnat(T[S_RESULT]), T[S_RESULT1], T[S_RESULT])
-    result_text = np.where(H[S_RESULT1] | H[S_RESULT],
-                           _results(rng, results, field_code, place_names, result_day, n), None)
+    # a result names the day it was submitted: a first result sent back for rework (D9.1) has
+    # its own day; the report keeps the latest result submitted so far
+    first_text, final_text = _results(rng, results, field_code, place_names,
+                                      (T[S_RESULT1], T[S_RESULT]), n)
+    result_text = np.where(H[S_RESULT], final_text, np.where(H[S_RESULT1], first_text, None))
     result_by = np.where(H[S_RESULT1] | H[S_RESULT],
                          np.asarray([f"xl_{a}" for a in agency], dtype=object), None)
     answer = np.full(n, None, dtype=object)
@@ -451,8 +468,9 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
     addresses = _addresses(rng, texts, n)
 
     events, hashes, seqs, feedback_rows, users = _events(
-        world, rng, ids, codes, routes, field_code, T, H, edit, private, result_text,
-        ratings, texts, results)
+        world, rng, ids, codes, routes, field_code, T, H, edit, private,
+        (first_text, result_text), ratings, texts, results,
+        (channel.tolist(), confidential, emergency))
     reports = []
     for i in range(n):
         reports.append((
@@ -495,27 +513,36 @@ def _addresses(rng, texts, n):
             + _pick(rng, texts["streets"], n))
 
 
-def _results(rng, results, field_code, place_names, days, n):
-    local_days = (days + np.timedelta64(7, "h")).astype("datetime64[D]")
-    out = np.empty(n, dtype=object)
+def _results(rng, results, field_code, place_names, days_list, n):
+    """One result text per report for each array of days (same wording, that day's date)."""
     choice = rng.integers(0, 1_000_000, n)
-    for i in range(n):
-        options = results["fields"][field_code[i]]
-        day = "" if np.isnat(local_days[i]) else local_days[i].item().strftime("%d/%m/%Y")
-        out[i] = options[choice[i] % len(options)].format(
-            date=day, commune=place_names[i], agency="đơn vị")
-    return out
+    outs = []
+    for days in days_list:
+        local_days = (days + np.timedelta64(7, "h")).astype("datetime64[D]")
+        out = np.empty(n, dtype=object)
+        for i in range(n):
+            options = results["fields"][field_code[i]]
+            day = "" if np.isnat(local_days[i]) else local_days[i].item().strftime("%d/%m/%Y")
+            out[i] = options[choice[i] % len(options)].format(
+                date=day, commune=place_names[i], agency="đơn vị")
+        outs.append(out)
+    return outs
 
 
-def _events(world, rng, ids, codes, routes, field_code, T, H, edit, private, result_text,
-            ratings, texts, results):
+def _event_order(event: tuple) -> tuple[int, int]:
+    return event[2], event[1]
+
+
+def _events(world, rng, ids, codes, routes, field_code, T, H, edit, private, result_texts,
+            ratings, texts, results, submit_facts):
     """Hash-chained events for every step that happened, slot by slot (audit.event_hash)."""
     n = len(ids)
+    first_result_text, result_text = result_texts
     staff = world.config["staff"]
     ioc = _pick(rng, staff["ioc_handlers"], n)
     notes = {
         S_REQ_SUPP: _pick(rng, texts["supplement_requests"], n),
-        S_SUPP: np.full(n, "Tôi xin bổ sung ảnh chụp hiện trường và địa chỉ cụ thể.", dtype=object),
+        S_SUPP: np.full(n, SUPPLEMENT_TEXT, dtype=object),
         S_REJECT: _pick(rng, texts["reject_reasons"], n),
         S_ESCALATE: _pick(rng, texts["escalation_notes"], n),
         S_DIRECT: _pick(rng, texts["directions"], n),
@@ -524,62 +551,74 @@ def _events(world, rng, ids, codes, routes, field_code, T, H, edit, private, res
         S_REWORK: _pick(rng, texts["rework_reasons"], n),
     }
     replies = dict(texts["feedback_replies"])
-    first_agency, final_agency = routes
-    prev = np.full(n, "", dtype=object)
-    seq = np.zeros(n, dtype=np.int64)
-    prev_state = np.full(n, "", dtype=object)
+    first_agency, final_agency = routes[0].tolist(), routes[1].tolist()
+    ids_list, ioc_list, fields_list = ids.tolist(), ioc.tolist(), field_code.tolist()
+    channels, conf, emerg = submit_facts
+    prev = [""] * n
+    seq = [0] * n
+    prev_state = [""] * n
     events: list[tuple] = []
     feedback_rows: list[tuple] = []
     users: set = set()
     data_cache: dict = {}
-    answered = np.where(private, State.ANSWERED_PRIVATELY.value, State.PUBLISHED.value)
+    answered = np.where(private, State.ANSWERED_PRIVATELY.value, State.PUBLISHED.value).tolist()
+    leader_of_province = staff["provincial_leader"]
+    sha256 = hashlib.sha256
     for slot_index, slot in enumerate(SLOTS):
         rows = np.flatnonzero(H[slot_index])
         if rows.size == 0:
             continue
-        at_hash = _hash_text(T[slot_index, rows])
-        at_db = _fmt(T[slot_index, rows])
-        action = slot.action
-        for k, i in enumerate(rows):
-            to_state = slot.to_state.value
-            if slot_index in (S_PUBLISH, S_FEEDBACK):
-                to_state = answered[i]
+        at_hash = _hash_text(T[slot_index, rows]).tolist()
+        at_db = _fmt(T[slot_index, rows]).tolist()
+        role = slot.role.value
+        slot_state = slot.to_state.value
+        answers_state = slot_index in (S_PUBLISH, S_FEEDBACK)
+        agency_role = slot.role in (Role.AGENCY_HANDLER, Role.AGENCY_LEADER)
+        prefix = "xl_" if slot.role is Role.AGENCY_HANDLER else "ld_"
+        wrong_desk = slot_index in (S_RECEIVE1, S_RETURN)
+        slot_notes = notes[slot_index].tolist() if slot_index in notes else None
+        for k, i in enumerate(rows.tolist()):
+            to_state = answered[i] if answers_state else slot_state
             action = "edit_and_approve" if slot_index == S_APPROVE and edit[i] else slot.action
-            role = slot.role.value
-            if slot.role is Role.CITIZEN:
-                actor = "citizen"
-            elif slot.role is Role.IOC_HANDLER:
-                actor = ioc[i]
-            elif slot.role is Role.PROVINCIAL_LEADER:
-                actor = staff["provincial_leader"]
-            else:
-                wrong_desk = slot_index in (S_RECEIVE1, S_RETURN)
+            if agency_role:
                 who = first_agency[i] if wrong_desk else final_agency[i]
-                actor = ("xl_" if slot.role is Role.AGENCY_HANDLER else "ld_") + who
+                actor = prefix + who
                 users.add((actor, role, who))
-            note = notes[slot_index][i] if slot_index in notes else None
+            elif slot.role is Role.IOC_HANDLER:
+                actor = ioc_list[i]
+            elif slot.role is Role.CITIZEN:
+                actor = "citizen"
+            else:
+                actor = leader_of_province
+            note = slot_notes[i] if slot_notes is not None else None
             data = None
-            if slot_index in (S_FORWARD1, S_FORWARD2, S_DIRECT):
+            if slot_index == S_SUBMIT:
+                key = ("submit", channels[i], bool(conf[i]), bool(emerg[i]))
+                data = data_cache.get(key)
+                if data is None:
+                    data = data_cache[key] = canonical_json(
+                        {"channel": key[1], "confidential": key[2], "emergency": key[3]})
+            elif slot_index in (S_FORWARD1, S_FORWARD2, S_DIRECT):
                 key = (first_agency[i] if slot_index == S_FORWARD1 else final_agency[i],
-                       field_code[i])
+                       fields_list[i])
                 data = data_cache.get(key)
                 if data is None:
                     data = data_cache[key] = canonical_json({"agency": key[0], "field": key[1]})
             elif slot_index in (S_RESULT1, S_RESULT) or (slot_index == S_APPROVE and edit[i]):
-                data = canonical_json({"result": result_text[i]})
+                text = first_result_text[i] if slot_index == S_RESULT1 else result_text[i]
+                data = '{"result":' + json.dumps(text, ensure_ascii=False) + "}"
             elif slot_index == S_FEEDBACK:
-                reply = replies[ratings[i]][int(ids[i]) % len(replies[ratings[i]])]
-                data = canonical_json({"rating": ratings[i]})
-                note = reply
-                feedback_rows.append((int(ids[i]), at_db[k], ratings[i], reply))
-            elif slot_index == S_SUBMIT:
-                data = None
-            s = int(seq[i]) + 1
-            from_state = prev_state[i] or None
-            digest = hashlib.sha256("\x1f".join((
-                codes[i], str(s), at_hash[k], actor, role, action, from_state or "", to_state,
+                options = replies[ratings[i]]
+                note = options[ids_list[i] % len(options)]
+                data = '{"rating":"' + ratings[i] + '"}'
+                feedback_rows.append((ids_list[i], at_db[k], ratings[i], note))
+            number = seq[i] + 1
+            from_state = prev_state[i]
+            digest = sha256("\x1f".join((
+                codes[i], str(number), at_hash[k], actor, role, action, from_state, to_state,
                 note or "", data or "", prev[i])).encode("utf-8")).hexdigest()
-            events.append((codes[i], s, int(ids[i]), at_db[k], actor, role, action, from_state,
-                           to_state, note, data, prev[i] or None, digest))
-            prev[i], seq[i], prev_state[i] = digest, s, to_state
-    return events, prev, seq, feedback_rows, users
+            events.append((codes[i], number, ids_list[i], at_db[k], actor, role, action,
+                           from_state or None, to_state, note, data, prev[i] or None, digest))
+            prev[i], seq[i], prev_state[i] = digest, number, to_state
+    events.sort(key=_event_order)  # report by report: index inserts become appends
+    return events, np.asarray(prev, dtype=object), np.asarray(seq), feedback_rows, users

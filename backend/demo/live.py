@@ -21,7 +21,7 @@ from backend.demo.seed import load_world
 from backend.domain.workflow import Actor, Role, State, WorkflowError
 from backend.services.reports import NewReport, perform_action, submit_report
 from backend.storage.db import session_factory
-from backend.storage.models import Report
+from backend.storage.models import Event, Report
 
 LOCAL = ZoneInfo(TIMEZONE)
 TICK_SECONDS = 2.0
@@ -102,6 +102,16 @@ def _pick_open(rng, url) -> list[tuple[str, str, str | None, str | None]]:
     return [tuple(rows[i]) for i in chosen]
 
 
+def _returned_by(code: str, url) -> str | None:
+    """The agency that sent the report back (D8 bước 2), from its latest return event."""
+    with session_factory(url)() as session:
+        actor = session.scalar(
+            select(Event.actor).join(Report, Report.id == Event.report_id)
+            .where(Report.code == code, Event.action == "return_to_ioc")
+            .order_by(Event.seq.desc()).limit(1))
+    return actor.removeprefix("xl_") if actor else None
+
+
 def _ioc(world, rng) -> Actor:
     names = world.config["staff"]["ioc_handlers"]
     return Actor(names[rng.integers(len(names))], Role.IOC_HANDLER)
@@ -136,9 +146,10 @@ def _advance(code, state, agency, field, world, fields, rng, url) -> None:
             description, district = report.description, report.district_code
         field = field or refdata.suggest_field(fields, description) or "khac"
         target = world.route.get((field, district)) or world.route[(field, None)]
-        if state is State.RETURNED_TO_IOC and target == agency:
+        returned_by = _returned_by(code, url) if state is State.RETURNED_TO_IOC else None
+        if target == returned_by:
             target = next(f.default_agency for f in fields if f.code == field)
-            if target == agency:
+            if target == returned_by:
                 target = world.route[("khac", None)]
         act("forward", _ioc(world, rng), field=field, agency=target)
     elif state is State.ESCALATED:

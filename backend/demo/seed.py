@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -112,21 +114,48 @@ def seed(
         first_id = (session.scalar(select(func.max(Report.id))) or 0) + 1
     until64 = np.datetime64(until.replace(tzinfo=None), "s")
     total_events, users = 0, set()
-    for index, begin in enumerate(range(0, reports, chunk_size)):
-        chunk_times = times[begin:begin + chunk_size]
-        chunk_rng = np.random.default_rng([seed_value, index + 1])
-        chunk, feedback = generate_chunk(world, first_id + begin, chunk_times, until64, chunk_rng)
-        bulk.write_rows(engine, "reports", REPORT_COLUMNS, chunk.reports)
-        bulk.write_rows(engine, "events", EVENT_COLUMNS, chunk.events)
-        bulk.write_rows(engine, "feedback", FEEDBACK_COLUMNS, feedback)
-        total_events += len(chunk.events)
-        users |= chunk.users
-        if progress:
-            progress(min(begin + chunk_size, reports), reports)
+    # Generating a chunk is Python work on one core; writing it is mostly the database's work on
+    # the other. A writer thread overlaps the two, with at most one chunk waiting in between.
+    pending: queue.Queue = queue.Queue(maxsize=1)
+    failures: list[BaseException] = []
+    writer = threading.Thread(target=_write_chunks, args=(engine, pending, failures), daemon=True)
+    writer.start()
+    try:
+        for index, begin in enumerate(range(0, reports, chunk_size)):
+            if failures:
+                break
+            chunk_times = times[begin:begin + chunk_size]
+            chunk_rng = np.random.default_rng([seed_value, index + 1])
+            chunk, feedback = generate_chunk(world, first_id + begin, chunk_times, until64,
+                                             chunk_rng)
+            pending.put((chunk, feedback))
+            total_events += len(chunk.events)
+            users |= chunk.users
+            if progress:
+                progress(min(begin + chunk_size, reports), reports)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failures:
+        raise failures[0]
     bulk.bump_sequence(engine, "reports")
     _ensure_staff(url, users, world)
     seconds = (datetime.now(UTC) - started).total_seconds()
     return SeedResult(reports=reports, events=total_events, seconds=seconds)
+
+
+def _write_chunks(engine, pending: queue.Queue, failures: list[BaseException]) -> None:
+    """Writer thread: store chunks in order until the sentinel; remember the first failure."""
+    while (item := pending.get()) is not None:
+        if failures:
+            continue
+        chunk, feedback = item
+        try:
+            bulk.write_rows(engine, "reports", REPORT_COLUMNS, chunk.reports)
+            bulk.write_rows(engine, "events", EVENT_COLUMNS, chunk.events)
+            bulk.write_rows(engine, "feedback", FEEDBACK_COLUMNS, feedback)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread to raise
+            failures.append(exc)
 
 
 def _ensure_staff(url: str | None, users: set, world: World) -> None:

@@ -210,7 +210,7 @@ def check_params(action: Action, params: Mapping[str, Any]) -> None:
             raise InvalidParams(
                 "missing_param", "Phản hồi cần có nội dung hoặc đánh giá.", "rating"
             )
-        if rating is not None and rating not in RATINGS:
+        if rating is not None and (not isinstance(rating, str) or rating not in RATINGS):
             raise InvalidParams(
                 "invalid_param",
                 "Đánh giá phải là một trong: Hài lòng, Chấp nhận được, Không hài lòng.",
@@ -308,14 +308,30 @@ def _check_consult(report: ReportFacts, actor: Actor, params: Mapping[str, Any])
         raise Forbidden("out_of_scope", "Phản ánh không thuộc cơ quan của bạn.")
 
 
+def _sample_params(action: Action) -> list[dict[str, Any]]:
+    """Representative parameters for asking `decide` whether an action is open at all."""
+    base: dict[str, Any] = {name: "x" for name in action.required}
+    if action.name == "feedback":
+        base["rating"] = "hai_long"
+    if action.name == "consult":
+        return [{"answer": "x"}, {"agencies": ["x"]}]
+    return [base]
+
+
 def allowed_actions(report: ReportFacts, actor: Actor) -> list[str]:
-    """Names of the actions this actor could take now (for buttons and the API)."""
+    """Names of the actions this actor could take now (for buttons and the API).
+
+    Asks `decide` itself, so the list can never offer a step the rules would refuse.
+    """
     names = []
     for action in ACTIONS.values():
-        if actor.role in action.roles and report.state in action.sources:
+        if actor.role not in action.roles or report.state not in action.sources:
+            continue
+        for params in _sample_params(action):
             try:
-                _check_agency_scope(report, action, actor, {"answer": "x"})
-            except Forbidden:
+                decide(report, action.name, actor, params)
+            except WorkflowError:
                 continue
             names.append(action.name)
+            break
     return names

@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from backend.config import TIMEZONE
 from backend.domain.sla import SlaPolicy
 from backend.domain.workflow import (
     ACTIONS,
@@ -38,6 +40,7 @@ from backend.services.templates import fill_reply
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Consultation, Feedback, Field, Report
 
+LOCAL = ZoneInfo(TIMEZONE)
 CHANNELS = ("app", "portal", "open311", "api", "hotline")
 MAX_DESCRIPTION = 4000
 
@@ -251,7 +254,8 @@ def _request_supplement(session, report, actor, params, now, clocks) -> None:
 def _supplement(session, report, actor, params, now, clocks) -> None:
     """D7.2b: the supplemented report is verified afresh, its clocks restarted."""
     addition = normalise_text(params.get("text"))
-    report.description = f"{report.description}\n\n[Bổ sung {now:%d/%m/%Y}] {addition}"[:MAX_DESCRIPTION * 2]
+    day = now.astimezone(LOCAL).strftime("%d/%m/%Y")
+    report.description = f"{report.description}\n\n[Bổ sung {day}] {addition}"[:MAX_DESCRIPTION * 2]
     _start_intake_clocks(report, now, clocks)
 
 
@@ -313,6 +317,7 @@ def _receive(session, report, actor, params, now, clocks) -> None:
 def _return_to_ioc(session, report, actor, params, now, clocks) -> None:
     """D8 bước 2: not ours; the IOC reclassifies, its forward clock restarts now."""
     report.return_count += 1
+    report.agency_code = None  # no longer theirs; the event log keeps who returned it
     report.forward_start, report.forward_done = now, None
     report.forward_due = clocks.due("forward", now, report.emergency)
     _clear_stages(report, "process", "approve", "publish")

@@ -40,16 +40,27 @@ def make_engine(url: str) -> Engine:
     )
 
 
-@lru_cache(maxsize=8)
 def engine_for(url: str | None = None) -> Engine:
-    """The shared engine (a connection pool) for a URL; default `config.database_url()`."""
-    return make_engine(url or config.database_url())
+    """The shared engine (a connection pool) for a URL; default `config.database_url()`.
+
+    The default is resolved on every call, so a changed `DATABASE_URL` is followed.
+    """
+    return _engine(url or config.database_url())
 
 
-@lru_cache(maxsize=8)
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
     """A session factory bound to `engine_for(url)`; sessions never expire on commit."""
-    return sessionmaker(bind=engine_for(url), expire_on_commit=False)
+    return _sessions(url or config.database_url())
+
+
+@lru_cache(maxsize=16)
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+@lru_cache(maxsize=16)
+def _sessions(url: str) -> sessionmaker[Session]:
+    return sessionmaker(bind=_engine(url), expire_on_commit=False)
 
 
 @contextmanager
