@@ -25,7 +25,8 @@ def write_rows(engine: Engine, table: str, columns: Sequence[str], rows: list[tu
             csv.writer(buffer, lineterminator="\n").writerows(rows)
             buffer.seek(0)
             cursor.copy_expert(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer,
+                size=1 << 20,
             )
         else:
             # A demo bulk load is not a citizen's acknowledged report: WAL + NORMAL is enough
