@@ -43,10 +43,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from backend.commands import core, demo, run, sla
+    from backend.commands import apikeys, core, demo, outbox, run, sla, users
 
     for command in (core.db, core.agencies, core.fields, core.audit, demo.demo, run.run,
-                    sla.sla, sla.bench):
+                    sla.sla, sla.bench, users.users, apikeys.apikeys, outbox.outbox):
         main.add_command(command)
 
 

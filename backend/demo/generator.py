@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from backend.domain.sla import SlaPolicy
+from backend.domain.stages import current_stage
 from backend.domain.workflow import Role, State
 from backend.domain.worktime import WorkCalendar
 from backend.services.audit import canonical_json
@@ -108,8 +109,10 @@ REPORT_COLUMNS = (
     "publish_start", "publish_due", "publish_done",
     "received_at", "progress_notice_at", "result_text", "result_by", "answer_text", "published_at",
     "closed_at", "rating", "return_count", "rework_count", "reopen_count", "escalation_count",
-    "updated_at", "event_seq", "last_event_hash",
+    "updated_at", "event_seq", "last_event_hash", "consent_at", "consent_version",
+    "stage", "stage_due", "stage_risk_at",
 )
+CONSENT_VERSION = "2026-01"  # the consent text the demo citizens agreed to (Law 91/2025)
 EVENT_COLUMNS = ("stream", "seq", "report_id", "at", "actor", "role", "action", "from_state",
                  "to_state", "note", "data", "prev_hash", "hash")
 FEEDBACK_COLUMNS = ("report_id", "at", "rating", "reply")
@@ -417,6 +420,29 @@ def _hash_text(values: np.ndarray) -> np.ndarray:
     return (np.datetime_as_string(values, unit="us").astype(object) + "Z")
 
 
+def _current_stages(world, state, cols, emergency):
+    """`stage`, `stage_due`, `stage_risk_at` as services.reports.track_current_stage sets them."""
+    n = len(state)
+    stage = np.asarray([current_stage(s) for s in state], dtype=object)
+    start = np.full(n, NAT)
+    due = np.full(n, NAT)
+    for name in ("verify", "forward", "process", "approve", "publish"):
+        mine = stage == name
+        start = np.where(mine, cols.t[f"{name}_start"], start)
+        due = np.where(mine, cols.t[f"{name}_due"], due)
+    ok = ~np.isnat(start) & ~np.isnat(due)
+    risk = np.full(n, NAT)
+    at_risk = world.policy.at_risk
+    if ok.any():
+        total = world.calendar.elapsed(start[ok], due[ok])
+        work = world.calendar.deadline(start[ok], (total * at_risk).astype(np.int64))
+        clock = start[ok] + ((due[ok] - start[ok]).astype(np.int64) * at_risk).astype(
+            np.int64) * SEC
+        risk[ok] = np.where(emergency[ok], clock, work.astype("datetime64[s]"))
+    stage = np.where(ok, stage, None)
+    return stage, np.where(ok, due, NAT), risk
+
+
 def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, state_secret,
           channel, edit, T, H, cols, state, updated, happened_count, private, texts, results, prof,
           routes):
@@ -460,6 +486,8 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
         ["hai_long", "chap_nhan_duoc", "khong_hai_long"], dtype=object)[pick], None)
 
     t = {k: _fmt(v) for k, v in cols.t.items()}
+    stage, stage_due, stage_risk = _current_stages(world, state, cols, emergency)
+    stage_due_s, stage_risk_s = _fmt(stage_due), _fmt(stage_risk)
     sub_s, inc_s, upd_s = _fmt(T[S_SUBMIT]), _fmt(incident), _fmt(updated)
     lon, lat = points["lon"].to_numpy(), points["lat"].to_numpy()
     commune = points["commune_code"].to_numpy(dtype=object)
@@ -486,7 +514,8 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
             t["received_at"][i], t["progress_notice_at"][i], result_text[i], result_by[i],
             answer[i], t["published_at"][i], t["closed_at"][i], ratings[i],
             int(H[S_RETURN][i]), int(H[S_REWORK][i]), 0, int(H[S_ESCALATE][i]),
-            upd_s[i], int(seqs[i]), hashes[i],
+            upd_s[i], int(seqs[i]), hashes[i], sub_s[i], CONSENT_VERSION,
+            stage[i], stage_due_s[i], stage_risk_s[i],
         ))
     return Chunk(reports=reports, events=events, users=users), feedback_rows
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backend.config import TIMEZONE
 from backend.domain.sla import SlaPolicy
+from backend.domain.stages import current_stage
 from backend.domain.workflow import (
     ACTIONS,
     Actor,
@@ -32,7 +33,7 @@ from backend.domain.workflow import (
     decide,
 )
 from backend.domain.worktime import WorkCalendar
-from backend.services import audit
+from backend.services import audit, outbox
 from backend.services.calendar import calendar_from_session, sla_policy
 from backend.services.errors import NotFound, ValidationError
 from backend.services.places import locate
@@ -77,6 +78,7 @@ class NewReport:
     confidential: bool = False
     emergency: bool = False
     channel: str = "portal"
+    consent_version: str | None = None  # the consent text the reporter agreed to (Law 91/2025)
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,42 @@ class Clocks:
         working = budget.minutes if minutes is None else min(minutes, budget.minutes)
         return self.calendar.deadline_one(start, working)
 
+    def risk_at(self, start: datetime, due: datetime, emergency: bool) -> datetime:
+        """The instant `at_risk` of the stage's time is used (same rule as sla.stage_status)."""
+        if emergency:
+            return start + (due - start) * self.policy.at_risk
+        total = self.calendar.elapsed_one(start, due)
+        return self.calendar.deadline_one(start, int(total * self.policy.at_risk))
+
+
+def track_current_stage(report: Report, clocks: Clocks) -> None:
+    """Keep `stage`, `stage_due` and `stage_risk_at` in step with the state (queues and maps)."""
+    stage = current_stage(report.state)
+    start = getattr(report, f"{stage}_start") if stage else None
+    due = getattr(report, f"{stage}_due") if stage else None
+    if stage is None or start is None or due is None:
+        report.stage = report.stage_due = report.stage_risk_at = None
+        return
+    report.stage, report.stage_due = stage, due
+    report.stage_risk_at = clocks.risk_at(start, due, report.emergency)
+
 
 def _clocks(session: Session) -> Clocks:
     return Clocks(calendar_from_session(session), sla_policy())
 
 
-def submit_report(new: NewReport, *, now: datetime | None = None, url: str | None = None) -> Report:
-    """Store a citizen's report and start its verify and forward clocks (D4.2: any time, 24/7)."""
+def submit_report(
+    new: NewReport,
+    *,
+    now: datetime | None = None,
+    url: str | None = None,
+    within: Callable[[Session, Report], None] | None = None,
+) -> Report:
+    """Store a citizen's report and start its verify and forward clocks (D4.2: any time, 24/7).
+
+    `within` runs inside the same transaction once the report has its code (attachments, the
+    idempotency record, notifications): all of it commits together or not at all.
+    """
     now = now or now_utc()
     description = normalise_text(new.description)
     if not description:
@@ -123,8 +154,10 @@ def submit_report(new: NewReport, *, now: datetime | None = None, url: str | Non
             reporter_email=normalise_text(new.reporter_email),
             confidential=new.confidential, state_secret=False, emergency=new.emergency,
             state=State.SUBMITTED.value, updated_at=now, event_seq=0, version=1,
+            consent_at=now if new.consent_version else None, consent_version=new.consent_version,
         )
         _start_intake_clocks(report, now, clocks)
+        track_current_stage(report, clocks)
         session.add(report)
         session.flush()
         report.code = tracking_code(report.id, now)
@@ -134,6 +167,9 @@ def submit_report(new: NewReport, *, now: datetime | None = None, url: str | Non
             data={"channel": new.channel, "confidential": new.confidential,
                   "emergency": new.emergency},
         )
+        outbox.enqueue_for_submission(session, report, now)
+        if within is not None:
+            within(session, report)
     return report
 
 
@@ -188,8 +224,10 @@ def perform_action(
             )
             target = decide(facts, action, actor, params)
             source = report.state
-            _APPLY[action](session, report, actor, params, now, _clocks(session))
+            clocks = _clocks(session)
+            _APPLY[action](session, report, actor, params, now, clocks)
             report.state = target.value
+            track_current_stage(report, clocks)
             report.updated_at = now
             report.version = report.version + 1
             audit.append_report_event(
@@ -197,6 +235,8 @@ def perform_action(
                 action=action, from_state=source, to_state=target.value,
                 note=_event_note(action, params), data=_event_data(action, params),
             )
+            outbox.enqueue_for_step(session, report, action, target.value, now,
+                                    params=params, actor=actor)
             session.flush()
     except (StaleDataError, IntegrityError) as exc:
         raise StaleVersion(

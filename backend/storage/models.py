@@ -109,6 +109,11 @@ class Report(Base):
     publish_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     publish_done: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # the stage whose clock runs now, with its due and "at risk" instants (for queues and maps)
+    stage: Mapped[str | None] = mapped_column(String(12))
+    stage_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stage_risk_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     progress_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     result_text: Mapped[str | None] = mapped_column(Text)
@@ -122,6 +127,8 @@ class Report(Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     escalation_count: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Law 91/2025: explicit consent
+    consent_version: Mapped[str | None] = mapped_column(String(16))
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
 
@@ -135,6 +142,7 @@ class Report(Base):
         Index("ix_reports_agency_state", "agency_code", "state"),
         Index("ix_reports_district", "district_code"),
         Index("ix_reports_updated_at", "updated_at"),
+        Index("ix_reports_stage_due", "stage_due"),
     )
 
 
@@ -312,3 +320,99 @@ class Consultation(Base):
     answer: Mapped[str | None] = mapped_column(Text)
     answered_by: Mapped[str | None] = mapped_column(String(64))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(Base):
+    """An Idempotency-Key seen on a submission (IETF draft-07): its body's fingerprint and answer.
+
+    A key is `processing` from the moment it is claimed until the report and the answer are
+    committed together; a retry then replays the same answer, whatever happened in between.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12))  # processing / done
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """A key for software that submits through Open311 (D12.2); only its hash is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMessage(Base):
+    """A notification written with the state change that causes it, delivered afterwards."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    kind: Mapped[str] = mapped_column(String(40))  # e.g. citizen.rejected, agency.forwarded
+    channel: Mapped[str] = mapped_column(String(12))  # email / webhook
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    payload: Mapped[str | None] = mapped_column(Text)  # JSON for webhooks
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending / sent / dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+
+class IdentityGrant(Base):
+    """The IOC let an agency see who reported (D13.3); never for a confidential report."""
+
+    __tablename__ = "identity_grants"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(64))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AccessLog(Base):
+    """Who read protected data (a reporter's identity) or was refused (TESTPLAN 19, 21, 27)."""
+
+    __tablename__ = "access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    username: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(24))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"))
+    what: Mapped[str] = mapped_column(String(40))  # view_identity / denied / ...
+    detail: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_access_log_at", "at"),)
+
+
+class StaffSession(Base):
+    """A signed-in staff session, held server-side so logout and disabling really end it."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

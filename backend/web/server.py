@@ -11,9 +11,12 @@ from zoneinfo import ZoneInfo
 from flask import Flask, jsonify, render_template_string
 from sqlalchemy import text
 
+from backend.api.auth import init_login
+from backend.api.errors import register_error_handlers
 from backend.config import TIMEZONE
 from backend.services.overview import overview
 from backend.storage.db import engine_for
+from backend.web import extensions, settings
 
 _LOCAL = ZoneInfo(TIMEZONE)
 
@@ -51,10 +54,17 @@ def local_time(at: datetime) -> str:
     return at.astimezone(_LOCAL).strftime("%d/%m/%Y %H:%M")
 
 
-def create_server() -> Flask:
+def create_server(config: dict | None = None) -> Flask:
     """Application factory: configuration and extensions live here, nothing at import time."""
     server = Flask(__name__)
-    server.config["JSON_AS_ASCII"] = False
+    server.config.update(settings.flask_config())
+    server.config.update(config or {})
+    server.json.ensure_ascii = False
+    register_error_handlers(server, prefixes=("/api/", "/open311/"))
+    extensions.init_app(server)
+    init_login(server)
+    for blueprint in _blueprints():
+        server.register_blueprint(blueprint)
 
     @server.get("/")
     def status_page():
@@ -70,3 +80,10 @@ def create_server() -> Flask:
         return jsonify(status="ok")
 
     return server
+
+
+def _blueprints() -> list:
+    """Every HTTP surface the server offers, each in its own module."""
+    from backend.api import auth, media, open311, v1
+
+    return [auth.bp, v1.bp, media.bp, open311.bp]

@@ -1,0 +1,196 @@
+"""The native REST API under /api/v1: citizens submit and follow; staff work their queues.
+
+Thin by design: parse the request, call one service, shape the answer. Rules live in services.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from backend.api.auth import staff_required
+from backend.api.errors import api_error
+from backend.config import TIMEZONE
+from backend.domain.workflow import ACTIONS, Actor, Forbidden, Role
+from backend.services import queries, submissions, tracking
+from backend.services.errors import ValidationError
+from backend.services.reports import perform_action
+from backend.services.validation import parse_bool
+from backend.web.extensions import client_address, limiter
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+LOCAL = ZoneInfo(TIMEZONE)
+WORKFLOW_ROLES = ("ioc_handler", "agency_handler", "agency_leader", "provincial_leader")
+MAX_JSON_DEPTH = 20
+
+
+def _json_body() -> dict[str, Any]:
+    """A JSON object body, or a clear 400/415 (TESTPLAN 1)."""
+    if not request.is_json:
+        raise _BadRequest(415, "unsupported_media_type",
+                          "Nội dung phải là JSON (Content-Type: application/json).")
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _BadRequest(400, "invalid_encoding", "Nội dung phải được mã hóa UTF-8.") from None
+    if _depth(text) > MAX_JSON_DEPTH:
+        raise _BadRequest(400, "invalid_json", "JSON lồng nhau quá sâu.")
+    try:
+        body = json.loads(text, object_pairs_hook=_no_duplicates)
+    except (ValueError, RecursionError):
+        raise _BadRequest(400, "invalid_json", "JSON không hợp lệ.") from None
+    if not isinstance(body, dict):
+        raise _BadRequest(400, "invalid_json", "Nội dung JSON phải là một đối tượng.")
+    return body
+
+
+def _depth(text: str) -> int:
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                return deepest
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise ValueError("duplicate keys")
+    return dict(pairs)
+
+
+class _BadRequest(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@bp.errorhandler(_BadRequest)
+def _bad_request(error: _BadRequest):
+    return api_error(error.status, error.code, error.message)
+
+
+# --- citizens --------------------------------------------------------------------------------
+
+@bp.post("/reports")
+@limiter.limit(lambda: current_app.config.get("IOC_SUBMIT_RATE", "30 per minute"),
+               key_func=client_address)
+def submit():
+    """A citizen's report (JSON, or multipart with photos/videos). 201 only after the commit."""
+    uploads: list[submissions.Upload] = []
+    if request.mimetype == "multipart/form-data":
+        data: dict[str, Any] = request.form.to_dict()
+        for kind, name in (("photo", "photos"), ("video", "videos")):
+            for item in request.files.getlist(name):
+                uploads.append(submissions.Upload(kind, item.read(), item.filename))
+    else:
+        data = _json_body()
+    status, body = submissions.submit_citizen_report(
+        data, uploads, request.headers.get("Idempotency-Key"),
+        default_channel=current_app.config.get("IOC_DEFAULT_CHANNEL", "api"))
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["Location"] = f"/api/v1/track/{body['code']}"
+    return response
+
+
+@bp.get("/track/<code>")
+@limiter.limit("60 per minute", key_func=client_address)
+def track(code: str):
+    return jsonify(tracking.track(code, request.args.get("phone")))
+
+
+@bp.post("/track/<code>")
+@limiter.limit("20 per minute", key_func=client_address)
+def track_step(code: str):
+    return jsonify(tracking.citizen_step(code, _json_body()))
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+def _optional_bool(name: str) -> bool | None:
+    value = request.args.get(name)
+    return None if value in (None, "") else parse_bool(value, name)
+
+
+def _optional_instant(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(name, f"'{name}' phải là ngày giờ ISO 8601.") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(name, f"'{name}' phải là số nguyên.") from None
+
+
+@bp.get("/reports")
+@staff_required()
+def list_reports():
+    """The caller's queue: filters state, field, agency, district, overdue, at_risk, emergency,
+    q (text), from/to (submission period); paginated."""
+    states = tuple(s for s in (request.args.get("state") or "").split(",") if s)
+    filters = queries.Filters(
+        states=states, field=request.args.get("field") or None,
+        agency=request.args.get("agency") or None, district=request.args.get("district") or None,
+        overdue=_optional_bool("overdue"), at_risk=_optional_bool("at_risk"),
+        emergency=_optional_bool("emergency"), text=request.args.get("q") or None,
+        since=_optional_instant("from"), until=_optional_instant("to"))
+    return jsonify(queries.list_reports(g.staff, filters, page=_int_arg("page", 1),
+                                        per_page=_int_arg("per_page", 50)))
+
+
+@bp.get("/reports/<code>")
+@staff_required()
+def report_detail(code: str):
+    return jsonify(queries.report_detail(code, g.staff, client=client_address()))
+
+
+@bp.post("/reports/<code>/actions/<action>")
+@staff_required(*WORKFLOW_ROLES)
+def act(code: str, action: str):
+    """One workflow step: 200 with the new state; 409 illegal or stale; 403 role; 404 scope."""
+    body = _json_body()
+    queries.check_visible(code, g.staff)
+    if action not in ACTIONS:
+        return api_error(404, "unknown_action", f"Không có thao tác '{action}'.")
+    version = body.pop("version", None)
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ValidationError("version", "'version' phải là số nguyên.")
+    try:
+        actor = Actor(g.staff.username, Role(g.staff.role), g.staff.agency_code)
+    except ValueError:
+        raise Forbidden("forbidden_role", "Vai trò của bạn không thực hiện thao tác xử lý.") from None
+    report = perform_action(code, action, actor, body, version=version)
+    return jsonify({"code": report.code, "state": report.state, "version": report.version,
+                    "stage": report.stage, "stage_due": queries.iso(report.stage_due)})

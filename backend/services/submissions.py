@@ -1,0 +1,123 @@
+"""A citizen's submission end to end: validate, keep the media, create once, answer once.
+
+The 201 answer is produced only after the commit, and the same answer is replayed for a retry
+with the same Idempotency-Key (TESTPLAN 13, "Durability"). Media is written before the
+transaction and removed again if the transaction fails, so nothing is orphaned (TESTPLAN 17).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from backend.config import TIMEZONE
+from backend.domain.workflow import STATE_LABELS_VI, State
+from backend.services import idempotency, media
+from backend.services.errors import ValidationError
+from backend.services.places import locate
+from backend.services.reports import NewReport, now_utc, submit_report
+from backend.services.validation import CONSENT_VERSION, parse_submission
+from backend.storage.models import Attachment, Report
+
+MAX_PHOTOS = 5
+MAX_VIDEOS = 1
+LOCAL = ZoneInfo(TIMEZONE)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One file of a multipart submission."""
+
+    kind: str  # photo / video
+    data: bytes
+    filename: str | None
+
+
+def receipt(report: Report) -> dict[str, Any]:
+    """The 201 body: what the citizen needs to follow the report, nothing personal."""
+    return {
+        "code": report.code,
+        "state": report.state,
+        "state_label": STATE_LABELS_VI[State(report.state)],
+        "submitted_at": report.submitted_at.astimezone(LOCAL).isoformat(),
+        "track_url": f"/api/v1/track/{report.code}",
+        "message": f"Đã nhận phản ánh. Mã tra cứu của bạn là {report.code}.",
+    }
+
+
+def submit_citizen_report(
+    data: Mapping[str, Any],
+    uploads: Sequence[Upload],
+    idempotency_header: str | None,
+    *,
+    default_channel: str = "api",
+    now: datetime | None = None,
+    url: str | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """Returns (HTTP status, body): 201 for a new report or a replayed retry."""
+    now = now or now_utc()
+    key = idempotency.parse_key(idempotency_header)
+    submission = parse_submission(data, now, default_channel)
+    locate(submission.lon, submission.lat)  # refuse a point outside the province before any work
+    _check_counts(uploads)
+    stored = [media.store_upload(u.data, u.filename, u.kind) for u in uploads]
+    try:
+        fingerprint = idempotency.fingerprint(submission.canonical(), [m.sha256 for m in stored])
+        replay = idempotency.claim(key, fingerprint, now, url)
+    except BaseException:
+        _discard(stored)
+        raise
+    if replay is not None:
+        _discard(stored)  # the first request's files are the ones kept
+        return replay.status, replay.body
+    answer: dict[str, Any] = {}
+
+    def within(session: Session, report: Report) -> None:
+        for item in stored:
+            session.add(Attachment(
+                report_id=report.id, kind=item.kind, content_type=item.content_type,
+                original_name=item.original_name, stored_name=item.stored_name,
+                public_name=item.public_name, size=item.size, sha256=item.sha256, created_at=now))
+        answer.update(receipt(report))
+        idempotency.complete(session, key, report.id, 201, answer, now)
+
+    try:
+        submit_report(NewReport(
+            description=submission.description, lat=submission.lat, lon=submission.lon,
+            address=submission.address, incident_at=submission.incident_at,
+            reporter_name=submission.name, reporter_phone=submission.phone,
+            reporter_email=submission.email, confidential=submission.confidential,
+            emergency=submission.emergency, channel=submission.channel,
+            consent_version=CONSENT_VERSION,
+        ), now=now, url=url, within=within)
+    except BaseException:
+        _discard(stored)
+        _release_quietly(key, url)
+        raise
+    return 201, answer
+
+
+def _check_counts(uploads: Sequence[Upload]) -> None:
+    photos = sum(1 for u in uploads if u.kind == "photo")
+    videos = sum(1 for u in uploads if u.kind == "video")
+    if photos > MAX_PHOTOS:
+        raise ValidationError("photos", f"Tối đa {MAX_PHOTOS} ảnh cho một phản ánh.")
+    if videos > MAX_VIDEOS:
+        raise ValidationError("videos", f"Tối đa {MAX_VIDEOS} video cho một phản ánh.")
+
+
+def _discard(stored: list) -> None:
+    for item in stored:
+        media.discard(item)
+
+
+def _release_quietly(key: str, url: str | None) -> None:
+    # the database may be down; the claim then goes stale and a later retry takes it over
+    with contextlib.suppress(Exception):
+        idempotency.release(key, url)
