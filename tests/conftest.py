@@ -73,3 +73,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every test that uses a database once per backend."""
     if "empty_db" in metafunc.fixturenames:
         metafunc.parametrize("empty_db", BACKENDS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_redis_unless_asked(request, monkeypatch) -> None:
+    """Rate-limit counters in a shared Redis would leak between tests; tests that are about
+    Redis ask for the `redis_url` fixture instead."""
+    if "redis_url" not in request.fixturenames:
+        monkeypatch.delenv("REDIS_URL", raising=False)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis to test against (CI sets REDIS_URL); skipped with a reason when none is set."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.skip("no Redis configured: set REDIS_URL (CI does) to run this against Redis")
+    return url

@@ -7,10 +7,6 @@ progress notice (D8 bước 3) and the answer (D10; privately for D10.3); the ag
 escalation (D7.2c). E-mail goes to a real local SMTP server (aiosmtpd), the app webhook to a real
 local HTTP server. Agencies never see the reporter's identity (D13.3); a delivery failure never
 loses a message.
-
-The workflow tests expect `perform_action` / `submit_report` to call the outbox themselves; until
-that wiring exists they fail with a message saying so. `IOC_OUTBOX_TEST_SHIM=1` wires it
-temporarily for these tests (a no-op once `backend/services/reports.py` calls the outbox).
 """
 
 from __future__ import annotations
@@ -18,9 +14,7 @@ from __future__ import annotations
 import email
 import email.policy
 import http.server
-import inspect
 import json
-import os
 import socket
 import threading
 from collections import deque
@@ -70,7 +64,7 @@ WIRING_MISSING = (
     "backend.services.outbox.enqueue_for_step(session, report, action, target.value, now, "
     "params=params, actor=actor) inside its transaction, after audit.append_report_event "
     "(and submit_report must call enqueue_for_submission(session, report, now) once the code "
-    "is set). Set IOC_OUTBOX_TEST_SHIM=1 to wire it temporarily for these tests."
+    "is set)."
 )
 
 
@@ -183,29 +177,6 @@ def webhook(monkeypatch) -> Iterator[Hook]:
     yield hook
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(autouse=True)
-def temporary_wiring(monkeypatch) -> None:
-    """IOC_OUTBOX_TEST_SHIM=1: enqueue after each audit event, as the lead's wiring will.
-
-    Does nothing once `backend/services/reports.py` calls the outbox itself.
-    """
-    from backend.services import audit, reports
-
-    if os.environ.get("IOC_OUTBOX_TEST_SHIM") != "1" or "outbox" in inspect.getsource(reports):
-        return
-    original = audit.append_report_event
-
-    def append_and_enqueue(session, report, **kw):
-        event = original(session, report, **kw)
-        if kw["action"] == "submit":
-            outbox.enqueue_for_submission(session, report, kw["at"])
-        else:
-            outbox.enqueue_for_step(session, report, kw["action"], kw["to_state"], kw["at"])
-        return event
-
-    monkeypatch.setattr(audit, "append_report_event", append_and_enqueue)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -462,6 +433,28 @@ def test_reopen_reaches_the_agency(ready_db: str, smtp: SmtpServer) -> None:
     [row] = written(ready_db, report, "agency.reopened")
     assert row.recipient == AGENCY_MAIL and "ổ gà vẫn còn" in row.body
     assert_no_identity(row.body)
+
+
+def test_texts_fall_back_to_the_steps_event(ready_db: str) -> None:
+    """Called without params/actor, the reason comes from the step's audit event and the
+    returning agency from the last forward (D8 bước 2 has already cleared `agency_code`)."""
+    from backend.services import audit
+
+    report = submit(ready_db)
+    Steps(ready_db, report).path(*TO_IN_PROGRESS)
+    reason = "Thuộc thẩm quyền Điện lực"
+    with session_factory(ready_db)() as session, session.begin():
+        current = session.get(Report, report.id)
+        current.state, current.agency_code = "returned_to_ioc", None
+        audit.append_report_event(session, current, at=LATER, actor=HANDLER.username,
+                                  role=HANDLER.role.value, action="return_to_ioc",
+                                  from_state="in_progress", to_state="returned_to_ioc",
+                                  note=reason)
+        [message] = outbox.enqueue_for_step(session, current, "return_to_ioc",
+                                            "returned_to_ioc", LATER)
+        assert message.recipient == IOC_MAIL
+        assert AGENCY_SHORT in message.subject and reason in message.body
+        session.rollback()
 
 
 def test_ioc_notices_skipped_without_ioc_mailbox(ready_db: str, monkeypatch) -> None:

@@ -194,3 +194,15 @@ def act(code: str, action: str):
     report = perform_action(code, action, actor, body, version=version)
     return jsonify({"code": report.code, "state": report.state, "version": report.version,
                     "stage": report.stage, "stage_due": queries.iso(report.stage_due)})
+
+
+@bp.post("/reports/<code>/identity-grants")
+@staff_required("ioc_handler", "admin")
+def grant_identity(code: str):
+    """D13.3: let an agency see the reporter's identity (never for a confidential report)."""
+    body = _json_body()
+    agency = body.get("agency")
+    if not isinstance(agency, str) or not agency:
+        raise ValidationError("agency", "Cần chọn cơ quan được xem thông tin người phản ánh.")
+    queries.grant_identity(code, agency, g.staff)
+    return jsonify({"code": code, "agency": agency, "granted": True})

@@ -20,6 +20,7 @@ DEMO_MONTHS = 12
 def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
     """Chạy ứng dụng web (mặc định http://127.0.0.1:8050)."""
     from backend.demo.seed import report_count, seed
+    from backend.services.outbox import smtp_settings, webhook_url
     from backend.services.refdata_load import prepare_database
     from backend.web.server import create_server
 
@@ -34,13 +35,16 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
     live = None
     if not no_demo and not no_live:
         live = subprocess.Popen([sys.executable, "-m", "backend.cli", "demo", "live"])
+    workers = [live] if live is not None else []
+    if smtp_settings() is not None or webhook_url():
+        workers.append(subprocess.Popen([sys.executable, "-m", "backend.cli", "outbox", "deliver"]))
     click.echo(f"Mở http://{host}:{port}/ trong trình duyệt. Nhấn Ctrl+C để dừng.")
     try:
         create_server().run(host=host, port=port, threaded=True)
     finally:
-        if live is not None:
-            live.terminate()
-            live.wait(timeout=10)
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=10)
 
 
 def _raise_interrupt(_signum, _frame) -> None:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from backend.bench.ingest_bench import ingest_command
 from backend.config import TIMEZONE
 from backend.domain.sla import STAGES, load_sla_policy, stage_deadline
 from backend.domain.worktime import WorkCalendar, load_calendar_spec
@@ -77,6 +78,9 @@ def deadline(stage: str | None, start: str | None, emergency: bool) -> None:
 @click.group()
 def bench() -> None:
     """Đo hiệu năng."""
+
+
+bench.add_command(ingest_command)  # `ioc bench ingest` (backend/bench/ingest_bench.py)
 
 
 @bench.command("sla")

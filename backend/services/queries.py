@@ -276,3 +276,27 @@ def check_visible(code: str, viewer: StaffUser, url: str | None = None) -> None:
 
 def is_open(state: str) -> bool:
     return State(state) in OPEN_STATES
+
+
+def grant_identity(code: str, agency_code: str, viewer: StaffUser, now: datetime | None = None,
+                   url: str | None = None) -> None:
+    """D13.3: the IOC lets the handling agency see who reported, to contact them.
+
+    Never for a confidential report (D5.4, D10.3); recorded in the access log.
+    """
+    if viewer.role not in IOC_ROLES:
+        raise ValidationError("role", "Chỉ IOC được cung cấp thông tin người phản ánh.")
+    now = now or datetime.now(LOCAL)
+    with session_factory(url)() as session, session.begin():
+        report = _load_visible(session, code, viewer)
+        if report.confidential:
+            raise ValidationError("confidential", "Người phản ánh đã yêu cầu giữ bí mật danh tính "
+                                                  "(Điều 5 khoản 4); không thể cung cấp.",
+                                  code="confidential")
+        if session.get(Agency, agency_code) is None:
+            raise ValidationError("agency", f"Cơ quan '{agency_code}' không tồn tại.")
+        if session.get(IdentityGrant, (report.id, agency_code)) is None:
+            session.add(IdentityGrant(report_id=report.id, agency_code=agency_code,
+                                      granted_by=viewer.username, granted_at=now))
+        session.add(AccessLog(at=now, username=viewer.username, role=viewer.role,
+                              report_id=report.id, what="grant_identity", detail=agency_code))

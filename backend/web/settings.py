@@ -28,8 +28,12 @@ def redis_url() -> str | None:
 
 
 def flask_config() -> dict:
-    """Cookie flags per TESTPLAN 24-25: HttpOnly, SameSite, Secure behind HTTPS."""
-    return {
+    """Cookie flags per TESTPLAN 24-25: HttpOnly, SameSite, Secure behind HTTPS.
+
+    `IOC_SUBMIT_RATE` (a flask-limiter string such as "30 per minute", per client address)
+    overrides the citizens' submission limit; unset, the API's default applies.
+    """
+    config = {
         "SECRET_KEY": secret_key(),
         "SESSION_COOKIE_NAME": "ioc_session",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -41,3 +45,7 @@ def flask_config() -> dict:
         "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
         "RATELIMIT_HEADERS_ENABLED": True,
     }
+    submit_rate = os.environ.get("IOC_SUBMIT_RATE", "").strip()
+    if submit_rate:
+        config["IOC_SUBMIT_RATE"] = submit_rate
+    return config
