@@ -19,6 +19,7 @@ DEMO_MONTHS = 12
 @click.option("--no-live", is_flag=True, help="Không chạy mô phỏng thời gian thực.")
 def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
     """Chạy ứng dụng web (mặc định http://127.0.0.1:8050)."""
+    from backend.demo.accounts import ensure_demo_accounts
     from backend.demo.seed import report_count, seed
     from backend.services.outbox import smtp_settings, webhook_url
     from backend.services.refdata_load import prepare_database
@@ -30,6 +31,10 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
         click.echo(f"Đang tạo dữ liệu minh họa ({DEMO_REPORTS:,} phản ánh, {DEMO_MONTHS} tháng)...")
         result = seed(DEMO_REPORTS, DEMO_MONTHS)
         click.echo(f"Đã tạo {result.reports:,} phản ánh trong {result.seconds:.1f} giây.")
+    if not no_demo:
+        click.echo("Tài khoản minh họa (tên đăng nhập / mật khẩu / vai trò):")
+        for username, role, agency, password in ensure_demo_accounts():
+            click.echo(f"  {username:<14} {password:<26} {role}" + (f" ({agency})" if agency else ""))
     # SIGTERM (a service manager, `timeout`) unwinds like Ctrl+C, so the simulator is stopped too.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     live = None

@@ -89,6 +89,11 @@ def create_user(username: str, role: str, password: str, agency: str | None = No
     return user
 
 
+def hash_password(password: str) -> str:
+    """An argon2id hash with the library's current parameters."""
+    return _hasher().hash(password)
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
