@@ -40,6 +40,8 @@ FIELD = "do_thi_xay_dung"
 AGENCY, OTHER_AGENCY = "ubnd_164", "dien_luc"
 DESCRIPTION = "Vật liệu xây dựng lấn chiếm vỉa hè đường Hoàng Văn Thụ, người đi bộ phải xuống lòng đường"
 RESULT = "Đã yêu cầu chủ công trình dọn vật liệu và xử phạt theo quy định"
+# fixed for the whole run, so two calls of report_body() are the same request (idempotency)
+INCIDENT_TIME = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0).isoformat()
 
 # username -> (role, agency): the cast of every API test
 STAFF: dict[str, tuple[str, str | None]] = {
@@ -70,7 +72,7 @@ def report_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "description": DESCRIPTION, "lat": LAT, "lon": LON,
         "address": "Số 12 đường Hoàng Văn Thụ, phường Phan Đình Phùng",
-        "incident_time": (datetime.now(UTC) - timedelta(hours=2)).isoformat(),
+        "incident_time": INCIDENT_TIME,
         "name": "Nguyễn Văn An", "phone": PHONE, "email": "an.nguyen@example.vn",
         "confidential": False, "consent": True,
     }
@@ -206,8 +208,13 @@ def staff_accounts(ready_db: str, media_root: Path) -> dict[str, tuple[str, str 
 def sign_in(app: Flask, staff_accounts):
     """`sign_in(username) -> Staff`: a new client signed in as that account."""
 
+    addresses = iter(range(1, 250))
+
     def _sign_in(username: str) -> Staff:
         new_client = app.test_client()
+        # each signed-in client its own address, so the per-IP login limit (10/min) is not
+        # what a test with many staff members runs into
+        new_client.environ_base["REMOTE_ADDR"] = f"10.0.0.{next(addresses)}"
         return Staff(new_client, login(new_client, username), username)
 
     return _sign_in
@@ -217,7 +224,8 @@ def sign_in(app: Flask, staff_accounts):
 def live_server(app: Flask) -> Iterator[str]:
     """The same app served by werkzeug (threaded) on a free port; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"

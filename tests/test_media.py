@@ -330,7 +330,9 @@ def test_decompression_bomb_keeps_memory_bounded(tmp_path: Path) -> None:
     )
     status, peak_kib = json.loads(result.stdout.strip().splitlines()[-1])
     assert status == 422
-    assert peak_kib < 200 * 1024
+    # decoding it would peak near 900 MB; refused from the header it stays far below (42 MB
+    # alone, ~210 MB seen when the suite runs in parallel workers): bounded, with margin
+    assert peak_kib < 400 * 1024
 
 
 @pytest.mark.parametrize("action", ["ignore", "error"])

@@ -94,7 +94,8 @@ def login():
     for name, value in (("username", username), ("password", password)):
         if not isinstance(value, str) or not value:
             return api_error(422, "missing_param", f"Thiếu '{name}'.", name)
-    result = auth_service.login(username, password)
+    # no account name holds U+0000 (and PostgreSQL refuses it in a query): a wrong name
+    result = None if "\x00" in username else auth_service.login(username, password)
     if result is None:  # the same answer for an unknown user and a wrong password
         return api_error(401, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
     token, staff = result

@@ -14,12 +14,15 @@ from backend.services import media, queries
 from backend.services.errors import NotFound
 from backend.storage.db import session_factory
 from backend.storage.models import Attachment, Report
+from backend.web.extensions import client_address
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1/media")
 PUBLIC_STATES = ("published", "closed")
 
 
 def _load(attachment_id: int) -> tuple[Attachment, Report]:
+    if not 0 < attachment_id < 2**31:  # beyond the integer column: no such file, not a 500
+        raise NotFound("Không tìm thấy tệp.")
     with session_factory()() as session:
         row = session.get(Attachment, attachment_id)
         if row is None:
@@ -43,7 +46,7 @@ def original(attachment_id: int):
     if staff is None:
         return api_error(404, "not_found", "Không tìm thấy tệp.")
     attachment, report = _load(attachment_id)
-    queries.check_visible(report.code, staff)
+    queries.check_visible(report.code, staff, client=client_address())
     name = media.safe_download_name(attachment.original_name, attachment.stored_name)
     return _serve(media.open_original(attachment.stored_name), attachment.content_type, name,
                   inline=attachment.kind == "photo")
@@ -59,7 +62,7 @@ def public(attachment_id: int):
         staff = current_staff()
         if staff is None:
             return api_error(404, "not_found", "Không tìm thấy tệp.")
-        queries.check_visible(report.code, staff)
+        queries.check_visible(report.code, staff, client=client_address())
     if not attachment.public_name:
         return api_error(404, "not_found", "Không tìm thấy tệp.")
     name = media.safe_download_name(attachment.original_name, attachment.public_name)

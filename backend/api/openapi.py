@@ -32,5 +32,4 @@ def openapi_json() -> Response:
     response = Response(body, mimetype="application/json")
     response.set_etag(etag)
     response.headers["Cache-Control"] = f"public, max-age={MAX_AGE}"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response.make_conditional(request)

@@ -6,11 +6,12 @@ Thin by design: parse the request, call one service, shape the answer. Rules liv
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend.api.auth import staff_required
 from backend.api.errors import api_error
@@ -34,6 +35,11 @@ def _json_body() -> dict[str, Any]:
         raise _BadRequest(415, "unsupported_media_type",
                           "Nội dung phải là JSON (Content-Type: application/json).")
     raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and request.content_length is None and len(raw) >= limit:
+        # a body streamed without Content-Length (chunked) is cut off at the limit: werkzeug
+        # hands back the first `limit` bytes without raising, so refuse it here (TESTPLAN 5)
+        raise RequestEntityTooLarge()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -46,6 +52,10 @@ def _json_body() -> dict[str, Any]:
         raise _BadRequest(400, "invalid_json", "JSON không hợp lệ.") from None
     if not isinstance(body, dict):
         raise _BadRequest(400, "invalid_json", "Nội dung JSON phải là một đối tượng.")
+    try:  # a "\ud800" escape is valid JSON but no text: it cannot be stored (TESTPLAN 1)
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _BadRequest(400, "invalid_encoding", "Nội dung phải được mã hóa UTF-8.") from None
     return body
 
 
@@ -141,7 +151,10 @@ def _optional_instant(name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValidationError(name, f"'{name}' phải là ngày giờ ISO 8601.") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)
+    try:
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)).astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+07:00: before the first UTC instant
+        raise ValidationError(name, f"'{name}' nằm ngoài khoảng thời gian hợp lệ.") from None
 
 
 def _int_arg(name: str, default: int) -> int:
@@ -176,17 +189,42 @@ def report_detail(code: str):
     return jsonify(queries.report_detail(code, g.staff, client=client_address()))
 
 
+TEXT_PARAMS = ("note", "field", "agency", "reason", "missing", "result", "answer", "rating",
+               "reply", "direction", "text")
+
+
+def _check_step_params(body: dict[str, Any]) -> None:
+    """Parameters of a step have their documented types, and no U+0000 (PostgreSQL text cannot
+    hold it): a malformed step is a 422 naming the parameter, never a 500."""
+    def refuse(name: str, what: str) -> ValidationError:
+        return ValidationError(name, f"Trường '{name}' phải là {what}.", code="invalid_param")
+
+    for name in TEXT_PARAMS:
+        value = body.get(name)
+        if value is not None and not isinstance(value, str):
+            raise refuse(name, "chuỗi văn bản")
+        if value is not None and "\x00" in value:
+            raise refuse(name, "văn bản không chứa ký tự NUL")
+    agencies = body.get("agencies")
+    if agencies is not None and (not isinstance(agencies, list) or not all(
+            isinstance(a, str) and "\x00" not in a for a in agencies)):
+        raise refuse("agencies", "danh sách mã cơ quan")
+    if body.get("emergency") is not None:
+        body["emergency"] = parse_bool(body["emergency"], "emergency")
+
+
 @bp.post("/reports/<code>/actions/<action>")
 @staff_required(*WORKFLOW_ROLES)
 def act(code: str, action: str):
     """One workflow step: 200 with the new state; 409 illegal or stale; 403 role; 404 scope."""
     body = _json_body()
-    queries.check_visible(code, g.staff)
+    queries.check_visible(code, g.staff, client=client_address())
     if action not in ACTIONS:
         return api_error(404, "unknown_action", f"Không có thao tác '{action}'.")
     version = body.pop("version", None)
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
         raise ValidationError("version", "'version' phải là số nguyên.")
+    _check_step_params(body)
     try:
         actor = Actor(g.staff.username, Role(g.staff.role), g.staff.agency_code)
     except ValueError:

@@ -164,17 +164,62 @@ class _Server:
         return " | ".join(text[-lines:])
 
 
+READY_DIR_ENV = "IOC_BENCH_READY_DIR"
+_HOOKS = f"from {__name__} import worker_ready as post_worker_init\n"
+
+
+def worker_ready(worker: Any) -> None:
+    """gunicorn `post_worker_init` hook: this worker has loaded the app (a file per worker)."""
+    folder = os.environ.get(READY_DIR_ENV)
+    if folder:
+        (Path(folder) / str(os.getpid())).touch()
+
+
 @contextlib.contextmanager
 def gunicorn_server(url: str, workers: int, threads: int) -> Iterator[_Server]:
-    """The app under gunicorn on 127.0.0.1 with this database; stopped (SIGTERM) on exit."""
+    """The app under gunicorn on 127.0.0.1 with this database; stopped (SIGTERM) on exit.
+
+    Ready means every worker has loaded the app (a `post_worker_init` hook leaves a file per
+    worker) and /healthz answers: otherwise the first seconds would measure workers booting.
+    """
     import requests  # noqa: PLC0415 - only the benchmark needs it
 
-    port = _free_port()
-    env = dict(os.environ, DATABASE_URL=url, IOC_SUBMIT_RATE=BENCH_SUBMIT_RATE)
-    # one key for every worker (otherwise each may race to create var/secret_key)
-    env.setdefault("IOC_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
+    with tempfile.TemporaryDirectory(prefix="ioc-ingest-bench-") as scratch:
+        ready = Path(scratch) / "ready"
+        ready.mkdir()
+        hooks = Path(scratch) / "gunicorn_hooks.py"
+        hooks.write_text(_HOOKS)
+        port = _free_port()
+        env = dict(os.environ, DATABASE_URL=url, IOC_SUBMIT_RATE=BENCH_SUBMIT_RATE)
+        env[READY_DIR_ENV] = str(ready)
+        # one key for every worker (otherwise each may race to create var/secret_key)
+        env.setdefault("IOC_SECRET_KEY", uuid.uuid4().hex + uuid.uuid4().hex)
+        with _gunicorn(url, workers, threads, port, env, hooks) as server:
+            deadline = time.monotonic() + START_TIMEOUT
+            while True:
+                if server.process.poll() is not None:
+                    raise click.ClickException(
+                        f"gunicorn dừng khi khởi động (mã {server.process.returncode}): "
+                        f"{server.log_tail()}")
+                if len(list(ready.iterdir())) >= workers:
+                    try:
+                        if requests.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
+                            break
+                    except requests.RequestException:
+                        pass
+                if time.monotonic() > deadline:
+                    raise click.ClickException(
+                        f"gunicorn chưa sẵn sàng sau {START_TIMEOUT:.0f} giây: {server.log_tail()}")
+                time.sleep(0.1)
+            yield server
+
+
+@contextlib.contextmanager
+def _gunicorn(url: str, workers: int, threads: int, port: int, env: dict[str, str],
+              hooks: Path) -> Iterator[_Server]:
     command = [
         sys.executable, "-m", "gunicorn",
+        "--config", str(hooks),
         "--bind", f"127.0.0.1:{port}",
         "--workers", str(workers),
         "--worker-class", "gthread" if threads > 1 else "sync",
@@ -187,24 +232,8 @@ def gunicorn_server(url: str, workers: int, threads: int) -> Iterator[_Server]:
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=log,
                                    stdin=subprocess.DEVNULL)
-        server = _Server(process, f"http://127.0.0.1:{port}", log)
         try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                if process.poll() is not None:
-                    raise click.ClickException(
-                        f"gunicorn dừng khi khởi động (mã {process.returncode}): {server.log_tail()}")
-                try:
-                    if requests.get(f"{server.base_url}/healthz", timeout=2).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline:
-                    raise click.ClickException(
-                        f"gunicorn không trả lời /healthz sau {START_TIMEOUT:.0f} giây: "
-                        f"{server.log_tail()}")
-                time.sleep(0.2)
-            yield server
+            yield _Server(process, f"http://127.0.0.1:{port}", log)
         finally:
             process.terminate()
             try:
@@ -239,6 +268,7 @@ def _client(base_url: str, run_id: str, seed: int, start_at: float, timed_from: 
 
     rng = random.Random(seed)
     with requests.Session() as session:
+        session.trust_env = False  # loopback: no proxy or .netrc lookups on every request
         session.headers["Content-Type"] = "application/json"
         while time.perf_counter() < start_at:
             time.sleep(0.001)

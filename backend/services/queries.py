@@ -8,7 +8,7 @@ an agency only when the IOC granted it and never for a confidential report; each
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,6 +47,7 @@ LOCAL = ZoneInfo(TIMEZONE)
 IOC_ROLES = ("ioc_handler", "admin")
 PROVINCE_ROLES = ("ioc_handler", "admin", "provincial_leader", "wall_display")
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # far beyond any queue; keeps the SQL offset a 64-bit integer
 STAGES = ("verify", "forward", "process", "approve", "publish")
 
 
@@ -87,8 +88,14 @@ class Filters:
 def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: int = 50,
                  now: datetime | None = None, url: str | None = None) -> dict[str, Any]:
     """A page of the viewer's queue, oldest deadline first; no personal data in list rows."""
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise ValidationError("per_page", f"Trang bắt đầu từ 1; mỗi trang 1-{MAX_PER_PAGE} dòng.")
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationError("page", f"Trang bắt đầu từ 1 (tối đa {MAX_PAGE}).")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValidationError("per_page", f"Mỗi trang 1-{MAX_PER_PAGE} dòng.")
+    for name, value in (("field", filters.field), ("agency", filters.agency),
+                        ("district", filters.district), ("q", filters.text)):
+        if value and "\x00" in value:  # PostgreSQL text cannot hold U+0000
+            raise ValidationError(name, f"'{name}' chứa ký tự không hợp lệ.")
     for state in filters.states:
         if state not in State.__members__.values():
             raise ValidationError("state", f"Trạng thái '{state}' không tồn tại.")
@@ -160,15 +167,32 @@ def _summary(report: Report, field_name: str | None, agency_name: str | None,
     }
 
 
-def _load_visible(session: Session, code: str, viewer: StaffUser) -> Report:
+def _load_visible(session: Session, code: str, viewer: StaffUser,
+                  client: str | None = None) -> Report:
+    if "\x00" in code:  # no code has one, and PostgreSQL refuses it in a query
+        raise NotFound()
     condition = _scope(viewer)
     query = select(Report).where(Report.code == code)
     if condition is not None:
         query = query.where(condition)
     report = session.scalar(query)
     if report is None:
+        if condition is not None:
+            _log_denied(session, code, viewer, client)
         raise NotFound()
     return report
+
+
+def _log_denied(session: Session, code: str, viewer: StaffUser, client: str | None) -> None:
+    """TESTPLAN 19: a report that exists but lies outside the viewer's scope is answered 404
+    like a missing one, and the refused access is written to the access log (in its own
+    transaction, so the caller's rollback on NotFound does not take it away)."""
+    report_id = session.scalar(select(Report.id).where(Report.code == code))
+    if report_id is None:
+        return
+    with Session(bind=session.get_bind()) as log, log.begin():
+        log.add(AccessLog(at=datetime.now(UTC), username=viewer.username, role=viewer.role,
+                          report_id=report_id, what="denied", detail=code, client=client))
 
 
 def may_see_identity(session: Session, report: Report, viewer: StaffUser) -> bool:
@@ -185,7 +209,7 @@ def report_detail(code: str, viewer: StaffUser, now: datetime | None = None,
     """One report with its deadlines, stage statuses, history, and what the viewer may do."""
     now = now or datetime.now(LOCAL)
     with session_factory(url)() as session, session.begin():
-        report = _load_visible(session, code, viewer)
+        report = _load_visible(session, code, viewer, client)
         detail = _summary(report, *_names(session, report), now)
         detail.update({
             "description": report.description, "address": report.address,
@@ -268,10 +292,11 @@ def _allowed(session: Session, report: Report, viewer: StaffUser) -> list[str]:
     return allowed_actions(facts, Actor(viewer.username, role, viewer.agency_code))
 
 
-def check_visible(code: str, viewer: StaffUser, url: str | None = None) -> None:
+def check_visible(code: str, viewer: StaffUser, url: str | None = None,
+                  client: str | None = None) -> None:
     """NotFound unless the viewer may see this report (before acting on it, TESTPLAN 19)."""
     with session_factory(url)() as session:
-        _load_visible(session, code, viewer)
+        _load_visible(session, code, viewer, client)
 
 
 def is_open(state: str) -> bool:
@@ -293,7 +318,7 @@ def grant_identity(code: str, agency_code: str, viewer: StaffUser, now: datetime
             raise ValidationError("confidential", "Người phản ánh đã yêu cầu giữ bí mật danh tính "
                                                   "(Điều 5 khoản 4); không thể cung cấp.",
                                   code="confidential")
-        if session.get(Agency, agency_code) is None:
+        if "\x00" in agency_code or session.get(Agency, agency_code) is None:
             raise ValidationError("agency", f"Cơ quan '{agency_code}' không tồn tại.")
         if session.get(IdentityGrant, (report.id, agency_code)) is None:
             session.add(IdentityGrant(report_id=report.id, agency_code=agency_code,

@@ -66,7 +66,13 @@ def submit_citizen_report(
     submission = parse_submission(data, now, default_channel)
     locate(submission.lon, submission.lat)  # refuse a point outside the province before any work
     _check_counts(uploads)
-    stored = [media.store_upload(u.data, u.filename, u.kind) for u in uploads]
+    stored: list[media.StoredMedia] = []
+    try:  # a later file refused (413/415/422) must not leave the earlier ones behind
+        for upload in uploads:
+            stored.append(media.store_upload(upload.data, upload.filename, upload.kind))
+    except BaseException:
+        _discard(stored)
+        raise
     try:
         fingerprint = idempotency.fingerprint(submission.canonical(), [m.sha256 for m in stored])
         replay = idempotency.claim(key, fingerprint, now, url)

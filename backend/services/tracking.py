@@ -48,7 +48,8 @@ def _find(session, code: str, phone: Any) -> Report:
         wanted = normalise_phone(phone)
     except ValidationError:
         raise NotFound("Không tìm thấy phản ánh với mã và số điện thoại này.") from None
-    report = session.scalar(select(Report).where(Report.code == code.strip().upper()))
+    code = code.strip().upper()
+    report = None if "\x00" in code else session.scalar(select(Report).where(Report.code == code))
     if report is None or not hmac.compare_digest(report.reporter_phone or "", wanted):
         raise NotFound("Không tìm thấy phản ánh với mã và số điện thoại này.")
     return report

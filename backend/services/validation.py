@@ -27,9 +27,9 @@ CONSENT_VERSION = "2026-01"
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MOBILE = re.compile(r"^0(3[2-9]|5[2689]|7[06-9]|8[1-9]|9\d)\d{7}$")
-_LANDLINE = re.compile(r"^02\d{9}$")
-_EMAIL = re.compile(r"^[^@\s<>\"']{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_MOBILE = re.compile(r"^0(3[2-9]|5[2689]|7[06-9]|8[1-9]|9\d)\d{7}$", re.ASCII)  # not '٨'
+_LANDLINE = re.compile(r"^02\d{9}$", re.ASCII)
+_EMAIL = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
@@ -113,7 +113,7 @@ def parse_coordinate(value: Any, field: str, low: float, high: float) -> float:
         raise ValidationError(field, f"Tọa độ '{field}' phải là số.")
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int like 10**400
         raise ValidationError(field, f"Tọa độ '{field}' phải là số.") from None
     if not math.isfinite(number) or not low <= number <= high:
         raise ValidationError(field, f"Tọa độ '{field}' nằm ngoài khoảng hợp lệ.")
@@ -133,7 +133,10 @@ def parse_instant(value: Any, field: str, now: datetime) -> datetime | None:
                                      "ví dụ 2026-11-30T08:15:00+07:00.") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(TIMEZONE))
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+07:00 is before the first UTC instant
+        raise ValidationError(field, "Thời gian nằm ngoài khoảng cho phép.") from None
     if parsed > now + timedelta(minutes=10):
         raise ValidationError(field, "Thời gian xảy ra sự việc không thể ở tương lai.")
     if parsed < now - timedelta(days=366):
