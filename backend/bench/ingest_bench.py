@@ -36,15 +36,19 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 import click
+from sqlalchemy.engine import make_url
 
 from backend.config import REPO_ROOT
+
+# `ioc` imports this module on every start (the bench group): requests, the ORM models, pandas
+# (reference data) and the boundaries are imported inside the functions that need them.
 
 # TP Thái Nguyên: every point of this box is inside the province (geo/ accepts it).
 BBOX_LAT = (21.55, 21.62)
@@ -112,17 +116,26 @@ class _ClientLog:
 
 def database_name(url: str) -> str:
     """The database's name: the database for a server, the file's name for SQLite."""
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
     parsed = make_url(url)
     name = parsed.database or ""
     return Path(name).name if parsed.get_backend_name() == "sqlite" else name
 
 
+def absolute_url(url: str) -> str:
+    """The URL with a relative SQLite path made absolute.
+
+    gunicorn runs from the repository, this process from anywhere: both must open one file.
+    """
+    parsed = make_url(url)
+    name = parsed.database
+    if (parsed.get_backend_name() != "sqlite" or not name or name == ":memory:"
+            or Path(name).is_absolute()):
+        return url
+    return parsed.set(database=str(Path(name).resolve())).render_as_string(hide_password=False)
+
+
 def check_target(url: str, yes: bool) -> None:
     """Refuse an in-memory database always, and any other not named *bench* without `--yes`."""
-    from sqlalchemy.engine import make_url  # noqa: PLC0415
-
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise click.ClickException("cần một cơ sở dữ liệu dùng chung được (tệp SQLite hoặc PostgreSQL), "
@@ -182,7 +195,7 @@ def gunicorn_server(url: str, workers: int, threads: int) -> Iterator[_Server]:
     Ready means every worker has loaded the app (a `post_worker_init` hook leaves a file per
     worker) and /healthz answers: otherwise the first seconds would measure workers booting.
     """
-    import requests  # noqa: PLC0415 - only the benchmark needs it
+    import requests
 
     with tempfile.TemporaryDirectory(prefix="ioc-ingest-bench-") as scratch:
         ready = Path(scratch) / "ready"
@@ -258,20 +271,20 @@ def _body(run_id: str, key: str, rng: random.Random) -> dict[str, Any]:
 
 
 def _marker(run_id: str, key: str = "") -> str:
+    """The start of every description this run sends: `[ingest-bench <run>] <key> `."""
     return f"[ingest-bench {run_id}] {key}{' ' if key else ''}"
 
 
 def _client(base_url: str, run_id: str, seed: int, start_at: float, timed_from: float,
             stop_at: float, log: _ClientLog) -> None:
     """Submit one report after another until `stop_at`; retry each with its own key until acked."""
-    import requests  # noqa: PLC0415
+    import requests
 
     rng = random.Random(seed)
     with requests.Session() as session:
         session.trust_env = False  # loopback: no proxy or .netrc lookups on every request
         session.headers["Content-Type"] = "application/json"
-        while time.perf_counter() < start_at:
-            time.sleep(0.001)
+        time.sleep(max(0.0, start_at - time.perf_counter()))
         while time.perf_counter() < stop_at:
             key = uuid.uuid4().hex
             payload = json.dumps(_body(run_id, key, rng), ensure_ascii=False).encode()
@@ -288,7 +301,11 @@ def _client(base_url: str, run_id: str, seed: int, start_at: float, timed_from: 
                 else:
                     status = answer.status_code
                     if status == 201:
-                        code = answer.json()["code"]
+                        try:
+                            code = answer.json()["code"]
+                        except (ValueError, KeyError, TypeError):
+                            log.errors["bad_201_body"] += 1
+                            break
                         break
                     log.errors[f"http_{status}"] += 1
                 if status is not None and status not in (409, 429) and status < 500:
@@ -307,6 +324,28 @@ def _client(base_url: str, run_id: str, seed: int, start_at: float, timed_from: 
                 log.latencies.append(done - first)
 
 
+def _run_threads(name: str, targets: list[tuple[Callable[..., None], tuple[Any, ...]]]) -> None:
+    """Start one thread per target, wait for all; a thread's failure becomes one clean error."""
+    failures: list[BaseException] = []
+
+    def guarded(target: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            target(*args)
+        except Exception as exc:  # noqa: BLE001 - reported after the join, once
+            failures.append(exc)
+
+    threads = [threading.Thread(target=guarded, name=f"{name}-{i}", daemon=True, args=item)
+               for i, item in enumerate(targets)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        first = failures[0]
+        raise click.ClickException(f"{name}: {len(failures)} luồng lỗi, ví dụ "
+                                   f"{type(first).__name__}: {first}")
+
+
 def drive_http(base_url: str, run_id: str, clients: int, warmup: float,
                seconds: float) -> tuple[list[_ClientLog], float]:
     """Warm up, then the timed phase; returns every client's log and the timed phase's length."""
@@ -314,15 +353,10 @@ def drive_http(base_url: str, run_id: str, clients: int, warmup: float,
     start_at = time.perf_counter() + 0.2  # every thread created before anyone sends
     timed_from = start_at + warmup
     stop_at = timed_from + seconds
-    threads = [
-        threading.Thread(target=_client, name=f"ingest-client-{i}", daemon=True,
-                         args=(base_url, run_id, i, start_at, timed_from, stop_at, logs[i]))
+    _run_threads("ingest-client", [
+        (_client, (base_url, run_id, i, start_at, timed_from, stop_at, logs[i]))
         for i in range(clients)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    ])
     # answers still arriving after stop_at belong to the timed phase: count their time too
     return logs, max(time.perf_counter(), stop_at) - timed_from
 
@@ -334,10 +368,10 @@ def count_lost(url: str, run_id: str, acked: list[tuple[str, str]]) -> tuple[int
 
     `lost` includes the duplicates, as the issue defines it.
     """
-    from sqlalchemy import and_, func, select  # noqa: PLC0415
+    from sqlalchemy import and_, func, select
 
-    from backend.storage.db import engine_for  # noqa: PLC0415
-    from backend.storage.models import Event, Report  # noqa: PLC0415
+    from backend.storage.db import engine_for
+    from backend.storage.models import Event, Report
 
     prefix = _marker(run_id)
     query = (
@@ -365,10 +399,10 @@ def count_lost(url: str, run_id: str, acked: list[tuple[str, str]]) -> tuple[int
 def _floor_worker(engine: Any, place: tuple[str | None, str | None, str | None], stop_at: float,
                   counts: list[int], slot: int) -> None:
     """Add-and-commit one report and its submit event per transaction until `stop_at`."""
-    from sqlalchemy.orm import Session  # noqa: PLC0415
+    from sqlalchemy.orm import Session
 
-    from backend.services.audit import canonical_json, event_hash  # noqa: PLC0415
-    from backend.storage.models import Event, Report  # noqa: PLC0415
+    from backend.services.audit import canonical_json, event_hash
+    from backend.storage.models import Event, Report
 
     rng = random.Random(10_000 + slot)
     payload = canonical_json({"channel": "api", "confidential": False, "emergency": False})
@@ -405,23 +439,19 @@ def _floor_worker(engine: Any, place: tuple[str | None, str | None, str | None],
 
 def measure_floor(url: str, clients: int, seconds: float) -> float:
     """Reports per second that bare ORM add-and-commit reaches with `clients` threads."""
-    from backend.services.places import locate  # noqa: PLC0415
-    from backend.storage.db import make_engine  # noqa: PLC0415
+    from backend.services.places import locate
+    from backend.storage.db import make_engine
 
     spot = locate(sum(BBOX_LON) / 2, sum(BBOX_LAT) / 2)  # one real place, looked up once
     place = (spot.district_code, spot.commune_code, spot.unit_2025_code)
-    engine = make_engine(url)  # the app's durability settings and pool, but its own connections
+    # the app's durability settings and pool (5 + 10 overflow), but connections of its own
+    engine = make_engine(url)
     try:
         counts = [0] * clients
         start = time.perf_counter()
         stop_at = start + seconds
-        threads = [threading.Thread(target=_floor_worker, name=f"ingest-floor-{i}", daemon=True,
-                                    args=(engine, place, stop_at, counts, i))
-                   for i in range(clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _run_threads("ingest-floor", [(_floor_worker, (engine, place, stop_at, counts, i))
+                                      for i in range(clients)])
         elapsed = max(time.perf_counter(), stop_at) - start
         return sum(counts) / elapsed
     finally:
@@ -446,15 +476,18 @@ def run_ingest_bench(
     warmup: float = 2.0,
     url: str | None = None,
     yes: bool = False,
-    echo: Any = None,
+    echo: Callable[[str], None] | None = None,
 ) -> IngestBenchResult:
     """One full run (see the module docstring); `echo(text)` reports progress when given."""
-    from backend import config  # noqa: PLC0415
-    from backend.services.refdata_load import prepare_database  # noqa: PLC0415
-    from backend.storage.db import engine_for  # noqa: PLC0415
+    from backend import config
+    from backend.services.refdata_load import prepare_database
+    from backend.storage.db import engine_for
 
-    say = echo or (lambda _text: None)
-    url = url or config.database_url()
+    def say(text: str) -> None:
+        if echo is not None:
+            echo(text)
+
+    url = absolute_url(url or config.database_url())
     check_target(url, yes)
     workers = workers or default_workers()
     say(f"Cơ sở dữ liệu '{database_name(url)}': {prepare_database(url)}")

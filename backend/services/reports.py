@@ -40,6 +40,7 @@ from backend.services.places import locate
 from backend.services.templates import fill_reply
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Consultation, Feedback, Field, Report
+from geo import Location
 
 LOCAL = ZoneInfo(TIMEZONE)
 CHANNELS = ("app", "portal", "open311", "api", "hotline")
@@ -126,11 +127,13 @@ def submit_report(
     now: datetime | None = None,
     url: str | None = None,
     within: Callable[[Session, Report], None] | None = None,
+    place: Location | None = None,
 ) -> Report:
     """Store a citizen's report and start its verify and forward clocks (D4.2: any time, 24/7).
 
     `within` runs inside the same transaction once the report has its code (attachments, the
-    idempotency record, notifications): all of it commits together or not at all.
+    idempotency record, notifications): all of it commits together or not at all. `place` is
+    `locate(new.lon, new.lat)` when the caller has already looked it up (it is not repeated).
     """
     now = now or now_utc()
     description = normalise_text(new.description)
@@ -140,7 +143,7 @@ def submit_report(
         raise ValidationError("description", f"Nội dung phản ánh dài quá {MAX_DESCRIPTION} ký tự.")
     if new.channel not in CHANNELS:
         raise ValidationError("channel", "Kênh gửi phản ánh không hợp lệ.")
-    place = locate(new.lon, new.lat)
+    place = place or locate(new.lon, new.lat)
     with session_factory(url)() as session, session.begin():
         clocks = _clocks(session)
         report = Report(

@@ -64,7 +64,7 @@ def submit_citizen_report(
     now = now or now_utc()
     key = idempotency.parse_key(idempotency_header)
     submission = parse_submission(data, now, default_channel)
-    locate(submission.lon, submission.lat)  # refuse a point outside the province before any work
+    place = locate(submission.lon, submission.lat)  # refuse an outside point before any work
     _check_counts(uploads)
     stored: list[media.StoredMedia] = []
     try:  # a later file refused (413/415/422) must not leave the earlier ones behind
@@ -101,7 +101,7 @@ def submit_citizen_report(
             reporter_email=submission.email, confidential=submission.confidential,
             emergency=submission.emergency, channel=submission.channel,
             consent_version=CONSENT_VERSION,
-        ), now=now, url=url, within=within)
+        ), now=now, url=url, within=within, place=place)
     except BaseException:
         _discard(stored)
         _release_quietly(key, url)
