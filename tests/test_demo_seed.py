@@ -537,7 +537,7 @@ COMPARED = (
     *(f"{s}_{p}" for s in STAGES for p in ("start", "due", "done")),
     "received_at", "progress_notice_at", "result_text", "result_by", "answer_text", "published_at",
     "closed_at", "rating", "return_count", "rework_count", "reopen_count", "escalation_count",
-    "updated_at", "event_seq",
+    "updated_at", "event_seq", "stage", "stage_due", "stage_risk_at",
 )
 
 
