@@ -438,6 +438,12 @@ def test_real_answers_conform(app: Flask, staff: None) -> None:
     ioc.act(rejected_code, "close")
     assert citizen.track(rejected_code)["state"] == "closed"
 
+    # map data for screens: staff only
+    ioc.call("GET", "/api/v1/map/version", 200)
+    ioc.call("GET", "/api/v1/map/points.geojson", 200)
+    citizen.call("GET", "/api/v1/map/points.geojson", 401)
+    citizen.call("GET", "/api/v1/map/version", 401)
+
     # logout
     ioc.call("POST", "/api/v1/auth/logout", 403, csrf=False)
     ioc.call("POST", "/api/v1/auth/logout", 200)

@@ -84,6 +84,6 @@ def create_server(config: dict | None = None) -> Flask:
 
 def _blueprints() -> list:
     """Every HTTP surface the server offers, each in its own module."""
-    from backend.api import auth, media, open311, openapi, v1
+    from backend.api import auth, mapdata, media, open311, openapi, v1
 
-    return [auth.bp, v1.bp, media.bp, open311.bp, openapi.bp]
+    return [auth.bp, v1.bp, media.bp, mapdata.bp, open311.bp, openapi.bp]
