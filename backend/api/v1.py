@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend.api.auth import staff_required
 from backend.api.errors import api_error
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.domain.workflow import ACTIONS, Actor, Forbidden, Role
 from backend.services import queries, submissions, tracking
 from backend.services.errors import ValidationError
@@ -24,7 +23,6 @@ from backend.services.validation import parse_bool
 from backend.web.extensions import client_address, limiter
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
-LOCAL = ZoneInfo(TIMEZONE)
 WORKFLOW_ROLES = ("ioc_handler", "agency_handler", "agency_leader", "provincial_leader")
 MAX_JSON_DEPTH = 20
 

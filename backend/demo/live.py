@@ -9,13 +9,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import select
 
 from backend import refdata
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.demo.generator import commune_label
 from backend.demo.seed import load_world
 from backend.domain.workflow import Actor, Role, State, WorkflowError
@@ -23,7 +22,6 @@ from backend.services.reports import NewReport, perform_action, submit_report
 from backend.storage.db import session_factory
 from backend.storage.models import Event, Report
 
-LOCAL = ZoneInfo(TIMEZONE)
 TICK_SECONDS = 2.0
 STEPS_PER_TICK = 3
 

@@ -31,11 +31,10 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.domain.workflow import OPEN_STATES, STATE_LABELS_VI, State
 from backend.services.apikeys import check_api_key
 from backend.services.errors import ValidationError
@@ -43,7 +42,6 @@ from backend.services.reports import MAX_DESCRIPTION, NewReport, submit_report
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Event, Field, Report
 
-LOCAL = ZoneInfo(TIMEZONE)
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-30T00:00:00+07:00"  # last change of what this endpoint serves
 FORMATS = ("text/xml", "application/json")

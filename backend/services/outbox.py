@@ -41,13 +41,13 @@ from email.utils import format_datetime, parseaddr
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import requests
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from backend.config import TIMEZONE, data_dir
+from backend.config import LOCAL_TZ as LOCAL
+from backend.config import data_dir
 from backend.domain.workflow import STATE_LABELS_VI, Actor, State
 from backend.storage.db import session_factory
 from backend.storage.models import AdminUnit, Agency, Event, Field, OutboxMessage, Report
@@ -76,7 +76,6 @@ MAX_ATTEMPTS = 12
 BASE_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)
 LEASE = timedelta(minutes=5)  # a claimed message is invisible this long (> any send timeout)
-LOCAL = ZoneInfo(TIMEZONE)
 
 # Which notices each step causes (kinds above); `publish` is decided by the outcome (D10.3).
 _STEP_KINDS: dict[str, tuple[str, ...]] = {

@@ -10,12 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.domain.sla import STATUS_LABELS_VI, stage_status
 from backend.domain.workflow import (
     OPEN_STATES,
@@ -43,7 +42,6 @@ from backend.storage.models import (
     Report,
 )
 
-LOCAL = ZoneInfo(TIMEZONE)
 IOC_ROLES = ("ioc_handler", "admin")
 PROVINCE_ROLES = ("ioc_handler", "admin", "provincial_leader", "wall_display")
 MAX_PER_PAGE = 200

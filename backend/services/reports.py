@@ -13,14 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.domain.sla import SlaPolicy
 from backend.domain.stages import current_stage
 from backend.domain.workflow import (
@@ -38,13 +37,12 @@ from backend.services.calendar import calendar_from_session, sla_policy
 from backend.services.errors import NotFound, ValidationError
 from backend.services.places import locate
 from backend.services.templates import fill_reply
+from backend.services.validation import MAX_DESCRIPTION
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Consultation, Feedback, Field, Report
 from geo import Location
 
-LOCAL = ZoneInfo(TIMEZONE)
 CHANNELS = ("app", "portal", "open311", "api", "hotline")
-MAX_DESCRIPTION = 4000
 
 
 def now_utc() -> datetime:

@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.domain.workflow import STATE_LABELS_VI, State
 from backend.services import idempotency, media
 from backend.services.errors import ValidationError
@@ -27,7 +26,6 @@ from backend.storage.models import Attachment, Report
 
 MAX_PHOTOS = 5
 MAX_VIDEOS = 1
-LOCAL = ZoneInfo(TIMEZONE)
 
 
 @dataclass(frozen=True)

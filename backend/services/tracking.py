@@ -9,11 +9,10 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.domain.workflow import RATINGS, STATE_LABELS_VI, Actor, Role, State
 from backend.services.errors import NotFound, ValidationError
 from backend.services.reports import perform_action
@@ -21,7 +20,6 @@ from backend.services.validation import clean_text, normalise_phone
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Event, Report
 
-LOCAL = ZoneInfo(TIMEZONE)
 CITIZEN = Actor("citizen", Role.CITIZEN)
 
 # what each step means to a citizen (the staff-side detail stays with the staff)

@@ -6,19 +6,16 @@ Vietnamese on every screen, times shown in Asia/Ho_Chi_Minh as dd/mm/yyyy HH:MM.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, jsonify, render_template_string
 from sqlalchemy import text
 
 from backend.api.auth import init_login
 from backend.api.errors import register_error_handlers
-from backend.config import TIMEZONE
+from backend.config import LOCAL_TZ as LOCAL
 from backend.services.overview import overview
 from backend.storage.db import engine_for
 from backend.web import extensions, settings
-
-_LOCAL = ZoneInfo(TIMEZONE)
 
 _STATUS_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
@@ -51,7 +48,7 @@ _STATUS_PAGE = """<!doctype html>
 
 def local_time(at: datetime) -> str:
     """dd/mm/yyyy HH:MM in Vietnam's time zone."""
-    return at.astimezone(_LOCAL).strftime("%d/%m/%Y %H:%M")
+    return at.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
 
 
 def create_server(config: dict | None = None) -> Flask:
@@ -70,7 +67,7 @@ def create_server(config: dict | None = None) -> Flask:
     def status_page():
         data = overview()
         return render_template_string(
-            _STATUS_PAGE, data=data, fmt=local_time, now=local_time(datetime.now(_LOCAL))
+            _STATUS_PAGE, data=data, fmt=local_time, now=local_time(datetime.now(LOCAL))
         )
 
     @server.get("/healthz")
