@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser run test lint bench clean
 
 install: $(STAMP)
 
@@ -17,7 +17,16 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/ioc run
 
-test: install
+# Browser tests drive Debian's Chromium (never a downloaded browser); installed once if missing.
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
+	  echo "Installing Debian chromium and chromium-driver for the browser tests"; \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    chromium chromium-driver fonts-dejavu-core >/dev/null || \
+	  echo "Could not install Chromium: browser tests will be skipped with a reason"; }
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
 
