@@ -580,8 +580,8 @@ def test_row10_stored_xss_is_returned_verbatim_as_a_json_string(client, sign_in,
     assert ioc.act(code, "publish").status_code == 200
     tracked = client.get(f"/api/v1/track/{code}?phone={PHONE}")
     assert tracked.mimetype == "application/json" and result in tracked.get_json()["answer"]
-    assert client.get("/").status_code == 200  # the HTML status page renders no user text
-    assert b"<script>alert" not in client.get("/").get_data()
+    assert client.get("/status").status_code == 200  # the HTML status page renders no user text
+    assert b"<script>alert" not in client.get("/status").get_data()
 
 
 # --- row 12: SQL and LIKE injection ------------------------------------------------------------------

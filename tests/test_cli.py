@@ -303,7 +303,7 @@ def _get(url: str) -> tuple[int, str]:
         return response.status, response.read().decode("utf-8")
 
 
-def test_ioc_run_serves_the_status_page(tmp_path: Path) -> None:
+def test_ioc_run_serves_the_dashboard_and_status_page(tmp_path: Path) -> None:
     """`ioc run --no-demo` on a fresh SQLite file: migrates, then answers within 30 s."""
     port = _free_port()
     var = tmp_path / "var"
@@ -323,10 +323,12 @@ def test_ioc_run_serves_the_status_page(tmp_path: Path) -> None:
                 time.sleep(0.3)
         assert server.poll() is None, server.stdout.read().decode("utf-8", "replace")
         assert status == 200 and '"ok"' in body
-        status, page = _get(base + "/")
+        status, page = _get(base + "/status")
         assert status == 200
         assert "Phản ánh hiện trường" in page and "Thái Nguyên" in page
         assert "Chờ xác minh" in page  # the per-state table, in Vietnamese
+        status, page = _get(base + "/")  # the dashboard (Dash) is mounted at the root
+        assert status == 200 and "IOC Thái Nguyên" in page and "_dash-" in page
     finally:
         server.terminate()
         try:

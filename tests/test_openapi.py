@@ -441,6 +441,8 @@ def test_real_answers_conform(app: Flask, staff: None) -> None:
     # map data for screens: staff only
     ioc.call("GET", "/api/v1/map/version", 200)
     ioc.call("GET", "/api/v1/map/points.geojson", 200)
+    ioc.call("GET", "/api/v1/map/boundaries.geojson", 200)
+    citizen.call("GET", "/api/v1/map/boundaries.geojson", 401)
     citizen.call("GET", "/api/v1/map/points.geojson", 401)
     citizen.call("GET", "/api/v1/map/version", 401)
 

@@ -46,10 +46,43 @@ def init_login(app: Flask) -> None:
             return None
         if not session.get("t") or not current_user.is_authenticated:
             return None  # no cookie session: nothing a forged cross-site request could ride on
-        sent = request.headers.get("X-CSRF-Token", "")
+        # the API sends X-CSRF-Token; Dash's renderer sends the `_csrf_token` cookie back as
+        # X-CSRFToken (double submit, checked against the token bound to the session)
+        sent = request.headers.get("X-CSRF-Token") or request.headers.get("X-CSRFToken") or ""
         if not hmac.compare_digest(sent, current_user.staff.csrf_token):
             return api_error(403, "csrf", "Thiếu hoặc sai mã chống giả mạo (X-CSRF-Token).")
         return None
+
+
+    @app.after_request
+    def csrf_cookie(response):
+        staff = current_staff()
+        if staff is not None and request.cookies.get(CSRF_COOKIE) != staff.csrf_token:
+            set_csrf_cookie(response, staff.csrf_token)
+        return response
+
+
+CSRF_COOKIE = "_csrf_token"
+
+
+def set_csrf_cookie(response, token: str) -> None:
+    """The session's CSRF token, readable by the page's script (not HttpOnly) so it can send it
+    back in a header; SameSite=Strict so no other site's request carries it."""
+    from flask import current_app
+
+    response.set_cookie(CSRF_COOKIE, token, samesite="Strict", httponly=False,
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+
+
+def login_allowed(username: str) -> bool:
+    """The same per-address and per-name limits as the login route, for other sign-in forms."""
+    from limits import parse
+
+    engine = limiter.limiter
+    if engine is None:
+        return True
+    return (engine.hit(parse("10/minute"), "dash-login-ip", client_address())
+            and engine.hit(parse("5/minute"), "login", username[:64].lower()))
 
 
 def current_staff() -> auth_service.StaffUser | None:

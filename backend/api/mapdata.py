@@ -8,8 +8,10 @@ screen that asks again with If-None-Match gets 304 and nothing else.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -25,6 +27,47 @@ def version():
     return jsonify(version=mapdata.data_version())
 
 
+@bp.get("/boundaries.geojson")
+@staff_required()
+def boundaries():
+    """District polygons (for the choropleth) and the province outline, from the configured
+    boundary folder; they change only with that folder, so screens keep them for a day."""
+    body = _boundaries_body()
+    etag = f'"b-{hashlib.sha1(body).hexdigest()[:16]}"'
+    if request.headers.get("If-None-Match") == etag:
+        response = Response(status=304)
+    else:
+        response = _gzipped(body, "application/geo+json")
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Vary"] = "Accept-Encoding, Cookie"
+    return response
+
+
+@lru_cache(maxsize=1)
+def _boundaries_body() -> bytes:
+    from backend.services.places import gazetteer
+
+    districts = gazetteer().district_geojson()
+    province = gazetteer().province_geojson()
+    for feature in province.get("features", []):
+        feature.setdefault("properties", {})["kind"] = "province"
+    for feature in districts.get("features", []):
+        feature["properties"]["kind"] = "district"
+    collection = {"type": "FeatureCollection",
+                  "features": province.get("features", []) + districts.get("features", [])}
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _gzipped(data: bytes, mimetype: str) -> Response:
+    response = Response(mimetype=mimetype)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        data = gzip.compress(data, compresslevel=6)
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_data(data)
+    return response
+
+
 @bp.get("/points.geojson")
 @staff_required()
 def points():
@@ -34,12 +77,7 @@ def points():
         response = Response(status=304)
     else:
         body = json.dumps(mapdata.points(now), ensure_ascii=False, separators=(",", ":"))
-        data = body.encode("utf-8")
-        response = Response(mimetype="application/geo+json")
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            data = gzip.compress(data, compresslevel=6)
-            response.headers["Content-Encoding"] = "gzip"
-        response.set_data(data)
+        response = _gzipped(body.encode("utf-8"), "application/geo+json")
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "private, max-age=30"
     response.headers["Vary"] = "Accept-Encoding, Cookie"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import signal
 import subprocess
 import sys
@@ -10,6 +12,7 @@ import click
 
 DEMO_REPORTS = 30_000
 DEMO_MONTHS = 12
+DEFAULT_APP = "dashboard.wsgi:create_app"
 
 
 @click.command()
@@ -23,7 +26,6 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
     from backend.demo.seed import report_count, seed
     from backend.services.outbox import smtp_settings, webhook_url
     from backend.services.refdata_load import prepare_database
-    from backend.web.server import create_server
 
     summary = prepare_database()
     click.echo(f"Cơ sở dữ liệu: {summary}")
@@ -45,11 +47,18 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
         workers.append(subprocess.Popen([sys.executable, "-m", "backend.cli", "outbox", "deliver"]))
     click.echo(f"Mở http://{host}:{port}/ trong trình duyệt. Nhấn Ctrl+C để dừng.")
     try:
-        create_server().run(host=host, port=port, threaded=True)
+        load_app().run(host=host, port=port, threaded=True)
     finally:
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=10)
+
+
+def load_app():
+    """The web application named by `IOC_APP` (default: the API with the dashboard mounted),
+    like gunicorn's "module:factory()": the backend does not import the dashboard."""
+    module_name, _, factory = os.environ.get("IOC_APP", DEFAULT_APP).partition(":")
+    return getattr(importlib.import_module(module_name), factory)()
 
 
 def _raise_interrupt(_signum, _frame) -> None:

@@ -36,3 +36,14 @@ def list_fields(url: str | None = None, active_only: bool = True) -> list[Field]
         if active_only:
             query = query.where(Field.active.is_(True))
         return list(session.scalars(query))
+
+
+def district_names(url: str | None = None) -> dict[str, str]:
+    """District code → short Vietnamese name (the legacy districts the reports are filed under)."""
+    from backend.storage.models import AdminUnit
+
+    _ensure_ready(url)
+    with session_factory(url)() as session:
+        rows = session.execute(select(AdminUnit.code, AdminUnit.name)
+                               .where(AdminUnit.level == "district").order_by(AdminUnit.code))
+        return {code: name for code, name in rows}

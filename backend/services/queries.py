@@ -29,6 +29,7 @@ from backend.domain.workflow import (
 from backend.services.auth import StaffUser
 from backend.services.calendar import calendar_from_session, sla_policy
 from backend.services.errors import NotFound, ValidationError
+from backend.services.holds import active_holder
 from backend.storage.db import session_factory
 from backend.storage.models import (
     AccessLog,
@@ -162,6 +163,7 @@ def _summary(report: Report, field_name: str | None, agency_name: str | None,
         "confidential": report.confidential, "version": report.version,
         "stage": report.stage, "stage_due": iso(report.stage_due), "sla": sla,
         "sla_label": STATUS_LABELS_VI.get(sla) if sla else None,
+        "held_by": active_holder(report.held_by, report.held_at, now),
     }
 
 

@@ -32,7 +32,7 @@ from backend.domain.workflow import (
     decide,
 )
 from backend.domain.worktime import WorkCalendar
-from backend.services import audit, outbox
+from backend.services import audit, holds, outbox
 from backend.services.calendar import calendar_from_session, sla_policy
 from backend.services.errors import NotFound, ValidationError
 from backend.services.places import locate
@@ -214,6 +214,7 @@ def perform_action(
                     "stale_version",
                     "Phản ánh đã được người khác cập nhật; hãy tải lại rồi thao tác lại.",
                 )
+            holds.check_not_held_by_other(report, actor, now)  # D13.2
             consulted = frozenset(session.scalars(
                 select(Consultation.agency_code).where(Consultation.report_id == report.id,
                                                        Consultation.answer.is_(None))
@@ -228,6 +229,7 @@ def perform_action(
             clocks = _clocks(session)
             _APPLY[action](session, report, actor, params, now, clocks)
             report.state = target.value
+            holds.release_if_left_ioc(report)
             track_current_stage(report, clocks)
             report.updated_at = now
             report.version = report.version + 1

@@ -129,6 +129,9 @@ class Report(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # Law 91/2025: explicit consent
     consent_version: Mapped[str | None] = mapped_column(String(16))
+    # D13.2: the IOC handler who has taken the report (two never work one unknowingly)
+    held_by: Mapped[str | None] = mapped_column(String(64))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
 

@@ -1,4 +1,4 @@
-"""The Flask server that hosts the API and (later) the dashboard; today a status page.
+"""The Flask server that hosts the API, the portal and (mounted by dashboard.wsgi) the dashboard.
 
 Vietnamese on every screen, times shown in Asia/Ho_Chi_Minh as dd/mm/yyyy HH:MM.
 """
@@ -11,7 +11,7 @@ from flask import Flask, jsonify, render_template_string
 from sqlalchemy import text
 
 from backend.api.auth import init_login
-from backend.api.errors import register_error_handlers
+from backend.api.errors import api_error, register_error_handlers
 from backend.config import LOCAL_TZ as LOCAL
 from backend.services.overview import overview
 from backend.storage.db import engine_for
@@ -63,12 +63,18 @@ def create_server(config: dict | None = None) -> Flask:
     for blueprint in _blueprints():
         server.register_blueprint(blueprint)
 
-    @server.get("/")
+    @server.get("/status")
     def status_page():
         data = overview()
         return render_template_string(
             _STATUS_PAGE, data=data, fmt=local_time, now=local_time(datetime.now(LOCAL))
         )
+
+    @server.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    @server.route("/open311/<path:_rest>", methods=["GET", "POST"])
+    def unknown_api_route(_rest: str):
+        """Unknown API paths answer with the API's JSON 404, not with the dashboard's page."""
+        return api_error(404)
 
     @server.get("/healthz")
     def health():
@@ -82,5 +88,6 @@ def create_server(config: dict | None = None) -> Flask:
 def _blueprints() -> list:
     """Every HTTP surface the server offers, each in its own module."""
     from backend.api import auth, mapdata, media, open311, openapi, v1
+    from backend.web import portal
 
-    return [auth.bp, v1.bp, media.bp, mapdata.bp, open311.bp, openapi.bp]
+    return [auth.bp, v1.bp, media.bp, mapdata.bp, open311.bp, openapi.bp, portal.bp]

@@ -1,0 +1,169 @@
+"""What the IOC wall screen shows, in one read-only snapshot without any personal data.
+
+The wall (D2.2d) is polled by many screens; the dashboard caches one snapshot per data version
+and minute, so this runs once for all of them. Every figure here is an aggregate over indexed
+columns (state, submitted_at, stage_due, the stored stage and its due and at-risk instants), so no
+per-row calendar work is needed: the deadlines were computed when each report moved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+
+from backend.config import LOCAL_TZ
+from backend.domain.workflow import (
+    AT_AGENCY_STATES,
+    AT_IOC_STATES,
+    OPEN_STATES,
+    RATINGS,
+    STATE_LABELS_VI,
+    State,
+)
+from backend.storage.db import session_factory
+from backend.storage.models import Agency, Feedback, Field, Report
+
+_OPEN = tuple(s.value for s in OPEN_STATES)
+_AT_IOC = tuple(s.value for s in AT_IOC_STATES | {State.NEEDS_SUPPLEMENT, State.ESCALATED})
+_AT_AGENCY = tuple(s.value for s in AT_AGENCY_STATES)
+_DONE = ("published", "answered_privately", "closed")
+TICKER_SIZE = 12
+
+
+@dataclass(frozen=True)
+class WallKpis:
+    received_today: int
+    waiting_at_ioc: int
+    at_agencies: int
+    overdue_now: int
+    at_risk_now: int
+    emergencies_open: int
+    finished_month: int
+    on_time_month: int
+    rated_month: int
+    satisfied_month: int
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return self.on_time_month / self.finished_month if self.finished_month else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.satisfied_month / self.rated_month if self.rated_month else None
+
+
+def local_midnight(now: datetime) -> datetime:
+    """The start of today in Vietnam, as an aware instant."""
+    return datetime.combine(now.astimezone(LOCAL_TZ).date(), time(), LOCAL_TZ)
+
+
+def month_start(now: datetime) -> datetime:
+    local = now.astimezone(LOCAL_TZ)
+    return datetime(local.year, local.month, 1, tzinfo=LOCAL_TZ)
+
+
+def kpis(session, now: datetime) -> WallKpis:
+    """The wall's tiles. A finished report is on time when every stage it went through was done
+    by its due (stored per stage); satisfaction counts "Hài lòng" among ratings this month."""
+    today, month = local_midnight(now), month_start(now)
+    received = session.scalar(select(func.count()).select_from(Report)
+                              .where(Report.submitted_at >= today)) or 0
+    open_rows = dict(session.execute(
+        select(Report.state, func.count()).where(Report.state.in_(_OPEN)).group_by(Report.state)
+    ).all())
+    overdue, at_risk, emergencies = session.execute(
+        select(func.count(case((Report.stage_due < now, 1))),
+               func.count(case((and_(Report.stage_due >= now, Report.stage_risk_at <= now), 1))),
+               func.count(case((Report.emergency.is_(True), 1))))
+        .where(Report.state.in_(_OPEN))
+    ).one()
+    late_any = _late_any_stage()
+    finished, on_time = session.execute(
+        select(func.count(), func.count(case((late_any, None), else_=1)))
+        .where(Report.state.in_(_DONE), Report.updated_at >= month)
+    ).one()
+    rated, satisfied = session.execute(
+        select(func.count(), func.count(case((Feedback.rating == "hai_long", 1))))
+        .where(Feedback.at >= month, Feedback.rating.in_(tuple(RATINGS)))
+    ).one()
+    return WallKpis(
+        received_today=received,
+        waiting_at_ioc=sum(n for s, n in open_rows.items() if s in _AT_IOC),
+        at_agencies=sum(n for s, n in open_rows.items() if s in _AT_AGENCY),
+        overdue_now=overdue, at_risk_now=at_risk, emergencies_open=emergencies,
+        finished_month=finished, on_time_month=on_time, rated_month=rated,
+        satisfied_month=satisfied,
+    )
+
+
+def _late_any_stage():
+    """True when some stage of the report finished after its due (or is past due unfinished)."""
+    clauses = []
+    for stage in ("verify", "forward", "process", "approve", "publish"):
+        due = getattr(Report, f"{stage}_due")
+        done = getattr(Report, f"{stage}_done")
+        clauses.append(and_(due.is_not(None), done.is_not(None), done > due))
+    return or_(*clauses)
+
+
+def ticker(session, now: datetime, limit: int = TICKER_SIZE) -> list[dict[str, Any]]:
+    """The newest reports: code, time, field, district, state; state-secret ones left out."""
+    rows = session.execute(
+        select(Report.code, Report.submitted_at, Report.state, Report.emergency,
+               Field.name, Report.district_code)
+        .outerjoin(Field, Field.code == Report.field_code)
+        .where(Report.state_secret.is_(False))
+        .order_by(Report.id.desc()).limit(limit)
+    ).all()
+    return [{"code": code, "at": at.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m"),
+             "state": STATE_LABELS_VI[State(state)], "emergency": bool(emg),
+             "field": field or "Chưa phân loại", "district": district}
+            for code, at, state, emg, field, district in rows]
+
+
+def by_district(session, now: datetime) -> dict[str, dict[str, int]]:
+    """Per district: open reports, overdue among them, and received in the last 30 days."""
+    since = now - timedelta(days=30)
+    rows = session.execute(
+        select(Report.district_code,
+               func.count(case((Report.state.in_(_OPEN), 1))),
+               func.count(case((and_(Report.state.in_(_OPEN), Report.stage_due < now), 1))),
+               func.count(case((Report.submitted_at >= since, 1))))
+        .where((Report.state.in_(_OPEN)) | (Report.submitted_at >= since))
+        .group_by(Report.district_code)
+    ).all()
+    return {code: {"open": n_open, "overdue": n_over, "received_30d": n_recv}
+            for code, n_open, n_over, n_recv in rows if code}
+
+
+def agency_district(session, now: datetime) -> list[dict[str, Any]]:
+    """Open reports at agencies per (agency, district) with how many are overdue: the SLA
+    heatmap's cells."""
+    rows = session.execute(
+        select(Report.agency_code, Agency.short_name, Agency.name, Report.district_code,
+               func.count(), func.count(case((Report.stage_due < now, 1))))
+        .join(Agency, Agency.code == Report.agency_code)
+        .where(Report.state.in_(_OPEN), Report.agency_code.is_not(None))
+        .group_by(Report.agency_code, Agency.short_name, Agency.name, Report.district_code)
+    ).all()
+    return [{"agency": code, "agency_name": short or name, "district": district,
+             "open": n, "overdue": over}
+            for code, short, name, district, n, over in rows if district]
+
+
+def snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
+    """Everything the wall shows at `now`, as plain JSON-able data."""
+    with session_factory(url)() as session:
+        tiles = kpis(session, now)
+        data = {
+            "at": now.astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y"),
+            "kpis": {**asdict(tiles), "on_time_rate": tiles.on_time_rate,
+                     "satisfaction_rate": tiles.satisfaction_rate},
+            "ticker": ticker(session, now),
+            "districts": by_district(session, now),
+            "matrix": agency_district(session, now),
+        }
+    return data

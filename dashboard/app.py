@@ -1,0 +1,40 @@
+"""The Dash app, built by a factory on the Flask server (DASH.md: no global callbacks).
+
+Every page is a pair of modules: `layouts/<page>.py` builds components, `callbacks/<page>.py`
+registers callbacks with `register(app)`. The router shows a page by path and role.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dash import Dash
+from flask import Flask
+
+from dashboard import cache
+from dashboard.callbacks import PAGE_CALLBACKS
+from dashboard.layouts import shell
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+def create_dash(server: Flask) -> Dash:
+    """Mount the dashboard on `server` at `/` (API routes keep their own paths)."""
+    app = Dash(
+        __name__,
+        server=server,
+        url_base_pathname="/",
+        assets_folder=str(ASSETS),
+        serve_locally=True,
+        compress=True,
+        title="IOC Thái Nguyên · Phản ánh hiện trường",
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.index_string = app.index_string.replace("<html>", '<html lang="vi">', 1)
+    app.layout = shell.layout
+    app.validation_layout = shell.validation_layout()
+    cache.init_app(server)
+    for register in PAGE_CALLBACKS:
+        register(app)
+    return app

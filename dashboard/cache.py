@@ -1,0 +1,47 @@
+"""The dashboard's shared cache: Redis when `REDIS_URL` is set (all workers share one entry, so
+N wall screens cost one query), a per-process memory cache in the embedded default."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app
+from flask_caching import Cache
+
+from backend.web.settings import redis_url
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+def init_app(server: Flask) -> Cache:
+    url = redis_url()
+    config: dict[str, Any] = {"CACHE_DEFAULT_TIMEOUT": 120, "CACHE_KEY_PREFIX": "ioc-dash:"}
+    if url:
+        config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=url,
+                      CACHE_OPTIONS={"socket_timeout": 0.3, "socket_connect_timeout": 0.3})
+    else:
+        config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
+    cache = Cache(server, config=config)
+    server.extensions["ioc_cache"] = cache
+    return cache
+
+
+def remember(key: str, timeout: int, compute: Callable[[], T]) -> T:
+    """The cached value of `key`, computed once when missing. A cache outage never takes a screen
+    down: the value is then computed directly (TESTPLAN: Redis down or hung)."""
+    cache: Cache = current_app.extensions["ioc_cache"]
+    try:
+        value = cache.get(key)
+    except Exception:  # redis errors are swallowed by flask-caching, but be sure
+        log.warning("cache unavailable, computing %s directly", key)
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, timeout=timeout)
+        except Exception:
+            log.warning("cache unavailable, %s not stored", key)
+    return value

@@ -1,0 +1,40 @@
+"""Staff sign-in from the login page: the same service and session as `POST /api/v1/auth/login`."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, ctx, no_update
+from flask import session
+
+from backend.api.auth import login_allowed, set_csrf_cookie
+from backend.services import auth as auth_service
+from dashboard.access import HOME
+
+REFUSED = "Tên đăng nhập hoặc mật khẩu không đúng."
+
+
+def sign_in(username: str | None, password: str | None, next_path: str | None) -> tuple[str, str]:
+    """(redirect target or no_update, error text). One answer for unknown user and wrong password."""
+    username, password = (username or "").strip(), password or ""
+    if not username or not password:
+        return no_update, "Nhập tên đăng nhập và mật khẩu."
+    if not login_allowed(username):
+        return no_update, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút."
+    result = None if "\x00" in username else auth_service.login(username, password)
+    if result is None:
+        return no_update, REFUSED
+    token, staff = result
+    session.clear()
+    session["t"] = token
+    if ctx.response is not None:
+        set_csrf_cookie(ctx.response, staff.csrf_token)
+    target = next_path if next_path and next_path.startswith("/") and next_path != "/login" else "/"
+    return target if target != "/" else HOME.get(staff.role, "/"), ""
+
+
+def register(app: Dash) -> None:
+    @app.callback(Output("redirect", "href"), Output("login-error", "children"),
+                  Input("login-submit", "n_clicks"), Input("login-password", "n_submit"),
+                  State("login-username", "value"), State("login-password", "value"),
+                  State("login-next", "data"), prevent_initial_call=True)
+    def submit(_clicks, _submits, username, password, next_path):
+        return sign_in(username, password, next_path)

@@ -1,0 +1,53 @@
+"""Show the page for the URL and the viewer's role; sign out."""
+
+from __future__ import annotations
+
+from dash import Dash, Input, Output, State, ctx, no_update
+from flask import session
+
+from backend.services import auth as auth_service
+from dashboard import access
+from dashboard.layouts import PAGE_LAYOUTS, login, not_found, shell
+
+FULL_SCREEN = {"/wall"}
+
+
+def render(path: str | None) -> tuple[object, list, str]:
+    """(page content, menu, shell class) for `path` as the signed-in viewer sees it."""
+    path = (path or "/").rstrip("/") or "/"
+    staff = access.viewer()
+    if staff is None:
+        return login.layout(next_path=path if path != "/login" else "/"), shell.nav(None, path), "shell"
+    if path in ("/", "/login"):
+        path = access.HOME.get(staff.role, "/")
+    if path not in access.PAGES:
+        return not_found.layout(path), shell.nav(staff, path), "shell"
+    if not access.may_open(staff, path):
+        return not_found.forbidden(), shell.nav(staff, path), "shell"
+    css = "shell full-screen" if path in FULL_SCREEN else "shell"
+    return PAGE_LAYOUTS[path](staff), shell.nav(staff, path), css
+
+
+def sign_out() -> str:
+    staff = access.viewer()
+    if staff is not None:
+        auth_service.logout(staff.session_token_hash)
+    session.clear()
+    if ctx.response is not None:
+        ctx.response.delete_cookie("_csrf_token")
+    return "/login"
+
+
+def register(app: Dash) -> None:
+    @app.callback(Output("page", "children"), Output("shell-nav", "children"),
+                  Output("shell", "className"), Input("url", "pathname"))
+    def route(path):
+        return render(path)
+
+    @app.callback(Output("redirect", "href", allow_duplicate=True),
+                  Input("nav-logout", "n_clicks"), State("url", "pathname"),
+                  prevent_initial_call=True)
+    def logout(n_clicks, _path):
+        return sign_out() if n_clicks else no_update
+
+

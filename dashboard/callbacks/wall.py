@@ -1,0 +1,161 @@
+"""The wall's one tick: everything changes together, and only when the data (or minute) does.
+
+N screens cost one query per data version and minute: the version is cached for two seconds and
+the snapshot per (version, minute) in the shared cache. A tick whose key the screen has already
+seen sends only the clock and the choropleth's values (which must be re-sent anyway: DASH.md,
+a hideout that arrives before the geometry is lost).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from dash import Dash, Input, Output, State, html, no_update
+
+from backend.config import LOCAL_TZ
+from backend.services import mapdata, wall
+from backend.services.catalogue import district_names
+from dashboard import access, cache
+from geo.boundaries import short_district_name
+from dashboard.format import number, percent
+from dashboard.layouts.map import POINTS_URL
+from dashboard.layouts.wall import TILES, kpi_tile
+
+ROLES = access.PAGES["/wall"][1]
+MODE_TICKS = 10  # the choropleth switches between volume and overdue rate every 10 ticks
+HEATMAP_AGENCIES = 14
+SCALE = [[0.0, "#15803d"], [0.15, "#65a30d"], [0.35, "#f59e0b"], [0.6, "#ea580c"], [1.0, "#dc2626"]]
+
+
+def snapshot_key(now: datetime) -> str:
+    version = cache.remember("wall:version", 2, mapdata.data_version)
+    return f"{version}:{now:%Y%m%d%H%M}"
+
+
+def current_snapshot(key: str, now: datetime) -> dict[str, Any]:
+    return cache.remember(f"wall:snapshot:{key}", 180, lambda: _enrich(wall.snapshot(now)))
+
+
+def _enrich(data: dict[str, Any]) -> dict[str, Any]:
+    data["district_names"] = {code: short_district_name(name)
+                              for code, name in district_names().items()}
+    return data
+
+
+def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None) -> tuple:
+    """(clock, tiles, ticker, heatmap, choropleth hideout, points url, seen key, mode label)."""
+    access.require(*ROLES)
+    now = now or datetime.now(UTC)
+    key = snapshot_key(now)
+    data = current_snapshot(key, now)
+    mode = "overdue" if ((n_intervals or 0) // MODE_TICKS) % 2 else "volume"
+    clock = now.astimezone(LOCAL_TZ).strftime("%H:%M:%S · %d/%m/%Y")
+    hideout = choropleth(data, mode)
+    label = ("Tô màu địa bàn: tỷ lệ quá hạn" if mode == "overdue"
+             else "Tô màu địa bàn: số phản ánh 30 ngày")
+    if seen == key:
+        return clock, no_update, no_update, no_update, hideout, no_update, no_update, label
+    return (clock, tiles(data["kpis"]), ticker(data), heatmap(data), hideout,
+            f"{POINTS_URL}?v={key}", key, label)
+
+
+def tiles(k: dict[str, Any]) -> list:
+    values = {
+        "received_today": (number(k["received_today"]), ""),
+        "waiting_at_ioc": (number(k["waiting_at_ioc"]), ""),
+        "at_agencies": (number(k["at_agencies"]), ""),
+        "overdue_now": (number(k["overdue_now"]), "bad" if k["overdue_now"] else "good"),
+        "on_time_rate": (percent(k["on_time_rate"]), _tone(k["on_time_rate"], 0.9, 0.75)),
+        "satisfaction_rate": (percent(k["satisfaction_rate"]),
+                              _tone(k["satisfaction_rate"], 0.8, 0.6)),
+    }
+    return [kpi_tile(key, label, *values[key]) for key, label in TILES]
+
+
+def _tone(rate: float | None, good: float, warn: float) -> str:
+    if rate is None:
+        return ""
+    return "good" if rate >= good else "warn" if rate >= warn else "bad"
+
+
+def ticker(data: dict[str, Any]) -> list:
+    names = data.get("district_names", {})
+    return [html.Li(className="ticker-item" + (" emergency" if r["emergency"] else ""), children=[
+        html.Span(r["at"], className="t-time"),
+        html.Span(r["code"], className="t-code"),
+        html.Span("KHẨN" if r["emergency"] else "", className="t-flag"),
+        html.Span(r["field"], className="t-field"),
+        html.Span(names.get(r["district"], ""), className="t-district"),
+        html.Span(r["state"], className="t-state"),
+    ]) for r in data["ticker"]]
+
+
+def choropleth(data: dict[str, Any], mode: str) -> dict[str, Any]:
+    """Per district the value the map colours by, scaled 0-1, and a label for the tooltip."""
+    districts = data["districts"]
+    names = data.get("district_names", {})
+    values: dict[str, dict[str, Any]] = {}
+    top = max((d["received_30d"] for d in districts.values()), default=0) or 1
+    for code, d in districts.items():
+        rate = d["overdue"] / d["open"] if d["open"] else 0.0
+        scaled = rate if mode == "overdue" else d["received_30d"] / top
+        values[code] = {"v": round(scaled, 3),
+                        "label": f"{names.get(code, code)}: {number(d['received_30d'])} phản ánh "
+                                 f"30 ngày · {number(d['open'])} đang mở · quá hạn "
+                                 f"{percent(rate)}"}
+    return {"mode": mode, "values": values, "dark": True}
+
+
+def heatmap(data: dict[str, Any]) -> dict[str, Any]:
+    """Overdue share of open reports per agency (rows, worst first) and district (columns)."""
+    cells = data["matrix"]
+    names = data.get("district_names", {})
+    districts = sorted({c["district"] for c in cells})
+    totals: dict[str, list[int]] = {}
+    labels: dict[str, str] = {}
+    for c in cells:
+        t = totals.setdefault(c["agency"], [0, 0])
+        t[0] += c["open"]
+        t[1] += c["overdue"]
+        labels[c["agency"]] = c["agency_name"]
+    agencies = sorted(totals, key=lambda a: (-totals[a][1], -totals[a][0]))[:HEATMAP_AGENCIES]
+    index = {(c["agency"], c["district"]): c for c in cells}
+    z, text = [], []
+    for agency in agencies:
+        row_z, row_t = [], []
+        for district in districts:
+            cell = index.get((agency, district))
+            if cell and cell["open"]:
+                row_z.append(round(cell["overdue"] / cell["open"], 3))
+                row_t.append(f"{cell['overdue']}/{cell['open']}")
+            else:
+                row_z.append(None)
+                row_t.append("")
+        z.append(row_z)
+        text.append(row_t)
+    return {
+        "data": [{"type": "heatmap", "z": z, "text": text, "texttemplate": "%{text}",
+                  "x": [names.get(d, d) for d in districts], "y": [labels[a] for a in agencies],
+                  "zmin": 0, "zmax": 1, "colorscale": SCALE, "xgap": 2, "ygap": 2,
+                  "hoverongaps": False, "textfont": {"size": 13, "color": "#f8fafc"},
+                  "colorbar": {"tickformat": ".0%", "thickness": 10, "len": 0.9,
+                               "tickfont": {"color": "#cbd5e1"}}}],
+        "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+                   "font": {"color": "#e2e8f0", "size": 13,
+                            "family": "Be Vietnam Pro, system-ui, sans-serif"},
+                   "margin": {"l": 150, "r": 10, "t": 6, "b": 70},
+                   "xaxis": {"tickangle": -30, "side": "bottom"},
+                   "yaxis": {"autorange": "reversed", "automargin": True}},
+    }
+
+
+def register(app: Dash) -> None:
+    @app.callback(
+        Output("wall-clock", "children"), Output("wall-kpis", "children"),
+        Output("wall-ticker", "children"), Output("wall-heatmap", "figure"),
+        Output("wall-districts", "hideout"), Output("wall-points", "url"),
+        Output("wall-seen", "data"), Output("wall-mode", "children"),
+        Input("wall-tick", "n_intervals"), State("wall-seen", "data"))
+    def on_tick(n_intervals, seen):
+        return tick(n_intervals, seen)

@@ -1,0 +1,42 @@
+"""The Thái Nguyên map shared by the wall and triage pages: vector boundaries (no tile server
+needed), a configurable tile layer, report points from the cacheable points route."""
+
+from __future__ import annotations
+
+import os
+
+import dash_leaflet as dl
+
+# the districts the reports are filed under (legacy Thái Nguyên), fitted to whatever screen
+BOUNDS = [[21.33, 105.47], [22.04, 106.24]]
+BOUNDARIES_URL = "/api/v1/map/boundaries.geojson"
+POINTS_URL = "/api/v1/map/points.geojson"
+
+
+def tile_layer() -> list:
+    """`IOC_TILE_URL` (e.g. a local tile server) when set; none by default: no internet here."""
+    url = os.environ.get("IOC_TILE_URL", "").strip()
+    attribution = os.environ.get("IOC_TILE_ATTRIBUTION", "")
+    return [dl.TileLayer(url=url, attribution=attribution, maxZoom=19)] if url else []
+
+
+def report_map(prefix: str, *, dark: bool, points_url: str = "", cluster: bool = True) -> dl.Map:
+    """A map with ids `<prefix>-map`, `<prefix>-districts` (choropleth via hideout) and
+    `<prefix>-points` (clustered reports coloured by SLA)."""
+    return dl.Map(
+        id=f"{prefix}-map", bounds=BOUNDS, zoomSnap=0.25, preferCanvas=True,
+        className="report-map dark" if dark else "report-map",
+        children=[
+            *tile_layer(),
+            dl.GeoJSON(id=f"{prefix}-districts", url=BOUNDARIES_URL,
+                       style={"variable": "iocMap.districtStyle"},
+                       onEachFeature={"variable": "iocMap.districtTooltip"},
+                       hideout={"mode": "none", "values": {}, "dark": dark}),
+            dl.GeoJSON(id=f"{prefix}-points", url=points_url or POINTS_URL, cluster=cluster,
+                       zoomToBoundsOnClick=True, superClusterOptions={"radius": 56, "maxZoom": 15},
+                       pointToLayer={"variable": "iocMap.pointToLayer"},
+                       clusterToLayer={"variable": "iocMap.clusterToLayer"},
+                       hideout={"selected": None}),
+            dl.ScaleControl(position="bottomleft", imperial=False),
+        ],
+    )
