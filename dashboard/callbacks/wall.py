@@ -1,6 +1,6 @@
 """The wall's one tick: everything changes together, and only when the data (or minute) does.
 
-N screens cost one query per data version and minute: the version is cached for two seconds and
+N screens cost one query per data version and minute: the version is cached for one second and
 the snapshot per (version, minute) in the shared cache. A tick whose key the screen has already
 seen sends only the clock and the choropleth's values (which must be re-sent anyway: DASH.md,
 a hideout that arrives before the geometry is lost).
@@ -23,13 +23,13 @@ from dashboard.layouts.map import POINTS_URL
 from dashboard.layouts.wall import TILES, kpi_tile
 
 ROLES = access.PAGES["/wall"][1]
-MODE_TICKS = 10  # the choropleth switches between volume and overdue rate every 10 ticks
+MODE_TICKS = 15  # the choropleth switches between volume and overdue rate every 30 s
 HEATMAP_AGENCIES = 14
 SCALE = [[0.0, "#15803d"], [0.15, "#65a30d"], [0.35, "#f59e0b"], [0.6, "#ea580c"], [1.0, "#dc2626"]]
 
 
 def snapshot_key(now: datetime) -> str:
-    version = cache.remember("wall:version", 2, mapdata.data_version)
+    version = cache.remember("wall:version", 1, mapdata.data_version)
     return f"{version}:{now:%Y%m%d%H%M}"
 
 
@@ -84,8 +84,8 @@ def ticker(data: dict[str, Any]) -> list:
     return [html.Li(className="ticker-item" + (" emergency" if r["emergency"] else ""), children=[
         html.Span(r["at"], className="t-time"),
         html.Span(r["code"], className="t-code"),
-        html.Span("KHẨN" if r["emergency"] else "", className="t-flag"),
-        html.Span(r["field"], className="t-field"),
+        html.Span([html.B("KHẨN", className="t-flag")] * r["emergency"] + [r["field"]],
+                  className="t-field"),
         html.Span(names.get(r["district"], ""), className="t-district"),
         html.Span(r["state"], className="t-state"),
     ]) for r in data["ticker"]]

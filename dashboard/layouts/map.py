@@ -9,6 +9,7 @@ import dash_leaflet as dl
 
 # the districts the reports are filed under (legacy Thái Nguyên), fitted to whatever screen
 BOUNDS = [[21.33, 105.47], [22.04, 106.24]]
+CENTER = [21.68, 105.85]
 BOUNDARIES_URL = "/api/v1/map/boundaries.geojson"
 POINTS_URL = "/api/v1/map/points.geojson"
 
@@ -24,7 +25,8 @@ def report_map(prefix: str, *, dark: bool, points_url: str = "", cluster: bool =
     """A map with ids `<prefix>-map`, `<prefix>-districts` (choropleth via hideout) and
     `<prefix>-points` (clustered reports coloured by SLA)."""
     return dl.Map(
-        id=f"{prefix}-map", bounds=BOUNDS, zoomSnap=0.25, preferCanvas=True,
+        id=f"{prefix}-map", center=CENTER, zoom=10, zoomSnap=0.25, preferCanvas=True,
+        viewport={"bounds": BOUNDS},
         className="report-map dark" if dark else "report-map",
         children=[
             *tile_layer(),

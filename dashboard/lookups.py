@@ -1,0 +1,37 @@
+"""Names and choices the workflow pages show (fields, agencies, places), read once per few
+minutes through the shared cache; plain data only, so any cache backend can hold them."""
+
+from __future__ import annotations
+
+from backend.services import catalogue
+from backend.services.admin_units import unit_names
+from dashboard import cache
+from geo.boundaries import short_district_name
+
+TIMEOUT = 300
+
+
+def district_names() -> dict[str, str]:
+    """District code → short name ('TP Thái Nguyên' style, as on the wall)."""
+    return cache.remember("wf:districts", TIMEOUT, lambda: {
+        code: short_district_name(name) for code, name in catalogue.district_names().items()})
+
+
+def commune_names() -> dict[str, str]:
+    return cache.remember("wf:communes", TIMEOUT, lambda: unit_names("commune"))
+
+
+def field_names() -> dict[str, str]:
+    return cache.remember("wf:fields", TIMEOUT,
+                          lambda: {f.code: f.name for f in catalogue.list_fields()})
+
+
+def agency_names() -> dict[str, str]:
+    return cache.remember("wf:agencies", TIMEOUT,
+                          lambda: {a.code: a.name for a in catalogue.list_agencies()})
+
+
+def options(names: dict[str, str]) -> list[dict[str, str]]:
+    """Dropdown options sorted by their Vietnamese label."""
+    return [{"label": label, "value": code}
+            for code, label in sorted(names.items(), key=lambda item: item[1])]

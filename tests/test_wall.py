@@ -1,0 +1,112 @@
+"""The wall screen (D2.2d): its snapshot's figures against direct counts, no personal data, and
+the tick callback as a plain function (cache shared, nothing re-sent when nothing changed)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dash import no_update
+from sqlalchemy import func, select, update
+
+from backend.services import wall
+from backend.services.auth import StaffUser
+from backend.storage.db import session_factory
+from backend.storage.models import Report
+from dashboard import access
+from dashboard.callbacks import wall as wall_callbacks
+from dashboard.wsgi import create_app
+
+pytest_plugins = ("api_helpers",)
+from api_helpers import make_report  # noqa: E402
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 10:00 in Thái Nguyên
+PRIVATE = ("Trần Thị Bình", "0912345678", "binh@example.vn")  # make_report's reporter
+
+
+@pytest.fixture
+def cast(ready_db: str) -> dict[str, str]:
+    """One report in each situation the wall counts."""
+    return {
+        "new": make_report(ready_db, now=NOW - timedelta(hours=1)),
+        "emergency": make_report(ready_db, now=NOW - timedelta(minutes=30), emergency=True),
+        "stale": make_report(ready_db, now=NOW - timedelta(days=5)),  # verify due long ago
+        "published": make_report(ready_db, now=NOW - timedelta(hours=2), steps=6),
+        "forwarded": make_report(ready_db, now=NOW - timedelta(hours=3), steps=2),
+    }
+
+
+def test_snapshot_tiles_match_the_situation(ready_db: str, cast: dict[str, str]) -> None:
+    data = wall.snapshot(NOW, url=ready_db)
+    k = data["kpis"]
+    assert k["received_today"] == 4  # all but the five-day-old one
+    assert k["waiting_at_ioc"] == 3 and k["at_agencies"] == 1
+    assert k["overdue_now"] == 1 and k["emergencies_open"] == 1
+    assert k["finished_month"] == 1 and k["on_time_rate"] == 1.0
+    with session_factory(ready_db)() as session:  # the same figures by a direct count
+        open_overdue = session.scalar(select(func.count()).select_from(Report).where(
+            Report.stage_due < NOW, Report.state.not_in(("published", "rejected", "closed"))))
+    assert k["overdue_now"] == open_overdue
+    district = data["districts"]["164"]  # all cast reports are in TP Thái Nguyên
+    assert district["open"] == 4 and district["overdue"] == 1
+    assert [r["code"] for r in data["ticker"]][0] == cast["forwarded"]  # newest id first
+    assert sum(c["open"] for c in data["matrix"]) == 1
+
+
+def test_snapshot_has_no_personal_data_and_no_state_secret(ready_db: str, cast) -> None:
+    with session_factory(ready_db)() as session, session.begin():
+        session.execute(update(Report).where(Report.code == cast["new"]).values(state_secret=True))
+    data = wall.snapshot(NOW, url=ready_db)
+    text = json.dumps(data, ensure_ascii=False)
+    for private in PRIVATE:
+        assert private not in text
+    assert cast["new"] not in text  # D10.4: a state-secret report is not even named
+
+
+@pytest.fixture
+def wall_app(ready_db: str, monkeypatch):
+    """The full app; the viewer is a wall display (as the router would have checked)."""
+    screen = StaffUser(1, "manhinh", None, "wall_display", None, "csrf", "hash")
+    monkeypatch.setattr(access, "viewer", lambda: screen)
+    return create_app({"TESTING": True})
+
+
+def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypatch) -> None:
+    calls = []
+    original = wall.snapshot
+    monkeypatch.setattr(wall, "snapshot", lambda now, url=None: calls.append(now) or original(now))
+    with wall_app.test_request_context("/_dash-update-component"):
+        first = wall_callbacks.tick(0, None, now=NOW)
+        clock, tiles, ticker, heatmap, hideout, points_url, seen, mode = first
+        assert "29/11" not in clock and clock.endswith("25/11/2026")
+        assert len(tiles) == 6 and len(ticker) == 5
+        assert points_url.startswith("/api/v1/map/points.geojson?v=") and seen in points_url
+        assert hideout["mode"] == "volume" and "164" in hideout["values"]
+        assert heatmap["data"][0]["type"] == "heatmap"
+        again = wall_callbacks.tick(1, seen, now=NOW + timedelta(seconds=2))
+        assert again[1] is no_update and again[2] is no_update and again[5] is no_update
+        assert again[4]["values"] == hideout["values"]  # re-sent: it may arrive before geometry
+        later = wall_callbacks.tick(wall_callbacks.MODE_TICKS, seen, now=NOW + timedelta(seconds=4))
+        assert later[4]["mode"] == "overdue"
+    assert len(calls) == 1  # one snapshot served three ticks
+
+
+def test_tick_refuses_anyone_but_the_wall_roles(wall_app, monkeypatch) -> None:
+    from dash.exceptions import PreventUpdate
+
+    handler = StaffUser(2, "xl", None, "agency_handler", "ubnd_164", "c", "h")
+    monkeypatch.setattr(access, "viewer", lambda: handler)
+    with wall_app.test_request_context("/_dash-update-component"), pytest.raises(PreventUpdate):
+        wall_callbacks.tick(0, None, now=NOW)
+
+
+def test_heatmap_puts_the_worst_agency_first() -> None:
+    data = {"district_names": {"164": "Thái Nguyên", "165": "Sông Công"}, "matrix": [
+        {"agency": "a", "agency_name": "Sở A", "district": "164", "open": 10, "overdue": 1},
+        {"agency": "b", "agency_name": "Sở B", "district": "165", "open": 4, "overdue": 3},
+    ]}
+    figure = wall_callbacks.heatmap(data)["data"][0]
+    assert figure["y"] == ["Sở B", "Sở A"] and figure["x"] == ["Thái Nguyên", "Sông Công"]
+    assert figure["z"] == [[None, 0.75], [0.1, None]]
+    assert figure["text"] == [["", "3/4"], ["1/10", ""]]
