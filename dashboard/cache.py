@@ -45,3 +45,29 @@ def remember(key: str, timeout: int, compute: Callable[[], T]) -> T:
         except Exception:
             log.warning("cache unavailable, %s not stored", key)
     return value
+
+
+def remember_latest(family: str, key: str, timeout: int,
+                    compute: Callable[[], T]) -> tuple[str, T]:
+    """(key, value) for `key`, computed by one request only: while it computes, the others get
+    the latest value of the family with its own key (stale by at most one computation), so a
+    burst of screens on a new data version costs one query and no screen waits for it."""
+    cache: Cache = current_app.extensions["ioc_cache"]
+    try:
+        value = cache.get(f"{family}:{key}")
+        if value is not None:
+            return key, value
+        if not cache.add(f"{family}:lock:{key}", 1, timeout=30):
+            latest = cache.get(f"{family}:latest")
+            if latest is not None:
+                return latest
+    except Exception:
+        log.warning("cache unavailable, computing %s directly", key)
+        return key, compute()
+    value = compute()
+    try:
+        cache.set(f"{family}:{key}", value, timeout=timeout)
+        cache.set(f"{family}:latest", (key, value), timeout=max(timeout, 600))
+    except Exception:
+        log.warning("cache unavailable, %s not stored", key)
+    return key, value

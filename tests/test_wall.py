@@ -110,3 +110,20 @@ def test_heatmap_puts_the_worst_agency_first() -> None:
     assert figure["y"] == ["Sở B", "Sở A"] and figure["x"] == ["Thái Nguyên", "Sông Công"]
     assert figure["z"] == [[None, 0.75], [0.1, None]]
     assert figure["text"] == [["", "3/4"], ["1/10", ""]]
+
+
+def test_a_new_version_is_computed_once_while_others_get_the_latest(wall_app) -> None:
+    from dashboard import cache
+
+    computed = []
+    with wall_app.test_request_context("/"):
+        assert cache.remember_latest("t", "v1", 60, lambda: computed.append(1) or "one") == (
+            "v1", "one")
+        shared = wall_app.extensions["ioc_cache"]
+        shared.add("t:lock:v2", 1)  # another request is computing v2 right now
+        assert cache.remember_latest("t", "v2", 60, lambda: computed.append(2) or "two") == (
+            "v1", "one")
+        shared.delete("t:lock:v2")
+        assert cache.remember_latest("t", "v2", 60, lambda: computed.append(2) or "two") == (
+            "v2", "two")
+    assert computed == [1, 2]

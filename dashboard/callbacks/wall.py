@@ -33,8 +33,10 @@ def snapshot_key(now: datetime) -> str:
     return f"{version}:{now:%Y%m%d%H%M}"
 
 
-def current_snapshot(key: str, now: datetime) -> dict[str, Any]:
-    return cache.remember(f"wall:snapshot:{key}", 180, lambda: _enrich(wall.snapshot(now)))
+def current_snapshot(key: str, now: datetime) -> tuple[str, dict[str, Any]]:
+    """(the key the data belongs to, the data): while one request computes a new version the
+    others show the previous one, keyed as such, so the screen picks up the new one next tick."""
+    return cache.remember_latest("wall:snapshot", key, 180, lambda: _enrich(wall.snapshot(now)))
 
 
 def _enrich(data: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +49,7 @@ def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None)
     """(clock, tiles, ticker, heatmap, choropleth hideout, points url, seen key, mode label)."""
     access.require(*ROLES)
     now = now or datetime.now(UTC)
-    key = snapshot_key(now)
-    data = current_snapshot(key, now)
+    key, data = current_snapshot(snapshot_key(now), now)
     mode = "overdue" if ((n_intervals or 0) // MODE_TICKS) % 2 else "volume"
     clock = now.astimezone(LOCAL_TZ).strftime("%H:%M:%S · %d/%m/%Y")
     hideout = choropleth(data, mode)
