@@ -38,7 +38,7 @@ def cast(ready_db: str) -> dict[str, str]:
 
 
 def test_snapshot_tiles_match_the_situation(ready_db: str, cast: dict[str, str]) -> None:
-    data = wall.snapshot(NOW, url=ready_db)
+    data = wall.full_snapshot(NOW, url=ready_db)
     k = data["kpis"]
     assert k["received_today"] == 4  # all but the five-day-old one
     assert k["waiting_at_ioc"] == 3 and k["at_agencies"] == 1
@@ -57,7 +57,7 @@ def test_snapshot_tiles_match_the_situation(ready_db: str, cast: dict[str, str])
 def test_snapshot_has_no_personal_data_and_no_state_secret(ready_db: str, cast) -> None:
     with session_factory(ready_db)() as session, session.begin():
         session.execute(update(Report).where(Report.code == cast["new"]).values(state_secret=True))
-    data = wall.snapshot(NOW, url=ready_db)
+    data = wall.full_snapshot(NOW, url=ready_db)
     text = json.dumps(data, ensure_ascii=False)
     for private in PRIVATE:
         assert private not in text
@@ -76,12 +76,14 @@ def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypa
     calls = []
     original = wall.snapshot
     monkeypatch.setattr(wall, "snapshot", lambda now, url=None: calls.append(now) or original(now))
+    slow = wall.slow_snapshot
+    monkeypatch.setattr(wall, "slow_snapshot", lambda now, url=None: calls.append(now) or slow(now))
     with wall_app.test_request_context("/_dash-update-component"):
         first = wall_callbacks.tick(0, None, now=NOW)
         clock, tiles, ticker, heatmap, hideout, points_url, seen, mode = first
         assert "29/11" not in clock and clock.endswith("25/11/2026")
         assert len(tiles) == 6 and len(ticker) == 5
-        assert points_url.startswith("/api/v1/map/points.geojson?v=") and seen in points_url
+        assert points_url == "/api/v1/map/points.geojson?v=" + seen.split("|")[0]
         assert hideout["mode"] == "volume" and "164" in hideout["values"]
         assert heatmap["data"][0]["type"] == "heatmap"
         again = wall_callbacks.tick(1, seen, now=NOW + timedelta(seconds=2))
@@ -89,7 +91,7 @@ def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypa
         assert again[4]["values"] == hideout["values"]  # re-sent: it may arrive before geometry
         later = wall_callbacks.tick(wall_callbacks.MODE_TICKS, seen, now=NOW + timedelta(seconds=4))
         assert later[4]["mode"] == "overdue"
-    assert len(calls) == 1  # one snapshot served three ticks
+    assert len(calls) == 2  # one snapshot (fast and slow parts) served three ticks
 
 
 def test_tick_refuses_anyone_but_the_wall_roles(wall_app, monkeypatch) -> None:

@@ -65,10 +65,9 @@ def month_start(now: datetime) -> datetime:
     return datetime(local.year, local.month, 1, tzinfo=LOCAL_TZ)
 
 
-def kpis(session, now: datetime) -> WallKpis:
-    """The wall's tiles. A finished report is on time when every stage it went through was done
-    by its due (stored per stage); satisfaction counts "Hài lòng" among ratings this month."""
-    today, month = local_midnight(now), month_start(now)
+def live_counts(session, now: datetime) -> dict[str, int]:
+    """Figures that move with every report: received today, waiting, overdue now."""
+    today = local_midnight(now)
     received = session.scalar(select(func.count()).select_from(Report)
                               .where(Report.submitted_at >= today)) or 0
     open_rows = dict(session.execute(
@@ -80,23 +79,31 @@ def kpis(session, now: datetime) -> WallKpis:
                func.count(case((Report.emergency.is_(True), 1))))
         .where(Report.state.in_(_OPEN))
     ).one()
-    late_any = _late_any_stage()
+    return {"received_today": received,
+            "waiting_at_ioc": sum(n for s, n in open_rows.items() if s in _AT_IOC),
+            "at_agencies": sum(n for s, n in open_rows.items() if s in _AT_AGENCY),
+            "overdue_now": overdue, "at_risk_now": at_risk, "emergencies_open": emergencies}
+
+
+def month_counts(session, now: datetime) -> dict[str, int]:
+    """This month's finished reports and how many were on time (every stage it went through was
+    done by its stored due), and this month's ratings ("Hài lòng" among them)."""
+    month = month_start(now)
     finished, on_time = session.execute(
-        select(func.count(), func.count(case((late_any, None), else_=1)))
+        select(func.count(), func.count(case((_late_any_stage(), None), else_=1)))
         .where(Report.state.in_(_DONE), Report.updated_at >= month)
     ).one()
     rated, satisfied = session.execute(
         select(func.count(), func.count(case((Feedback.rating == "hai_long", 1))))
         .where(Feedback.at >= month, Feedback.rating.in_(tuple(RATINGS)))
     ).one()
-    return WallKpis(
-        received_today=received,
-        waiting_at_ioc=sum(n for s, n in open_rows.items() if s in _AT_IOC),
-        at_agencies=sum(n for s, n in open_rows.items() if s in _AT_AGENCY),
-        overdue_now=overdue, at_risk_now=at_risk, emergencies_open=emergencies,
-        finished_month=finished, on_time_month=on_time, rated_month=rated,
-        satisfied_month=satisfied,
-    )
+    return {"finished_month": finished, "on_time_month": on_time, "rated_month": rated,
+            "satisfied_month": satisfied}
+
+
+def kpis(session, now: datetime) -> WallKpis:
+    """The wall's tiles (live and monthly figures together)."""
+    return WallKpis(**live_counts(session, now), **month_counts(session, now))
 
 
 def _late_any_stage():
@@ -124,19 +131,23 @@ def ticker(session, now: datetime, limit: int = TICKER_SIZE) -> list[dict[str, A
             for code, at, state, emg, field, district in rows]
 
 
-def by_district(session, now: datetime) -> dict[str, dict[str, int]]:
-    """Per district: open reports, overdue among them, and received in the last 30 days."""
-    since = now - timedelta(days=30)
+def open_by_district(session, now: datetime) -> dict[str, dict[str, int]]:
+    """Per district: open reports and how many of them are overdue."""
     rows = session.execute(
-        select(Report.district_code,
-               func.count(case((Report.state.in_(_OPEN), 1))),
-               func.count(case((and_(Report.state.in_(_OPEN), Report.stage_due < now), 1))),
-               func.count(case((Report.submitted_at >= since, 1))))
-        .where((Report.state.in_(_OPEN)) | (Report.submitted_at >= since))
+        select(Report.district_code, func.count(), func.count(case((Report.stage_due < now, 1))))
+        .where(Report.state.in_(_OPEN)).group_by(Report.district_code)
+    ).all()
+    return {code: {"open": n_open, "overdue": n_over} for code, n_open, n_over in rows if code}
+
+
+def received_by_district(session, now: datetime, days: int = 30) -> dict[str, int]:
+    """Per district: reports received in the last `days` days (the choropleth's volume)."""
+    rows = session.execute(
+        select(Report.district_code, func.count())
+        .where(Report.submitted_at >= now - timedelta(days=days))
         .group_by(Report.district_code)
     ).all()
-    return {code: {"open": n_open, "overdue": n_over, "received_30d": n_recv}
-            for code, n_open, n_over, n_recv in rows if code}
+    return {code: n for code, n in rows if code}
 
 
 def agency_district(session, now: datetime) -> list[dict[str, Any]]:
@@ -155,15 +166,36 @@ def agency_district(session, now: datetime) -> list[dict[str, Any]]:
 
 
 def snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
-    """Everything the wall shows at `now`, as plain JSON-able data."""
+    """What moves with every report, as plain JSON-able data (cached per data version)."""
     with session_factory(url)() as session:
-        tiles = kpis(session, now)
-        data = {
+        return {
             "at": now.astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y"),
-            "kpis": {**asdict(tiles), "on_time_rate": tiles.on_time_rate,
-                     "satisfaction_rate": tiles.satisfaction_rate},
+            "live": live_counts(session, now),
             "ticker": ticker(session, now),
-            "districts": by_district(session, now),
+            "open_by_district": open_by_district(session, now),
             "matrix": agency_district(session, now),
         }
-    return data
+
+
+def slow_snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
+    """Month-long figures that a few minutes do not change (cached for minutes, not versions)."""
+    with session_factory(url)() as session:
+        return {"month": month_counts(session, now),
+                "received_30d": received_by_district(session, now)}
+
+
+def combine(fast: dict[str, Any], slow: dict[str, Any]) -> dict[str, Any]:
+    """The two snapshots as the wall shows them: tiles with rates, districts with both values."""
+    tiles = WallKpis(**fast["live"], **slow["month"])
+    districts = {}
+    for code in set(fast["open_by_district"]) | set(slow["received_30d"]):
+        open_ = fast["open_by_district"].get(code, {"open": 0, "overdue": 0})
+        districts[code] = {**open_, "received_30d": slow["received_30d"].get(code, 0)}
+    return {**fast, "kpis": {**asdict(tiles), "on_time_rate": tiles.on_time_rate,
+                             "satisfaction_rate": tiles.satisfaction_rate},
+            "districts": districts}
+
+
+def full_snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
+    """Both snapshots combined, uncached (tests, exports, one-off reads)."""
+    return combine(snapshot(now, url), slow_snapshot(now, url))

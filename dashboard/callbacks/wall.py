@@ -35,8 +35,13 @@ def snapshot_key(now: datetime) -> str:
 
 def current_snapshot(key: str, now: datetime) -> tuple[str, dict[str, Any]]:
     """(the key the data belongs to, the data): while one request computes a new version the
-    others show the previous one, keyed as such, so the screen picks up the new one next tick."""
-    return cache.remember_latest("wall:snapshot", key, 180, lambda: _enrich(wall.snapshot(now)))
+    others show the previous one, keyed as such, so the screen picks up the new one next tick.
+    Month-long figures are computed every five minutes, not at every new report."""
+    fast_key, fast = cache.remember_latest("wall:snapshot", key, 180,
+                                           lambda: _enrich(wall.snapshot(now)))
+    slow_key, slow = cache.remember_latest("wall:slow", f"{now:%Y%m%d%H}-{now.minute // 5}", 900,
+                                           lambda: wall.slow_snapshot(now))
+    return f"{fast_key}|{slow_key}", wall.combine(fast, slow)
 
 
 def _enrich(data: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +63,7 @@ def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None)
     if seen == key:
         return clock, no_update, no_update, no_update, hideout, no_update, no_update, label
     return (clock, tiles(data["kpis"]), ticker(data), heatmap(data), hideout,
-            f"{POINTS_URL}?v={key}", key, label)
+            f"{POINTS_URL}?v={key.split('|')[0]}", key, label)
 
 
 def tiles(k: dict[str, Any]) -> list:
