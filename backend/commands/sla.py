@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from backend.bench.dashboard_bench import dashboard_command
 from backend.bench.ingest_bench import ingest_command
 from backend.config import TIMEZONE
 from backend.domain.sla import STAGES, load_sla_policy, stage_deadline
@@ -81,6 +82,7 @@ def bench() -> None:
 
 
 bench.add_command(ingest_command)  # `ioc bench ingest` (backend/bench/ingest_bench.py)
+bench.add_command(dashboard_command)  # `ioc bench dashboard` (backend/bench/dashboard_bench.py)
 
 
 @bench.command("sla")
