@@ -52,9 +52,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError  # noqa: E402
 
 from backend.domain.workflow import ACTIONS  # noqa: E402
 from backend.services import auth as auth_service  # noqa: E402
-from backend.services import queries, submissions  # noqa: E402
+from backend.services import idempotency, queries, submissions  # noqa: E402
 from backend.services.places import locate  # noqa: E402
 from backend.services.reports import perform_action  # noqa: E402
+from backend.services.validation import parse_submission  # noqa: E402
 from backend.storage.db import engine_for, session_factory  # noqa: E402
 from backend.storage.models import (  # noqa: E402
     AccessLog,
@@ -676,9 +677,24 @@ def test_row13_refused_request_leaves_the_key_usable(client, ready_db) -> None:
 
 
 @pytest.fixture
-def slow_submit(monkeypatch):
-    """submit_report blocks until released, so a request can be caught in flight."""
+def slow_submit(monkeypatch, ready_db):
+    """The first request blocks, holding its key, until released: caught in flight.
+
+    PostgreSQL holds the key in the report's transaction (uncommitted, after its INSERT);
+    SQLite holds a committed `processing` claim while the report is written.
+    """
     entered, release = threading.Event(), threading.Event()
+    if idempotency.in_transaction(engine_for(ready_db).dialect.name):
+        real_record = idempotency.record
+
+        def blocked_record(*args, **kwargs):
+            real_record(*args, **kwargs)
+            if not entered.is_set():  # only the first request waits
+                entered.set()
+                release.wait(20)
+
+        monkeypatch.setattr(idempotency, "record", blocked_record)
+        return entered, release
     real = submissions.submit_report
 
     def blocked(*args, **kwargs):
@@ -739,6 +755,88 @@ def test_row13_five_concurrent_posts_with_one_key_make_one_report(live_server, r
         assert row.state == "done" and row.report_id is not None
     assert all(a.json()["error"] == "idempotency_key_in_flight"
                for a in answers if a.status_code == 409)
+
+
+def _on_postgresql(url: str) -> bool:
+    return idempotency.in_transaction(engine_for(url).dialect.name)
+
+
+def test_row13_failure_after_the_key_is_written_leaves_neither_key_nor_report(
+        client, ready_db, monkeypatch) -> None:
+    """TESTPLAN 13/26: the transaction fails after the key was written in it (PostgreSQL) or
+    completed in it (SQLite): 500, no report, no key left answered; the retry creates one."""
+    name = "record" if _on_postgresql(ready_db) else "complete"
+    real = getattr(idempotency, name)
+
+    def then_crash(*args, **kwargs):
+        real(*args, **kwargs)
+        raise RuntimeError("power cut before the commit")
+
+    key = new_key()
+    with monkeypatch.context() as patched:
+        patched.setattr(idempotency, name, then_crash)
+        assert_error(post_report(client, report_body(), key=key), 500, "internal_error")
+    assert count_rows(ready_db, Report) == 0 and count_rows(ready_db, IdempotencyKey) == 0
+    retry = post_report(client, report_body(), key=key)
+    assert retry.status_code == 201 and count_rows(ready_db, Report) == 1
+    assert post_report(client, report_body(), key=key).get_json() == retry.get_json()
+
+
+def test_row13_abandoned_claim_is_taken_over_a_fresh_one_is_in_flight(client, ready_db) -> None:
+    """TESTPLAN 13: a `processing` claim older than STALE_AFTER (its request died) is taken
+    over by the retry (201, one report); a fresh one answers 409 and creates nothing."""
+    now = datetime.now(UTC)
+    body = report_body()
+    print_ = idempotency.fingerprint(
+        parse_submission(body, now, "api").canonical(), [])
+    stale, fresh = new_key(), new_key()
+    with session_factory(ready_db)() as session, session.begin():
+        for key, at in ((stale, now - idempotency.STALE_AFTER - timedelta(seconds=5)),
+                        (fresh, now)):
+            session.add(IdempotencyKey(key=key, fingerprint=print_, state="processing",
+                                       created_at=at, updated_at=at))
+    taken = post_report(client, body, key=stale)
+    assert taken.status_code == 201, taken.get_json()
+    assert_error(post_report(client, body, key=fresh), 409, "idempotency_key_in_flight")
+    assert count_rows(ready_db, Report) == 1
+    with session_factory(ready_db)() as session:
+        row = session.get(IdempotencyKey, stale)
+        assert row.state == "done" and json.loads(row.response_body) == taken.get_json()
+        assert session.get(IdempotencyKey, fresh).state == "processing"
+    assert post_report(client, body, key=stale).get_json() == taken.get_json()
+
+
+def test_row13_duplicate_during_the_first_commit_gets_its_answer(live_server, ready_db,
+                                                                 monkeypatch) -> None:
+    """PostgreSQL keeps the key in the report's transaction: a duplicate that reaches the key
+    while the first has written it but not yet committed waits (up to IN_FLIGHT_WAIT) and then
+    replays the first's 201 instead of answering 409; one report."""
+    if not _on_postgresql(ready_db):
+        pytest.skip("SQLite claims the key in its own transaction first: a duplicate gets 409")
+    written, release = threading.Event(), threading.Event()
+    real = idempotency.record
+
+    def slow_commit(*args, **kwargs):
+        real(*args, **kwargs)
+        if not written.is_set():
+            written.set()
+            release.wait(20)
+
+    monkeypatch.setattr(idempotency, "record", slow_commit)
+    key, body = new_key(), report_body()
+    first: list[requests.Response] = []
+    thread = threading.Thread(target=lambda: first.append(requests.post(
+        f"{live_server}/api/v1/reports", json=body, headers={"Idempotency-Key": key},
+        timeout=30)))
+    thread.start()
+    assert written.wait(10)
+    threading.Timer(idempotency.IN_FLIGHT_WAIT.total_seconds() / 5, release.set).start()
+    second = requests.post(f"{live_server}/api/v1/reports", json=body,
+                           headers={"Idempotency-Key": key}, timeout=30)
+    thread.join(30)
+    assert first[0].status_code == 201
+    assert (second.status_code, second.json()) == (201, first[0].json())
+    assert count_rows(ready_db, Report) == 1
 
 
 # --- row 14: concurrent forwards ------------------------------------------------------------------------

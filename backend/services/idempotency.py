@@ -1,10 +1,21 @@
 """Idempotency-Key for submissions (IETF draft-ietf-httpapi-idempotency-key-header-07).
 
-A key is claimed in its own short transaction before any work, then completed in the same
-transaction as the report it created. So: a retry after a lost answer replays the first answer
-(201, same body) and creates nothing; the same key with another body is 422; a retry while the
-first is still running is 409. A claim left behind by a crash expires after `STALE_AFTER` and
-may then be taken over. Keys are kept for the life of the report (rural phones retry for days).
+The promise, on both databases: a retry after a lost answer replays the first answer (201, same
+body) and creates nothing; the same key with another body is 422; a retry while the first is
+still running is 409; a 201 is only ever sent after the commit. Keys are kept for the life of the
+report (rural phones retry for days).
+
+How it is kept depends on the database (docs/decisions.md, "Idempotency-Key"):
+
+- PostgreSQL (`record`): the key row is written, already answered, as the last write of the
+  report's own transaction (`INSERT ... ON CONFLICT DO NOTHING`). A concurrent request with the
+  same key waits on the unique index for the first's commit and then finds its answer (replay),
+  or, if the first has not committed within `IN_FLIGHT_WAIT`, gets 409 (`lock_timeout`). One
+  transaction, one commit per submission; a crash rolls key and report back together.
+- SQLite (`claim` + `complete`): a writer waiting on the database lock cannot be told from a
+  duplicate, so the key is claimed (`processing`) in its own short transaction first, and
+  completed in the report's transaction. A claim left behind by a crash expires after
+  `STALE_AFTER` and may then be taken over (`record` takes such a claim over too).
 """
 
 from __future__ import annotations
@@ -16,8 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from backend.domain.workflow import WorkflowError
@@ -25,6 +37,8 @@ from backend.storage.db import session_factory
 from backend.storage.models import IdempotencyKey
 
 STALE_AFTER = timedelta(seconds=60)
+IN_FLIGHT_WAIT = timedelta(milliseconds=500)  # PostgreSQL: wait this long for the first's commit
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -72,6 +86,22 @@ class Replay:
     body: dict[str, Any]
 
 
+class Answered(Exception):  # noqa: N818 - not an error: the outcome of an earlier request
+    """Raised inside the report's transaction (PostgreSQL) when the key was answered already:
+    the transaction rolls back and the caller replays `replay`."""
+
+    def __init__(self, replay: Replay) -> None:
+        super().__init__(replay.status)
+        self.replay = replay
+
+
+def in_transaction(session_or_dialect: Session | str) -> bool:
+    """True when the key is kept in the report's own transaction (`record`): PostgreSQL."""
+    name = (session_or_dialect if isinstance(session_or_dialect, str)
+            else session_or_dialect.get_bind().dialect.name)
+    return name == "postgresql"
+
+
 def parse_key(header: str | None) -> str:
     """The key as sent (a Structured-Header string may come quoted)."""
     if header is None or not header.strip():
@@ -92,7 +122,8 @@ def fingerprint(canonical: dict[str, Any], media_hashes: list[str]) -> str:
 
 
 def claim(key: str, print_: str, now: datetime, url: str | None = None) -> Replay | None:
-    """Claim the key for this request, or say what the earlier request with it decided."""
+    """SQLite: claim the key for this request in its own transaction, or say what the earlier
+    request with it decided."""
     factory = session_factory(url)
     try:
         with factory() as session, session.begin():
@@ -122,12 +153,54 @@ def claim(key: str, print_: str, now: datetime, url: str | None = None) -> Repla
         return None
 
 
+def record(session: Session, key: str, print_: str, report_id: int, status: int,
+           body: dict[str, Any], now: datetime) -> None:
+    """PostgreSQL: store the key with its answer as the last write of the report's transaction.
+
+    Raises `Answered` (replay the earlier answer), `KeyReused` (422) or `KeyInFlight` (409);
+    each of them rolls the whole transaction back, the report with it.
+    """
+    wait_ms = int(IN_FLIGHT_WAIT.total_seconds() * 1000)
+    table = IdempotencyKey.__table__
+    try:
+        # lock_timeout: how long to wait for a concurrent first request holding the same key
+        session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
+        inserted = session.execute(pg_insert(table).values(
+            key=key, fingerprint=print_, state="done", report_id=report_id,
+            response_status=status, response_body=_dump(body), created_at=now, updated_at=now,
+        ).on_conflict_do_nothing(index_elements=[table.c.key]))
+        if inserted.rowcount == 1:
+            return
+        row = session.execute(select(table.c.fingerprint, table.c.state, table.c.response_status,
+                                     table.c.response_body, table.c.updated_at)
+                              .where(table.c.key == key).with_for_update()).one()
+    except OperationalError as exc:
+        if getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
+            raise KeyInFlight() from exc
+        raise
+    if row.fingerprint != print_:
+        raise KeyReused()
+    if row.state == "done":
+        raise Answered(Replay(row.response_status or 201, json.loads(row.response_body or "{}")))
+    if now - row.updated_at < STALE_AFTER:
+        raise KeyInFlight()
+    # a claim (SQLite-style, `processing`) whose request never finished: ours now, answered
+    session.execute(update(table).where(table.c.key == key).values(
+        state="done", report_id=report_id, response_status=status, response_body=_dump(body),
+        updated_at=now))
+
+
+def _dump(body: dict[str, Any]) -> str:
+    return json.dumps(body, ensure_ascii=False)
+
+
 def complete(session: Session, key: str, report_id: int, status: int, body: dict[str, Any],
              now: datetime) -> None:
-    """Record the answer in the report's own transaction."""
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.key == key).values(
-        state="done", report_id=report_id, response_status=status,
-        response_body=json.dumps(body, ensure_ascii=False), updated_at=now))
+    """SQLite: record the answer for the key claimed by `claim`, in the report's transaction."""
+    table = IdempotencyKey.__table__
+    session.execute(update(table).where(table.c.key == key).values(
+        state="done", report_id=report_id, response_status=status, response_body=_dump(body),
+        updated_at=now))
 
 
 def release(key: str, url: str | None = None) -> None:

@@ -1,7 +1,8 @@
 """A citizen's submission end to end: validate, keep the media, create once, answer once.
 
 The 201 answer is produced only after the commit, and the same answer is replayed for a retry
-with the same Idempotency-Key (TESTPLAN 13, "Durability"). Media is written before the
+with the same Idempotency-Key (TESTPLAN 13, "Durability"); on PostgreSQL the key is written in
+the report's own transaction, on SQLite claimed just before it (`idempotency`). Media is written before the
 transaction and removed again if the transaction fails, so nothing is orphaned (TESTPLAN 17).
 """
 
@@ -22,6 +23,7 @@ from backend.services.errors import ValidationError
 from backend.services.places import locate
 from backend.services.reports import NewReport, now_utc, submit_report
 from backend.services.validation import CONSENT_VERSION, parse_submission
+from backend.storage.db import engine_for
 from backend.storage.models import Attachment, Report
 
 MAX_PHOTOS = 5
@@ -71,9 +73,10 @@ def submit_citizen_report(
     except BaseException:
         _discard(stored)
         raise
+    in_transaction = idempotency.in_transaction(engine_for(url).dialect.name)
     try:
         fingerprint = idempotency.fingerprint(submission.canonical(), [m.sha256 for m in stored])
-        replay = idempotency.claim(key, fingerprint, now, url)
+        replay = None if in_transaction else idempotency.claim(key, fingerprint, now, url)
     except BaseException:
         _discard(stored)
         raise
@@ -89,7 +92,10 @@ def submit_citizen_report(
                 original_name=item.original_name, stored_name=item.stored_name,
                 public_name=item.public_name, size=item.size, sha256=item.sha256, created_at=now))
         answer.update(receipt(report))
-        idempotency.complete(session, key, report.id, 201, answer, now)
+        if in_transaction:  # PostgreSQL: the key is written here, with the report, or not at all
+            idempotency.record(session, key, fingerprint, report.id, 201, answer, now)
+        else:
+            idempotency.complete(session, key, report.id, 201, answer, now)
 
     try:
         submit_report(NewReport(
@@ -100,9 +106,13 @@ def submit_citizen_report(
             emergency=submission.emergency, channel=submission.channel,
             consent_version=CONSENT_VERSION,
         ), now=now, url=url, within=within, place=place)
+    except idempotency.Answered as earlier:  # rolled back: the key's first request is the one kept
+        _discard(stored)
+        return earlier.replay.status, earlier.replay.body
     except BaseException:
         _discard(stored)
-        _release_quietly(key, url)
+        if not in_transaction:
+            _release_quietly(key, url)
         raise
     return 201, answer
 
