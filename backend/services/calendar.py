@@ -1,7 +1,11 @@
 """The working calendar in force: the data file's seasons plus the database's override days.
 
 Administrators edit override days in the database (CALENDAR.md: the holidays library is not
-always current); the engine is rebuilt only when that list changes.
+always current). Every transaction that computes a deadline reads the override list as it is in
+that transaction (several worker processes serve the app: none may trust what it saw before),
+and each process keeps the engines it built keyed by that list, so a calendar is built only when
+the list changes. On PostgreSQL the list comes as one text value (`overrides_text`), which the
+submission reads in the same round trip as its new id.
 """
 
 from __future__ import annotations
@@ -9,7 +13,8 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, Text, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -31,8 +36,33 @@ def override_days(session: Session) -> tuple[tuple[date, bool], ...]:
     return tuple((day, bool(working)) for day, working in rows)
 
 
+@lru_cache(maxsize=1)
+def overrides_text() -> ScalarSelect[str | None]:
+    """PostgreSQL: the override list as one value, `2026-04-25:true,2026-05-01:false,...` by day
+    (NULL when empty): a scalar subquery that another statement can carry."""
+    entry = (func.to_char(CalendarOverride.day, "YYYY-MM-DD") + ":"
+             + cast(CalendarOverride.working, Text))
+    return select(func.string_agg(entry, aggregate_order_by(literal_column("','"),
+                                                            CalendarOverride.day))
+                  ).scalar_subquery()
+
+
+@lru_cache(maxsize=16)
+def calendar_from_text(text: str | None) -> WorkCalendar:
+    """The calendar for an `overrides_text` value (one engine per distinct list and process)."""
+    if not text:
+        return _calendar_for(None)
+    days = []
+    for item in text.split(","):
+        day, working = item.split(":")
+        days.append((date.fromisoformat(day), working == "true"))
+    return _calendar_for(tuple(days))
+
+
 def calendar_from_session(session: Session) -> WorkCalendar:
     """The calendar with this database's overrides (falls back to the file when the table is empty)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return calendar_from_text(session.execute(select(overrides_text())).scalar())
     overrides = override_days(session)
     return _calendar_for(overrides or None)
 

@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,7 +34,12 @@ from backend.domain.workflow import (
 )
 from backend.domain.worktime import WorkCalendar
 from backend.services import audit, holds, outbox
-from backend.services.calendar import calendar_from_session, sla_policy
+from backend.services.calendar import (
+    calendar_from_session,
+    calendar_from_text,
+    overrides_text,
+    sla_policy,
+)
 from backend.services.errors import NotFound, ValidationError
 from backend.services.places import locate
 from backend.services.templates import fill_reply
@@ -119,6 +125,24 @@ def _clocks(session: Session) -> Clocks:
     return Clocks(calendar_from_session(session), sla_policy())
 
 
+def _intake_start(session: Session) -> tuple[int | None, Clocks]:
+    """A new report's id and the clocks, read at the start of its transaction.
+
+    PostgreSQL: the id comes from the table's sequence together with the override list, in one
+    round trip, so the report is inserted once with its final code and chain head. SQLite has no
+    sequence: (None, clocks), and the id comes from the INSERT.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return None, _clocks(session)
+    report_id, overrides = session.execute(_NEXT_ID_AND_OVERRIDES()).one()
+    return report_id, Clocks(calendar_from_text(overrides), sla_policy())
+
+
+@lru_cache(maxsize=1)
+def _NEXT_ID_AND_OVERRIDES():  # noqa: N802 - a constant, built on first use
+    return select(func.nextval(func.pg_get_serial_sequence("reports", "id")), overrides_text())
+
+
 def submit_report(
     new: NewReport,
     *,
@@ -143,9 +167,12 @@ def submit_report(
         raise ValidationError("channel", "Kênh gửi phản ánh không hợp lệ.")
     place = place or locate(new.lon, new.lat)
     with session_factory(url)() as session, session.begin():
-        clocks = _clocks(session)
+        report_id, clocks = _intake_start(session)
         report = Report(
-            code=f"TMP-{uuid.uuid4().hex[:16]}", channel=new.channel, submitted_at=now,
+            id=report_id,
+            code=(tracking_code(report_id, now) if report_id is not None
+                  else f"TMP-{uuid.uuid4().hex[:16]}"),
+            channel=new.channel, submitted_at=now,
             incident_at=new.incident_at, description=description,
             address=normalise_text(new.address), lat=new.lat, lon=new.lon,
             district_code=place.district_code, commune_code=place.commune_code,
@@ -159,15 +186,21 @@ def submit_report(
         )
         _start_intake_clocks(report, now, clocks)
         track_current_stage(report, clocks)
-        session.add(report)
-        session.flush()
-        report.code = tracking_code(report.id, now)
-        audit.append_report_event(
+        if report_id is None:  # SQLite: the id (and so the code) comes with the INSERT
+            session.add(report)
+            session.flush()
+            report.code = tracking_code(report.id, now)
+        event = audit.append_report_event(
             session, report, at=now, actor="citizen", role=Role.CITIZEN.value, action="submit",
             from_state=None, to_state=State.SUBMITTED.value,
             data={"channel": new.channel, "confidential": new.confidential,
                   "emergency": new.emergency},
         )
+        if report_id is not None:  # one INSERT with code and chain head; no UPDATE after it
+            session.expunge(event)  # no relationship orders the two rows: the report goes first
+            session.add(report)
+            session.flush()
+            session.add(event)
         outbox.enqueue_for_submission(session, report, now)
         if within is not None:
             within(session, report)
