@@ -383,11 +383,11 @@ def report_send():
                       "hơn hoặc video ngắn hơn."})), 413
     values = {name: form.get(name, "") for name in FORM_FIELDS}
     values["confidential"] = form.get("confidential") == "on"
+    values["consent"] = form.get("consent") == "on"  # the citizen's own tick, kept on a re-show
     key = form.get("idempotency_key") or str(uuid.uuid4())
     data: dict[str, Any] = {name: values[name] for name in FORM_FIELDS
                             if not name.startswith("incident_")}
-    data.update(confidential=values["confidential"], consent=form.get("consent") == "on",
-                channel="portal")
+    data.update(confidential=values["confidential"], consent=values["consent"], channel="portal")
     errors: dict[str, str] = {}
     try:
         data["incident_time"] = incident_iso(values["incident_date"], values["incident_clock"])

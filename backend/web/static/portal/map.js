@@ -20,6 +20,7 @@
       zoomControl: true, attributionControl: Boolean(tiles), preferCanvas: Boolean(options && options.canvas),
       minZoom: 7, maxZoom: 18
     }).setView(CENTER, 8);
+    element.iocMap = map;  // reachable from the page (tests place a tap at a known point)
     var far = function () { element.classList.toggle("far", map.getZoom() < 9); };
     map.on("zoomend", far);
     far();
@@ -46,7 +47,7 @@
           }
         }).addTo(map);
         var bounds = province.getBounds();
-        if (bounds.isValid()) { map.fitBounds(bounds, { padding: [6, 6] }); }
+        if (bounds.isValid()) { map.fitBounds(bounds, { padding: [6, 6], animate: false }); }
         return bounds;
       })
       .catch(function () { return null; });

@@ -140,7 +140,7 @@
     if (base) {
       if (marker) { marker.setLatLng([la, lo]); }
       else { marker = window.L.marker([la, lo], { keyboard: false, title: "Vị trí sự việc" }).addTo(base.map); }
-      if (zoom) { base.map.setView([la, lo], zoom); }
+      if (zoom) { base.map.setView([la, lo], zoom, { animate: false }); }
     }
     describe(la, lo);
   }
@@ -149,12 +149,12 @@
     base = window.IOCMap.baseMap(field("map"));
     if (base) {
       base.map.on("click", function (e) { setPoint(e.latlng.lat, e.latlng.lng, null); });
-      if (lat.value && lon.value) { setPoint(number(lat.value), number(lon.value), 15); }
+      if (lat.value && lon.value) { setPoint(number(lat.value), number(lon.value), 13); }
     }
   }
   [lat, lon].forEach(function (input) {
     input.addEventListener("change", function () {
-      if (lat.value.trim() && lon.value.trim()) { setPoint(number(lat.value), number(lon.value), 15); }
+      if (lat.value.trim() && lon.value.trim()) { setPoint(number(lat.value), number(lon.value), 13); }
     });
   });
 
@@ -168,7 +168,7 @@
       navigator.geolocation.getCurrentPosition(function (position) {
         locateButton.disabled = false;
         locateButton.textContent = label;
-        setPoint(position.coords.latitude, position.coords.longitude, 16);
+        setPoint(position.coords.latitude, position.coords.longitude, 13);
       }, function (error) {
         locateButton.disabled = false;
         locateButton.textContent = label;
@@ -198,12 +198,12 @@
 
   function localProblems() {
     var problems = [];
-    if (incidentIso() === null) {
-      problems.push(["incident_time", "Ngày giờ xảy ra phải theo dạng ngày/tháng/năm và giờ:phút, ví dụ 29/11/2026 và 08:15."]);
-    }
     var description = field("description").value.trim();
     if (!description) { problems.push(["description", "Vui lòng nhập nội dung phản ánh."]); }
     else if (description.length < minDescription) { problems.push(["description", "Nội dung quá ngắn (cần ít nhất " + minDescription + " ký tự)."]); }
+    if (incidentIso() === null) {
+      problems.push(["incident_time", "Ngày giờ xảy ra phải theo dạng ngày/tháng/năm và giờ:phút, ví dụ 29/11/2026 và 08:15."]);
+    }
     if (!lat.value.trim() || !lon.value.trim()) { problems.push(["lat", "Vui lòng chọn vị trí trên bản đồ."]); }
     else if (!isFinite(number(lat.value)) || !isFinite(number(lon.value))) { problems.push(["lat", "Tọa độ phải là số."]); }
     if (!field("name").value.trim()) { problems.push(["name", "Vui lòng nhập họ và tên người phản ánh (Điều 5 khoản 3)."]); }

@@ -28,12 +28,12 @@
       if (!data || !data.features.length) { return; }
       var layer = L.geoJSON(data, {
         pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, { radius: 7, color: "#ffffff", weight: 1.5, fillColor: "#136c3a", fillOpacity: 0.9 });
+          return L.circleMarker(latlng, { radius: 8, color: "#ffffff", weight: 2, fillColor: "#136c3a", fillOpacity: 0.9 });
         },
         onEachFeature: function (feature, marker) { marker.bindPopup(popup(feature.properties)); }
       }).addTo(map);
       if (data.features.length <= 50) {
-        map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 14 });
+        map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 13, animate: false });
       }
       element.setAttribute("data-points-loaded", String(data.features.length));
     })
