@@ -30,6 +30,7 @@ from api_helpers import (  # noqa: E402
 )
 from sqlalchemy import select  # noqa: E402
 
+from backend.config import LOCAL_TZ as LOCAL  # noqa: E402
 from backend.storage.db import session_factory  # noqa: E402
 from backend.storage.models import Attachment, Feedback, Report  # noqa: E402
 
@@ -334,3 +335,45 @@ def test_receipt_is_json_with_code_and_state(client) -> None:
     assert body["state"] == "submitted" and body["state_label"] == "Chờ xác minh"
     assert body["track_url"] == f"/api/v1/track/{body['code']}"
     assert body["code"] in body["message"]
+
+
+# --- the calendar in force ------------------------------------------------------------------------
+
+def test_deadlines_follow_override_days_edited_in_the_database(ready_db) -> None:
+    """An administrator's override day (CALENDAR.md) counts from the next transaction on, in
+    every process: each submission and step reads the list in its own transaction, and the
+    engine a process built for an older list is not reused. Friday 27/11/2026 15:00 + 240
+    working minutes is Monday 09:30; Monday off: Tuesday 09:30; Saturday worked: Saturday 09:30."""
+    from backend.services.calendar import calendar_from_session
+    from backend.services.reports import NewReport, submit_report
+    from backend.storage.models import CalendarOverride
+
+    friday = datetime(2026, 11, 27, 15, 0, tzinfo=LOCAL)
+    new = NewReport(description="Đèn đường hỏng cả đoạn phố, buổi tối rất tối.", lat=21.59,
+                    lon=105.84, channel="api")
+
+    def verify_due() -> datetime:
+        due = submit_report(new, now=friday, url=ready_db).verify_due.astimezone(LOCAL)
+        with session_factory(ready_db)() as session:  # the workflow steps' reading
+            assert calendar_from_session(session).deadline_one(friday, 240) == due
+        return due
+
+    def set_override(day: datetime, working: bool | None) -> None:
+        with session_factory(ready_db)() as session, session.begin():
+            row = session.get(CalendarOverride, day.date())
+            if working is None:
+                session.delete(row)
+            elif row is not None:
+                row.working = working
+            else:
+                session.add(CalendarOverride(day=day.date(), working=working, note="thử"))
+
+    monday = datetime(2026, 11, 30, tzinfo=LOCAL)
+    assert verify_due() == datetime(2026, 11, 30, 9, 30, tzinfo=LOCAL)
+    set_override(monday, False)
+    assert verify_due() == datetime(2026, 12, 1, 9, 30, tzinfo=LOCAL)
+    set_override(monday - timedelta(days=2), True)
+    assert verify_due() == datetime(2026, 11, 28, 9, 30, tzinfo=LOCAL)
+    set_override(monday - timedelta(days=2), None)
+    set_override(monday, True)  # edited in place: a working day again
+    assert verify_due() == datetime(2026, 11, 30, 9, 30, tzinfo=LOCAL)
