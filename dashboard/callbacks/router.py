@@ -20,7 +20,7 @@ def render(path: str | None) -> tuple[object, list, str]:
         return login.layout(next_path=path if path != "/login" else "/"), shell.nav(None, path), "shell"
     if path in ("/", "/login"):
         path = access.HOME.get(staff.role, "/")
-    if path not in access.PAGES:
+    if path not in access.PAGES or path not in PAGE_LAYOUTS:
         return not_found.layout(path), shell.nav(staff, path), "shell"
     if not access.may_open(staff, path):
         return not_found.forbidden(), shell.nav(staff, path), "shell"
