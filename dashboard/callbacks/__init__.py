@@ -1,5 +1,6 @@
 """Callback registration, one module per page; each `register(app)` wires its page."""
 
-from dashboard.callbacks import login, router, wall
+from dashboard.callbacks import agency, login, publish, router, triage, wall
 
-PAGE_CALLBACKS = [router.register, login.register, wall.register]
+PAGE_CALLBACKS = [router.register, login.register, wall.register, triage.register,
+                  agency.register, publish.register]

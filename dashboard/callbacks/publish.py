@@ -1,0 +1,60 @@
+"""Publishing `/publish`: approved results, the Phụ lục II reply previewed as it is edited, then
+`publish` (which the rules turn into a private answer for confidential or secret reports)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, Dash, Input, Output, html
+
+from backend.services.auth import StaffUser
+from backend.services.queries import Filters
+from backend.services.templates import fill_reply
+from dashboard import access, lookups
+from dashboard.callbacks import actions
+from dashboard.layouts import report_panel
+from dashboard.layouts.action_form import action_bar
+from dashboard.layouts.publish import EMPTY, FILTER_NAMES, PREFIX
+
+ROLES = access.PAGES["/publish"][1]
+PUBLISH_ACTIONS = ("publish",)
+STATES = ("approved",)
+
+
+def to_filters(_staff: StaffUser, values: dict[str, Any]) -> Filters:
+    return actions.build_filters(values, STATES)
+
+
+def build_panel(detail: dict[str, Any], staff: StaffUser):
+    bar = action_bar(PREFIX, detail, staff, PUBLISH_ACTIONS)
+    return report_panel.panel(detail, actions=bar, districts=lookups.district_names(),
+                              communes=lookups.commune_names(), prefix=PREFIX)
+
+
+def preview(texts: list[str | None], shown: dict[str, Any] | None) -> Any:
+    """The reply exactly as `publish` will fill it (same template, same function)."""
+    if not shown:
+        return html.P("Chưa chọn phản ánh.", className="muted")
+    text = next((t for t in texts if t is not None), None)
+    if text is None:
+        return html.P("Phản ánh này không ở bước biên tập, công khai.", className="muted")
+    agency = lookups.agency_names().get(shown.get("agency") or "", "")
+    letter = fill_reply(agency, text or "[Tóm tắt nội dung trả lời kết quả xử lý]")
+    audience = ("Chỉ gửi riêng người phản ánh, không công khai (Đ10.3, Đ10.4)."
+                if shown.get("private") else "Sẽ công khai cùng nội dung phản ánh (Đ10.2).")
+    return [html.P(audience, className="warn-note" if shown.get("private") else "hint"),
+            html.Pre(letter, className="letter", lang="vi")]
+
+
+def register(app: Dash) -> None:
+    actions.register_queue(app, PREFIX, ROLES, FILTER_NAMES, to_filters)
+    actions.register_selection(app, PREFIX, ROLES, with_map=False)
+    actions.register_panel(app, PREFIX, ROLES, build_panel, EMPTY)
+
+    @app.callback(Output(f"{PREFIX}-preview", "children"),
+                  Input({"type": "wf-param", "page": PREFIX, "action": "publish", "name": ALL},
+                        "value"),
+                  Input(f"{PREFIX}-detail", "data"))
+    def live_preview(texts, shown):
+        access.require(*ROLES)
+        return preview(texts, shown)

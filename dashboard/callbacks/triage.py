@@ -1,0 +1,103 @@
+"""Triage `/triage`: queue, map, the chosen report with its possible duplicates, the IOC's steps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import MATCH, Dash, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
+
+from backend.services import mapdata
+from backend.services.auth import StaffUser
+from backend.services.nearby import nearby_open
+from backend.services.queries import Filters
+from backend.services.routing_suggest import suggest_agency, suggest_field
+from dashboard import access, cache, lookups
+from dashboard.callbacks import actions
+from dashboard.layouts import report_panel
+from dashboard.layouts.action_form import Choices, action_bar, suggestion_text
+from dashboard.layouts.map import POINTS_URL
+from dashboard.layouts.queue import FILTERS
+from dashboard.layouts.triage import DEFAULT_STATES, EMPTY, PREFIX
+
+ROLES = access.PAGES["/triage"][1]
+TRIAGE_ACTIONS = ("accept", "request_supplement", "reject", "forward", "consult", "escalate")
+SELECTED_ZOOM = 14
+
+
+def to_filters(_staff: StaffUser, values: dict[str, Any]) -> Filters:
+    return actions.build_filters(values, tuple(DEFAULT_STATES))
+
+
+def choices_for(detail: dict[str, Any]) -> Choices:
+    """Fields and agencies to pick from, with the suggested field (its keywords in the text)
+    and the routing rule's agency for that field and district (D7.1)."""
+    names = lookups.agency_names()
+    wanted = {"forward", "consult"} & set(detail.get("allowed_actions", []))
+    if not wanted:
+        return Choices(agency_names=names)
+    field = detail.get("field") or suggest_field(detail.get("description") or "")
+    return Choices(fields=lookups.options(lookups.field_names()),
+                   agencies=lookups.options(names), suggested_field=field,
+                   suggested_agency=suggest_agency(field, detail.get("district")),
+                   agency_names=names)
+
+
+def build_panel(detail: dict[str, Any], staff: StaffUser):
+    bar = action_bar(PREFIX, detail, staff, TRIAGE_ACTIONS, choices_for(detail))
+    return report_panel.panel(detail, actions=bar, districts=lookups.district_names(),
+                              communes=lookups.commune_names(),
+                              nearby=nearby_open(detail["code"]), prefix=PREFIX)
+
+
+def suggested(field: str | None, district: str | None) -> tuple[Any, str]:
+    """(agency to pre-select, hint) when the handler picks another field in the forward form."""
+    if not field:
+        raise PreventUpdate
+    agency = suggest_agency(field, district)
+    return (agency if agency else no_update), suggestion_text(agency, lookups.agency_names())
+
+
+def points_url(current: str | None) -> Any:
+    """The points route at the current data version; unchanged: nothing is sent."""
+    version = cache.remember("wf:version", 2, mapdata.data_version)
+    url = f"{POINTS_URL}?v={version}"
+    return no_update if url == current else url
+
+
+def focus(shown: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
+    """Highlight the shown report on the map and fly to it."""
+    if not shown:
+        return {"selected": None}, no_update
+    return ({"selected": shown["code"]},
+            {"center": [shown["lat"], shown["lon"]], "zoom": SELECTED_ZOOM,
+             "transition": "flyTo"})
+
+
+def register(app: Dash) -> None:
+    actions.register_queue(app, PREFIX, ROLES, FILTERS, to_filters)
+    actions.register_selection(app, PREFIX, ROLES, with_map=True)
+    actions.register_panel(app, PREFIX, ROLES, build_panel, EMPTY)
+
+    @app.callback(
+        Output({"type": "wf-param", "page": MATCH, "action": MATCH, "name": "agency"}, "value"),
+        Output({"type": "wf-hint", "page": MATCH, "action": MATCH, "name": "agency"},
+               "children"),
+        Input({"type": "wf-param", "page": MATCH, "action": MATCH, "name": "field"}, "value"),
+        State({"type": "wf-ctx", "page": MATCH, "action": MATCH, "name": "district"}, "data"),
+        prevent_initial_call=True)
+    def on_field(field, district):
+        access.require(*ROLES)
+        return suggested(field, district)
+
+    @app.callback(Output(f"{PREFIX}-points", "url"), Input(f"{PREFIX}-tick", "n_intervals"),
+                  State(f"{PREFIX}-points", "url"))
+    def refresh_points(_n, current):
+        access.require(*ROLES)
+        return points_url(current)
+
+    @app.callback(Output(f"{PREFIX}-points", "hideout"), Output(f"{PREFIX}-map", "viewport"),
+                  Input(f"{PREFIX}-detail", "data"), prevent_initial_call=True)
+    def on_shown(shown):
+        access.require(*ROLES)
+        return focus(shown)
