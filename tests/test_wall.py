@@ -85,7 +85,7 @@ def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypa
         assert len(tiles) == 6 and len(ticker) == 5
         assert points_url == "/api/v1/map/points.geojson?v=" + seen.split("|")[0]
         assert hideout["mode"] == "volume" and "164" in hideout["values"]
-        assert heatmap["data"][0]["type"] == "heatmap"
+        assert heatmap.className == "heat-table"
         again = wall_callbacks.tick(1, seen, now=NOW + timedelta(seconds=2))
         assert again[1] is no_update and again[2] is no_update and again[5] is no_update
         assert again[4]["values"] == hideout["values"]  # re-sent: it may arrive before geometry
@@ -108,10 +108,12 @@ def test_heatmap_puts_the_worst_agency_first() -> None:
         {"agency": "a", "agency_name": "Sở A", "district": "164", "open": 10, "overdue": 1},
         {"agency": "b", "agency_name": "Sở B", "district": "165", "open": 4, "overdue": 3},
     ]}
-    figure = wall_callbacks.heatmap(data)["data"][0]
-    assert figure["y"] == ["Sở B", "Sở A"] and figure["x"] == ["Thái Nguyên", "Sông Công"]
-    assert figure["z"] == [[None, 0.75], [0.1, None]]
-    assert figure["text"] == [["", "3/4"], ["1/10", ""]]
+    districts, agencies, rows = wall_callbacks.heatmap_cells(data)
+    assert districts == ["Thái Nguyên", "Sông Công"] and agencies == ["Sở B", "Sở A"]
+    assert rows[0][0] is None and rows[0][1]["rate"] == 0.75 and rows[1][0]["rate"] == 0.1
+    table = str(wall_callbacks.heatmap(data))
+    assert "3/4" in table and "1/10" in table
+    assert wall_callbacks.heat_colour(0.0) != wall_callbacks.heat_colour(1.0)
 
 
 def test_a_new_version_is_computed_once_while_others_get_the_latest(wall_app) -> None:

@@ -40,7 +40,7 @@ APP = "dashboard.wsgi:create_app()"
 TICK_SECONDS = 2.0
 CHROMIUM = os.environ.get("IOC_CHROMIUM", "/usr/bin/chromium")
 TICK_OUTPUTS = (("wall-clock", "children"), ("wall-kpis", "children"), ("wall-ticker", "children"),
-                ("wall-heatmap", "figure"), ("wall-districts", "hideout"), ("wall-points", "url"),
+                ("wall-heatmap", "children"), ("wall-districts", "hideout"), ("wall-points", "url"),
                 ("wall-seen", "data"), ("wall-mode", "children"))
 
 

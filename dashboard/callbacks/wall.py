@@ -17,15 +17,15 @@ from backend.config import LOCAL_TZ
 from backend.services import mapdata, wall
 from backend.services.catalogue import district_names
 from dashboard import access, cache
-from geo.boundaries import short_district_name
 from dashboard.format import number, percent
 from dashboard.layouts.map import POINTS_URL
 from dashboard.layouts.wall import TILES, kpi_tile
+from geo.boundaries import short_district_name
 
 ROLES = access.PAGES["/wall"][1]
 MODE_TICKS = 15  # the choropleth switches between volume and overdue rate every 30 s
-HEATMAP_AGENCIES = 14
-SCALE = [[0.0, "#15803d"], [0.15, "#65a30d"], [0.35, "#f59e0b"], [0.6, "#ea580c"], [1.0, "#dc2626"]]
+HEATMAP_AGENCIES = 9  # the worst nine: what a room can read at a glance
+SCALE = ((0.0, "#166534"), (0.15, "#4d7c0f"), (0.35, "#b45309"), (0.6, "#c2410c"), (1.0, "#b91c1c"))
 
 
 def snapshot_key(now: datetime) -> str:
@@ -113,8 +113,8 @@ def choropleth(data: dict[str, Any], mode: str) -> dict[str, Any]:
     return {"mode": mode, "values": values, "dark": True}
 
 
-def heatmap(data: dict[str, Any]) -> dict[str, Any]:
-    """Overdue share of open reports per agency (rows, worst first) and district (columns)."""
+def heatmap_cells(data: dict[str, Any]) -> tuple[list[str], list[str], list[list[dict | None]]]:
+    """(district names, agency names worst first, cells {open, overdue, rate} or None)."""
     cells = data["matrix"]
     names = data.get("district_names", {})
     districts = sorted({c["district"] for c in cells})
@@ -127,39 +127,43 @@ def heatmap(data: dict[str, Any]) -> dict[str, Any]:
         labels[c["agency"]] = c["agency_name"]
     agencies = sorted(totals, key=lambda a: (-totals[a][1], -totals[a][0]))[:HEATMAP_AGENCIES]
     index = {(c["agency"], c["district"]): c for c in cells}
-    z, text = [], []
+    rows = []
     for agency in agencies:
-        row_z, row_t = [], []
+        row = []
         for district in districts:
             cell = index.get((agency, district))
-            if cell and cell["open"]:
-                row_z.append(round(cell["overdue"] / cell["open"], 3))
-                row_t.append(f"{cell['overdue']}/{cell['open']}")
-            else:
-                row_z.append(None)
-                row_t.append("")
-        z.append(row_z)
-        text.append(row_t)
-    return {
-        "data": [{"type": "heatmap", "z": z, "text": text, "texttemplate": "%{text}",
-                  "x": [names.get(d, d) for d in districts], "y": [labels[a] for a in agencies],
-                  "zmin": 0, "zmax": 1, "colorscale": SCALE, "xgap": 2, "ygap": 2,
-                  "hoverongaps": False, "textfont": {"size": 13, "color": "#f8fafc"},
-                  "colorbar": {"tickformat": ".0%", "thickness": 10, "len": 0.9,
-                               "tickfont": {"color": "#cbd5e1"}}}],
-        "layout": {"paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
-                   "font": {"color": "#e2e8f0", "size": 13,
-                            "family": "Be Vietnam Pro, system-ui, sans-serif"},
-                   "margin": {"l": 150, "r": 10, "t": 6, "b": 70},
-                   "xaxis": {"tickangle": -30, "side": "bottom"},
-                   "yaxis": {"autorange": "reversed", "automargin": True}},
-    }
+            row.append({"open": cell["open"], "overdue": cell["overdue"],
+                        "rate": cell["overdue"] / cell["open"]} if cell and cell["open"] else None)
+        rows.append(row)
+    return [names.get(d, d) for d in districts], [labels[a] for a in agencies], rows
+
+
+def heat_colour(rate: float) -> str:
+    """Green (none overdue) through amber to red (all overdue)."""
+    for limit, colour in SCALE:
+        if rate <= limit:
+            return colour
+    return SCALE[-1][1]
+
+
+def heatmap(data: dict[str, Any]) -> html.Table:
+    """The SLA heatmap as a plain table: legible from across the room, and no plotting library
+    to download before the wall's first paint."""
+    districts, agencies, rows = heatmap_cells(data)
+    head = html.Tr([html.Th("")] + [html.Th(name, scope="col") for name in districts])
+    body = [html.Tr([html.Th(agency, scope="row")] + [
+        html.Td(f"{c['overdue']}/{c['open']}", style={"background": heat_colour(c["rate"])},
+                title=f"{agency} · {district}: {c['overdue']} quá hạn / {c['open']} đang mở")
+        if c else html.Td("", className="empty")
+        for district, c in zip(districts, row, strict=True)])
+        for agency, row in zip(agencies, rows, strict=True)]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="heat-table")
 
 
 def register(app: Dash) -> None:
     @app.callback(
         Output("wall-clock", "children"), Output("wall-kpis", "children"),
-        Output("wall-ticker", "children"), Output("wall-heatmap", "figure"),
+        Output("wall-ticker", "children"), Output("wall-heatmap", "children"),
         Output("wall-districts", "hideout"), Output("wall-points", "url"),
         Output("wall-seen", "data"), Output("wall-mode", "children"),
         Input("wall-tick", "n_intervals"), State("wall-seen", "data"))

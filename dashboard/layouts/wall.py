@@ -42,9 +42,9 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
             html.Section(className="wall-side", children=[
                 html.Div(className="panel", children=[
                     html.H2("Quá hạn / đang mở: cơ quan × địa bàn"),
-                    dcc.Graph(id="wall-heatmap", config={"displayModeBar": False,
-                                                         "staticPlot": True},
-                              className="wall-heatmap", figure=empty_heatmap())]),
+                    html.Div(id="wall-heatmap", className="wall-heatmap"),
+                    html.Div([html.Span("0%"), html.I(className="heat-scale"), html.Span("100% quá hạn")],
+                             className="heat-legend")]),
                 html.Div(className="panel ticker-panel", children=[
                     html.H2("Phản ánh mới nhất"),
                     html.Ol(id="wall-ticker", className="ticker")]),
@@ -64,10 +64,3 @@ def legend() -> html.Div:
     return html.Div(className="legend", children=[
         html.Span([html.I(className=f"dot sla-{key}"), text], className="legend-item")
         for key, text in LEGEND])
-
-
-def empty_heatmap() -> dict:
-    return {"data": [], "layout": {"paper_bgcolor": "rgba(0,0,0,0)",
-                                   "plot_bgcolor": "rgba(0,0,0,0)",
-                                   "xaxis": {"visible": False}, "yaxis": {"visible": False},
-                                   "margin": {"l": 0, "r": 0, "t": 0, "b": 0}}}
