@@ -423,3 +423,15 @@ def test_place_lookup_names_the_unit(client) -> None:
     outside = client.get("/portal/place?lat=10.77&lon=106.7").get_json()
     assert outside["inside"] is False and "ngoài" in outside["message"]
     assert client.get("/portal/place?lat=abc&lon=1").status_code == 422
+
+
+def test_tile_server_is_optional_and_allowed_by_the_csp(client, monkeypatch) -> None:
+    page = _text(client.get("/portal"))
+    assert 'data-tiles=""' in page  # default: no tiles, the boundaries are drawn instead
+    monkeypatch.setenv("IOC_TILE_URL", "http://127.0.0.1:8999/tiles/{z}/{x}/{y}.png")
+    monkeypatch.setenv("IOC_TILE_ATTRIBUTION", "Bản đồ nền của tỉnh")
+    response = client.get("/portal/results")
+    assert 'data-tiles="http://127.0.0.1:8999/tiles/{z}/{x}/{y}.png"' in _text(response)
+    assert 'data-attribution="Bản đồ nền của tỉnh"' in _text(response)
+    assert "img-src 'self' data: blob: http://127.0.0.1:8999;" in \
+        response.headers["Content-Security-Policy"]

@@ -148,13 +148,15 @@
   if (window.IOCMap) {
     base = window.IOCMap.baseMap(field("map"));
     if (base) {
-      base.map.on("click", function (e) { setPoint(e.latlng.lat, e.latlng.lng, null); });
-      if (lat.value && lon.value) { setPoint(number(lat.value), number(lon.value), 13); }
+      base.map.on("click", function (e) {  // a first tap far out also zooms in, to refine the spot
+        setPoint(e.latlng.lat, e.latlng.lng, base.map.getZoom() < 10 ? 11 : null);
+      });
+      if (lat.value && lon.value) { setPoint(number(lat.value), number(lon.value), 11); }
     }
   }
   [lat, lon].forEach(function (input) {
     input.addEventListener("change", function () {
-      if (lat.value.trim() && lon.value.trim()) { setPoint(number(lat.value), number(lon.value), 13); }
+      if (lat.value.trim() && lon.value.trim()) { setPoint(number(lat.value), number(lon.value), 11); }
     });
   });
 
@@ -168,7 +170,7 @@
       navigator.geolocation.getCurrentPosition(function (position) {
         locateButton.disabled = false;
         locateButton.textContent = label;
-        setPoint(position.coords.latitude, position.coords.longitude, 13);
+        setPoint(position.coords.latitude, position.coords.longitude, 11);
       }, function (error) {
         locateButton.disabled = false;
         locateButton.textContent = label;
