@@ -26,9 +26,14 @@
     .then(function (parts) {
       var data = parts[1];
       if (!data || !data.features.length) { return; }
+      map.createPane("points").style.zIndex = 660;  // above the district names
+      var renderer = L.canvas({ pane: "points" });
       var layer = L.geoJSON(data, {
         pointToLayer: function (feature, latlng) {
-          return L.circleMarker(latlng, { radius: 8, color: "#ffffff", weight: 2, fillColor: "#136c3a", fillOpacity: 0.9 });
+          return L.circleMarker(latlng, {
+            pane: "points", renderer: renderer, radius: 8, color: "#ffffff", weight: 2,
+            fillColor: "#136c3a", fillOpacity: 0.95
+          });
         },
         onEachFeature: function (feature, marker) { marker.bindPopup(popup(feature.properties)); }
       }).addTo(map);
