@@ -419,3 +419,45 @@ class StaffSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AgencyFocalPoint(Base):
+    """An agency's focal leader or handler (D14.1), chosen among the agency's own accounts.
+
+    One row per agency and kind (`leader` / `handler`); the agency's `leader_name` and
+    `handler_name` mirror the chosen person for the texts that print them.
+    """
+
+    __tablename__ = "agency_focal_points"
+
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # leader / handler
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+
+
+class StageBudgetSetting(Base):
+    """An administrator's stage budget, overriding that stage's numbers in `data/sla.toml`."""
+
+    __tablename__ = "stage_budgets"
+
+    stage: Mapped[str] = mapped_column(String(12), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)  # working minutes
+    emergency_minutes: Mapped[int] = mapped_column(Integer)  # clock minutes
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class WorkSeasonSetting(Base):
+    """A working season (CALENDAR.md) as the administrator set it; while any row exists the
+    rows replace the seasons of `data/calendar.toml`."""
+
+    __tablename__ = "work_seasons"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)  # summer / winter
+    start: Mapped[str] = mapped_column(String(5))  # "15/4": day/month, inclusive
+    end: Mapped[str] = mapped_column(String(5))
+    shifts: Mapped[str] = mapped_column(String(200))  # JSON [["07:00","11:30"],["13:30","17:00"]]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
