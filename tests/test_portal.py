@@ -435,3 +435,13 @@ def test_tile_server_is_optional_and_allowed_by_the_csp(client, monkeypatch) -> 
     assert 'data-attribution="Bản đồ nền của tỉnh"' in _text(response)
     assert "img-src 'self' data: blob: http://127.0.0.1:8999;" in \
         response.headers["Content-Security-Policy"]
+
+
+def test_portal_forms_work_in_a_browser_where_staff_are_signed_in(sign_in, ready_db) -> None:
+    """The portal never reads the staff session, so the CSRF guard (which protects the staff
+    session) does not stand between a citizen's form and the service on a shared computer."""
+    staff = sign_in("ioc_lan")
+    answer = staff.client.post("/portal", data=_form())  # no X-CSRF-Token: a plain HTML form
+    assert answer.status_code == 201 and "PA-" in _text(answer)
+    tracked = staff.client.post("/portal/track", data={"code": "PA-2026-999999", "phone": PHONE})
+    assert tracked.status_code != 403

@@ -44,6 +44,8 @@ def init_login(app: Flask) -> None:
     def csrf_guard():
         if request.method not in STATE_CHANGING or request.endpoint == "auth.login":
             return None
+        if request.blueprint == "portal":
+            return None  # the citizens' portal never reads the staff session: nothing to ride on
         if not session.get("t") or not current_user.is_authenticated:
             return None  # no cookie session: nothing a forged cross-site request could ride on
         # the API sends X-CSRF-Token; Dash's renderer sends the `_csrf_token` cookie back as

@@ -310,7 +310,9 @@ def _base_select():
         select(Report, Field.name.label("field_name"), Agency.name.label("agency_name"))
         .outerjoin(Field, Field.code == Report.field_code)
         .outerjoin(Agency, Agency.code == Report.agency_code)
-        .where(Report.state_secret.is_(False))
+        # Open311 reads are public: a report whose sender asked for secrecy (D5.4, D10.3) is not
+        # shown to the public at all, like state secrets (D10.4) and like the citizens' portal
+        .where(Report.state_secret.is_(False), Report.confidential.is_(False))
     )
 
 
