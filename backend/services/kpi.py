@@ -35,6 +35,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -88,8 +89,8 @@ RUNNING_STATES = tuple(sorted(s.value for s in OPEN_STATES - {State.NEEDS_SUPPLE
 RATING_KEYS = tuple(f"rating.{code}" for code in RATINGS)
 STAGE_COUNTS = ("on_time", "late", "late_done", "overdue", "pending", "late_notice",
                 "late_no_notice")
-SUM_KEYS = {"returned_times": R.return_count, "rework_times": R.rework_count,
-            "escalation_times": R.escalation_count}
+SUM_KEYS = {"returned_times": "return_count", "rework_times": "rework_count",
+            "escalation_times": "escalation_count"}  # figure -> column summed
 
 
 # =========================================================================== periods
@@ -478,52 +479,108 @@ def _supplement_requested() -> ColumnElement[bool]:
     """
     maybe = and_(_rejected(), R.verify_done.is_not(None), R.forward_done.is_not(None),
                  R.verify_done < R.forward_done)
-    asked = exists().where(Event.report_id == R.id, Event.action == "request_supplement")
+    # `at >= submitted_at` is always true; it keeps PostgreSQL probing ix_events_report_id for
+    # these few rows instead of hashing every request_supplement event of the log first
+    asked = exists().where(Event.report_id == R.id, Event.action == "request_supplement",
+                           Event.at >= R.submitted_at)
     return or_(R.state == State.NEEDS_SUPPLEMENT.value, R.verify_start > R.submitted_at,
                case((maybe, asked), else_=false()))
 
 
-def flag_conditions(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
-    """Every counting figure as a SQL condition on a ``reports`` row, by key.
+# stage status codes (from stage_conditions), computed once per report in SQL
+ST_NONE, ST_ON_TIME, ST_LATE_DONE, ST_OVERDUE, ST_PENDING = 0, 1, 2, 3, 4
+STATUS_KEYS = {ST_NONE: "not_started", ST_ON_TIME: "on_time", ST_LATE_DONE: "late_done",
+               ST_OVERDUE: "overdue", ST_PENDING: "pending"}
 
-    The figure is the number of rows of the cohort for which the condition holds. The same
-    conditions give the codes behind a figure (:func:`report_codes`).
-    """
+
+def stage_status_case(stage: str, now: dt.datetime) -> ColumnElement[int]:
+    """A stage's status at ``now`` as a small integer (``ST_*``), from :func:`stage_conditions`."""
+    conditions = stage_conditions(stage, now)
+    return case((conditions["on_time"], ST_ON_TIME), (conditions["late_done"], ST_LATE_DONE),
+                (conditions["overdue"], ST_OVERDUE), (conditions["pending"], ST_PENDING),
+                else_=ST_NONE)
+
+
+def _one(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def facts(now: dt.datetime, conditions: Iterable[ColumnElement[bool]] = ()):
+    """The cohort as a subquery: one row per report with the facts every figure reads, each
+    computed once (stage statuses, answered, private, ...), so that ~70 figures cost ~70
+    integer comparisons a row. ``OFFSET 0`` keeps PostgreSQL from inlining it (which would
+    evaluate the stage conditions again for every figure)."""
     private = or_(R.confidential.is_(True), R.state_secret.is_(True))
     answered = R.published_at.is_not(None)
-    is_open = R.state.in_(sorted(s.value for s in OPEN_STATES))
+    columns = [
+        R.id, R.code, R.submitted_at, R.channel, R.field_code.label("field"),
+        R.district_code.label("district"), R.agency_code.label("agency"), R.state,
+        R.return_count, R.rework_count, R.reopen_count, R.escalation_count, R.rating,
+        _one(R.emergency.is_(True)).label("emergency"),
+        _one(private).label("private"),
+        _one(answered).label("answered"),
+        _one(_rejected()).label("rejected"),
+        _one(_supplement_requested()).label("supplement_requested"),
+        _one(R.approve_done.is_not(None)).label("processed"),
+        _one(or_(R.process_done.is_not(None), R.rework_count > 0, R.reopen_count > 0,
+                 answered)).label("result_submitted"),
+        _one(R.progress_notice_at.is_not(None)).label("has_notice"),
+    ]
+    for stage in STAGES:
+        _, _, done = _stage(stage)
+        columns.append(stage_status_case(stage, now).label(f"st_{stage}"))
+        columns.append(_one(and_(R.progress_notice_at.is_not(None),
+                                 R.progress_notice_at <= func.coalesce(done, now)))
+                       .label(f"nt_{stage}"))
+    return select(*columns).where(*conditions).offset(0).subquery("facts")
+
+
+def flag_conditions(f) -> dict[str, ColumnElement[bool]]:
+    """Every counting figure as a SQL condition on a row of :func:`facts` ``f``, by key.
+
+    The figure is the number of rows of the cohort for which the condition holds; the same
+    conditions give the codes behind a figure (:func:`report_codes`).
+    """
+    c = f.c
+    answered, private = c.answered == 1, c.private == 1
+    is_open = c.state.in_(sorted(s.value for s in OPEN_STATES))
     flags: dict[str, ColumnElement[bool]] = {
         "received": true(),
-        "rejected": _rejected(),
-        "supplement_requested": _supplement_requested(),
-        "waiting_supplement": R.state == State.NEEDS_SUPPLEMENT.value,
-        "forwarded": or_(R.agency_code.is_not(None), R.return_count > 0),
-        "returned": R.return_count > 0,
-        "escalated": R.escalation_count > 0,
-        "escalation_waiting": R.state == State.ESCALATED.value,
-        "result_submitted": or_(R.process_done.is_not(None), R.rework_count > 0,
-                                R.reopen_count > 0, answered),
-        "processed": R.approve_done.is_not(None),
+        "rejected": c.rejected == 1,
+        "supplement_requested": c.supplement_requested == 1,
+        "waiting_supplement": c.state == State.NEEDS_SUPPLEMENT.value,
+        "forwarded": or_(c.agency.is_not(None), c.return_count > 0),
+        "returned": c.return_count > 0,
+        "escalated": c.escalation_count > 0,
+        "escalation_waiting": c.state == State.ESCALATED.value,
+        "result_submitted": c.result_submitted == 1,
+        "processed": c.processed == 1,
         "answered": answered,
-        "published": and_(answered, not_(private)),
+        "published": and_(answered, c.private == 0),
         "answered_privately": and_(answered, private),
-        "rework": R.rework_count > 0,
-        "reopened": R.reopen_count > 0,
-        "progress_notice": R.progress_notice_at.is_not(None),
+        "rework": c.rework_count > 0,
+        "reopened": c.reopen_count > 0,
+        "progress_notice": c.has_notice == 1,
         "open": is_open,
         "private": private,
-        "emergency": R.emergency.is_(True),
-        "rated": R.rating.is_not(None),
+        "emergency": c.emergency == 1,
+        "rated": c.rating.is_not(None),
     }
     for code in RATINGS:
-        flags[f"rating.{code}"] = and_(R.rating.is_not(None), R.rating == code)
+        flags[f"rating.{code}"] = and_(c.rating.is_not(None), c.rating == code)
     lates, overdues = [], []
     for stage in STAGES:
-        conditions = stage_conditions(stage, now)
-        for name in STAGE_COUNTS:
-            flags[f"{stage}.{name}"] = conditions[name]
-        lates.append(conditions["late"])
-        overdues.append(conditions["overdue"])
+        status, notice = c[f"st_{stage}"], c[f"nt_{stage}"]
+        late = status.between(ST_LATE_DONE, ST_OVERDUE)
+        flags[f"{stage}.on_time"] = status == ST_ON_TIME
+        flags[f"{stage}.late"] = late
+        flags[f"{stage}.late_done"] = status == ST_LATE_DONE
+        flags[f"{stage}.overdue"] = status == ST_OVERDUE
+        flags[f"{stage}.pending"] = status == ST_PENDING
+        flags[f"{stage}.late_notice"] = and_(late, notice == 1)
+        flags[f"{stage}.late_no_notice"] = and_(late, notice == 0)
+        lates.append(late)
+        overdues.append(status == ST_OVERDUE)
     any_late, any_overdue = or_(*lates), or_(*overdues)
     in_scope = or_(answered, is_open)  # rejected reports never reach an answer
     flags["e2e.on_time"] = and_(answered, not_(any_late))
@@ -531,19 +588,19 @@ def flag_conditions(now: dt.datetime) -> dict[str, ColumnElement[bool]]:
     flags["e2e.late_done"] = and_(answered, any_late)
     flags["e2e.overdue"] = and_(is_open, any_overdue)
     flags["e2e.pending"] = and_(is_open, not_(any_late))
-    flags["e2e.late_notice"] = and_(in_scope, any_late, R.progress_notice_at.is_not(None))
-    flags["e2e.late_no_notice"] = and_(in_scope, any_late, R.progress_notice_at.is_(None))
-    flags["agency_late"] = or_(*(stage_conditions(s, now)["late"] for s in AGENCY_STAGES))
-    flags["agency_overdue"] = or_(*(stage_conditions(s, now)["overdue"] for s in AGENCY_STAGES))
+    flags["e2e.late_notice"] = and_(in_scope, any_late, c.has_notice == 1)
+    flags["e2e.late_no_notice"] = and_(in_scope, any_late, c.has_notice == 0)
+    flags["agency_late"] = or_(*(lates[STAGES.index(s)] for s in AGENCY_STAGES))
+    flags["agency_overdue"] = or_(*(overdues[STAGES.index(s)] for s in AGENCY_STAGES))
     return flags
 
 
 _EPOCH_NOW = dt.datetime(2000, 1, 1, tzinfo=UTC)
-FLAG_KEYS: tuple[str, ...] = tuple(flag_conditions(_EPOCH_NOW))
+FLAG_KEYS: tuple[str, ...] = tuple(flag_conditions(facts(_EPOCH_NOW)))
 COUNT_KEYS: tuple[str, ...] = (*FLAG_KEYS, *SUM_KEYS)
 
 
-def _ratio(numerator: Any, denominator: Any) -> Any:
+def ratio(numerator: Any, denominator: Any) -> Any:
     """numerator / denominator; None (scalars) or NaN (Series) when the denominator is 0."""
     if isinstance(denominator, pd.Series):
         return numerator / denominator.where(denominator != 0)
@@ -557,15 +614,15 @@ def rates(counts: Mapping[str, Any]) -> dict[str, Any]:
     """
     c = counts
     out = {
-        "rate.answered": _ratio(c["answered"], c["received"] - c["rejected"]),
-        "rate.misrouting": _ratio(c["returned"], c["forwarded"]),
-        "rate.rework": _ratio(c["rework"], c["result_submitted"]),
-        "rate.rated": _ratio(c["rated"], c["answered"]),
-        "rate.satisfied": _ratio(c["rating.hai_long"] + c["rating.chap_nhan_duoc"], c["rated"]),
-        "rate.late_notice": _ratio(c["process.late_notice"], c["process.late"]),
+        "rate.answered": ratio(c["answered"], c["received"] - c["rejected"]),
+        "rate.misrouting": ratio(c["returned"], c["forwarded"]),
+        "rate.rework": ratio(c["rework"], c["result_submitted"]),
+        "rate.rated": ratio(c["rated"], c["answered"]),
+        "rate.satisfied": ratio(c["rating.hai_long"] + c["rating.chap_nhan_duoc"], c["rated"]),
+        "rate.late_notice": ratio(c["process.late_notice"], c["process.late"]),
     }
     for stage in STAGE_KEYS:
-        out[f"rate.on_time.{stage}"] = _ratio(c[f"{stage}.on_time"],
+        out[f"rate.on_time.{stage}"] = ratio(c[f"{stage}.on_time"],
                                               c[f"{stage}.on_time"] + c[f"{stage}.late"])
     return out
 
@@ -588,7 +645,7 @@ def unit_of(key: str) -> Literal["count", "rate", "hours"]:
 # =========================================================================== reading the database
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
+def as_of(now: dt.datetime | None) -> dt.datetime:
     if now is None:
         return dt.datetime.now(UTC).replace(microsecond=0)
     if now.tzinfo is None:
@@ -596,11 +653,11 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now.astimezone(UTC)
 
 
-def _epoch(column) -> ColumnElement[int]:
+def epoch_column(column) -> ColumnElement[int]:
     return cast(extract("epoch", column), BigInteger)
 
 
-def _cohort(period: Period | None, filters: Filters) -> list[ColumnElement[bool]]:
+def cohort_conditions(period: Period | None, filters: Filters) -> list[ColumnElement[bool]]:
     out = list(filters.conditions())
     if period is not None:
         out += [R.submitted_at >= period.start_utc, R.submitted_at < period.end_utc]
@@ -643,13 +700,14 @@ def load_names(session: Session) -> Names:
     )
 
 
-def _count_columns(now: dt.datetime, keys: Iterable[str] | None = None) -> list:
-    flags = flag_conditions(now)
+def _count_columns(f, keys: Iterable[str] | None = None) -> list:
+    """count(*) FILTER (flag) for each key over the facts subquery ``f`` (sums for *_times)."""
+    flags = flag_conditions(f)
     wanted = list(keys) if keys is not None else list(COUNT_KEYS)
     columns = []
     for index, key in enumerate(wanted):
         if key in SUM_KEYS:
-            columns.append(func.coalesce(func.sum(SUM_KEYS[key]), 0).label(f"m{index}"))
+            columns.append(func.coalesce(func.sum(f.c[SUM_KEYS[key]]), 0).label(f"m{index}"))
         elif key == "received":
             columns.append(func.count().label(f"m{index}"))
         else:
@@ -663,13 +721,12 @@ def _group_counts(session: Session, period: Period | None, filters: Filters,
 
     ``month`` is the month code ("2026-10") of the submission (local time), "" without a period.
     """
-    dims = [_DIM_COLUMNS[d] for d in DIMENSIONS]
+    f = facts(now, cohort_conditions(period, filters))
+    dims = [f.c[d] for d in DIMENSIONS]
     months = period.months() if period is not None else []
-    bucket = case(*[(R.submitted_at < m.end_utc, i) for i, m in enumerate(months)],
+    bucket = case(*[(f.c.submitted_at < m.end_utc, i) for i, m in enumerate(months)],
                   else_=len(months)) if months else literal_column("0")
-    query = (select(bucket.label("month"), *[c.label(d) for c, d in zip(dims, DIMENSIONS,
-                                                                        strict=True)],
-                    *_count_columns(now)).where(*_cohort(period, filters))
+    query = (select(bucket.label("month"), *dims, *_count_columns(f))
              .group_by(bucket, *dims))
     rows = session.execute(query).all()
     frame = pd.DataFrame(rows, columns=["month", *DIMENSIONS, *COUNT_KEYS])
@@ -703,17 +760,44 @@ def working_hours(calendar: WorkCalendar, start: np.ndarray, end: np.ndarray,
     return hours
 
 
+_SHARED: ContextVar[tuple[str | None, Session] | None] = ContextVar("kpi_shared_session",
+                                                                    default=None)
+
+
 @contextmanager
-def _reading(url: str | None) -> Iterator[Session]:
-    """A read-only session for figures. On PostgreSQL JIT is off for it: compiling the ~70
-    aggregate expressions costs more than it saves on these one-pass scans."""
+def consistent_reads(url: str | None = None) -> Iterator[Session]:
+    """Every figure read inside this block shares one transaction, so they all see the same
+    data even while reports keep moving (REPEATABLE READ on PostgreSQL; SQLite's read
+    transaction is a snapshot too). A pack is computed inside one."""
+    with session_factory(url)() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            session.execute(text("SET TRANSACTION READ ONLY"))
+            session.execute(text("SET LOCAL jit = off"))
+        token = _SHARED.set((url, session))
+        try:
+            yield session
+        finally:
+            _SHARED.reset(token)
+            session.rollback()
+
+
+@contextmanager
+def reading_session(url: str | None) -> Iterator[Session]:
+    """A read-only session for figures (the shared one inside :func:`consistent_reads`). On
+    PostgreSQL JIT is off: compiling the ~70 aggregate expressions costs more than it saves
+    on these one-pass scans."""
+    shared = _SHARED.get()
+    if shared is not None and shared[0] == url:
+        yield shared[1]
+        return
     with session_factory(url)() as session:
         if session.get_bind().dialect.name == "postgresql":
             session.execute(text("SET LOCAL jit = off"))
         yield session
 
 
-def _frame(session: Session, query, columns: list[str],
+def read_frame(session: Session, query, columns: list[str],
            numeric: Iterable[str] = ()) -> pd.DataFrame:
     """Rows of ``query`` as a DataFrame with ``columns`` (``numeric`` ones as float64, NaN for
     NULL; the rest as objects). PostgreSQL streams them with COPY, several times faster than
@@ -724,15 +808,16 @@ def _frame(session: Session, query, columns: list[str],
         compiled = query.compile(dialect=connection.dialect,
                                  compile_kwargs={"render_postcompile": True})
         raw = connection.connection.dbapi_connection
-        buffer = io.StringIO()
+        buffer = io.BytesIO()  # bytes straight to the C parser, no decoding in between
         with raw.cursor() as cursor:
             sql = cursor.mogrify(str(compiled), compiled.params).decode()
             cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", buffer)
+        empty = buffer.tell() == 0
         buffer.seek(0)
         dtypes = {c: (np.float64 if c in numeric else object) for c in columns}
-        if not buffer.getvalue():
+        if empty:
             return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
-        return pd.read_csv(buffer, header=None, names=columns, dtype=dtypes,
+        return pd.read_csv(buffer, header=None, names=columns, dtype=dtypes, encoding="utf-8",
                            keep_default_na=False, na_values=[""])
     frame = pd.DataFrame(session.execute(query).all(), columns=columns, dtype=object)
     for column in numeric:
@@ -740,7 +825,7 @@ def _frame(session: Session, query, columns: list[str],
     return frame
 
 
-def _bools(values: pd.Series) -> np.ndarray:
+def bool_values(values: pd.Series) -> np.ndarray:
     """Booleans from PostgreSQL CSV ('t'/'f'), SQLite (1/0) or Python values."""
     return values.isin([True, 1, "t", "true", "1"]).to_numpy()
 
@@ -749,26 +834,13 @@ def _texts(values: pd.Series) -> np.ndarray:
     return values.where(values.notna(), NONE).astype(str).to_numpy()
 
 
-def _seconds(values: Any) -> np.ndarray:
+def epoch_values(values: Any) -> np.ndarray:
     """Epoch seconds from a float column (NaN missing); ``NAT_INT`` where missing."""
     array = np.asarray(values, dtype=np.float64)
     out = np.full(array.shape, NAT_INT, dtype=np.int64)
     ok = ~np.isnan(array)
     out[ok] = np.floor(array[ok]).astype(np.int64)
     return out
-
-
-# stage status codes of the per-row frame (from stage_conditions, never recomputed)
-ST_NONE, ST_ON_TIME, ST_LATE_DONE, ST_OVERDUE, ST_PENDING = 0, 1, 2, 3, 4
-STATUS_KEYS = {ST_NONE: "not_started", ST_ON_TIME: "on_time", ST_LATE_DONE: "late_done",
-               ST_OVERDUE: "overdue", ST_PENDING: "pending"}
-
-
-def _status_case(stage: str, now: dt.datetime) -> ColumnElement[int]:
-    conditions = stage_conditions(stage, now)
-    return case((conditions["on_time"], ST_ON_TIME), (conditions["late_done"], ST_LATE_DONE),
-                (conditions["overdue"], ST_OVERDUE), (conditions["pending"], ST_PENDING),
-                else_=ST_NONE)
 
 
 ROW_COLUMNS = ("code", *DIMENSIONS, "state", "emergency", "private", "submitted", "notice",
@@ -787,26 +859,26 @@ def _rows(session: Session, period: Period | None, filters: Filters, now: dt.dat
     (``NAT_INT`` missing), status.<stage> (``ST_*`` codes, from :func:`stage_conditions`),
     hours.<stage> and hours.e2e (working hours of finished stages; clock hours for emergencies).
     """
-    instants = [_epoch(getattr(R, f"{s}_{e}")) for s in STAGES for e in ("start", "due", "done")]
+    instants = [epoch_column(getattr(R, f"{s}_{e}")) for s in STAGES for e in ("start", "due", "done")]
     query = (select(R.code, *[_DIM_COLUMNS[d] for d in DIMENSIONS], R.state, R.emergency,
                     or_(R.confidential.is_(True), R.state_secret.is_(True)),
-                    _epoch(R.submitted_at), _epoch(R.progress_notice_at), *instants,
-                    _epoch(R.verify_start), _epoch(R.published_at),
-                    *[_status_case(s, now) for s in STAGES])
-             .where(*_cohort(period, filters), *extra).order_by(R.submitted_at, R.id))
+                    epoch_column(R.submitted_at), epoch_column(R.progress_notice_at), *instants,
+                    epoch_column(R.verify_start), epoch_column(R.published_at),
+                    *[stage_status_case(s, now) for s in STAGES])
+             .where(*cohort_conditions(period, filters), *extra).order_by(R.submitted_at, R.id))
     numeric = [c for c in ROW_COLUMNS if c not in ("code", *DIMENSIONS, "state", "emergency",
                                                     "private")]
-    raw = _frame(session, query, list(ROW_COLUMNS), numeric)
+    raw = read_frame(session, query, list(ROW_COLUMNS), numeric)
     out = pd.DataFrame({"code": raw["code"].astype(str)})
     for d in DIMENSIONS:
         out[d] = _texts(raw[d])
     out["state"] = raw["state"].astype(str)
-    out["emergency"] = _bools(raw["emergency"])
-    out["private"] = _bools(raw["private"])
+    out["emergency"] = bool_values(raw["emergency"])
+    out["private"] = bool_values(raw["private"])
     for name in ROW_COLUMNS:
         if name in ("submitted", "notice", "e2e_start", "e2e_done") or name.endswith(
                 ("_start", "_due", "_done")):
-            out[name] = _seconds(raw[name])
+            out[name] = epoch_values(raw[name])
     for stage in STAGES:
         out[f"status.{stage}"] = raw[f"status.{stage}"].to_numpy().astype(np.int8)
     calendar = calendar_from_session(session)
@@ -820,14 +892,33 @@ def _rows(session: Session, period: Period | None, filters: Filters, now: dt.dat
 # =========================================================================== the snapshot
 
 
-def _hour_figures(durations: pd.DataFrame) -> dict[str, float | int | None]:
+def _hour_figures(durations: pd.DataFrame,
+                  stages: Iterable[str] = STAGE_KEYS) -> dict[str, float | int | None]:
     out: dict[str, float | int | None] = {}
-    for stage in STAGE_KEYS:
+    for stage in stages:
         values = durations[f"hours.{stage}"].dropna()
         out[f"hours.avg.{stage}"] = float(values.mean()) if len(values) else None
         out[f"hours.median.{stage}"] = float(values.median()) if len(values) else None
         out[f"hours.count.{stage}"] = int(len(values))
     return out
+
+
+def _stage_hours(session: Session, period: Period | None, filters: Filters,
+                 stages: Iterable[str]) -> pd.DataFrame:
+    """Working hours of some stages only (a slimmer read than ``_rows``)."""
+    stages = list(stages)
+    bounds = {stage: (("verify_start", "published_at") if stage == E2E else
+                      (f"{stage}_start", f"{stage}_done")) for stage in stages}
+    names = ["emergency", *[f"{s}.{e}" for s in stages for e in ("start", "done")]]
+    query = select(R.emergency, *[epoch_column(getattr(R, column)) for s in stages
+                                  for column in bounds[s]]).where(
+        *cohort_conditions(period, filters))
+    raw = read_frame(session, query, names, names[1:])
+    calendar = calendar_from_session(session)
+    urgent = bool_values(raw["emergency"])
+    return pd.DataFrame({f"hours.{s}": working_hours(
+        calendar, epoch_values(raw[f"{s}.start"]), epoch_values(raw[f"{s}.done"]), urgent)
+        for s in stages})
 
 
 @dataclass
@@ -847,6 +938,7 @@ class Snapshot:
     calendar: WorkCalendar
     url: str | None = None
     _rows: pd.DataFrame | None = field(default=None, repr=False)
+    _figures: dict[str, Any] | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- per-row data
 
@@ -855,7 +947,7 @@ class Snapshot:
         """One row per report of the period (codes, dimensions, stage instants, statuses and
         working hours; see ``ROW_COLUMNS`` and ``_rows``), read once on first use."""
         if self._rows is None:
-            with _reading(self.url) as session:
+            with reading_session(self.url) as session:
                 self._rows = _rows(session, self.period, self.filters, self.now)
         return self._rows
 
@@ -865,12 +957,24 @@ class Snapshot:
         """Every count of the period (keys of :data:`COUNT_KEYS`)."""
         return {key: int(self.groups[key].sum()) for key in COUNT_KEYS}
 
-    def figures(self, hours: bool = True) -> dict[str, float | int | None]:
-        """Every figure by key: counts, ratios (0-1, None when undefined) and working hours."""
+    def figures(self, hours: bool | Iterable[str] = True) -> dict[str, float | int | None]:
+        """Every figure by key: counts, ratios (0-1, None when undefined) and working hours.
+
+        ``hours`` False leaves the hour figures out; a list of stages (e.g. ``("process",
+        "e2e")``) computes only theirs, from a slimmer read, when :attr:`rows` is not loaded.
+        """
+        if hours is True and self._figures is not None:
+            return dict(self._figures)
         totals = self.totals()
         out: dict[str, float | int | None] = {**totals, **rates(totals)}
-        if hours:
+        if hours is True or (hours and self._rows is not None):
             out.update(_hour_figures(self.rows))
+            if hours is True:
+                self._figures = dict(out)
+        elif hours:
+            with reading_session(self.url) as session:
+                durations = _stage_hours(session, self.period, self.filters, hours)
+            out.update(_hour_figures(durations, hours))
         return out
 
     # ----------------------------------------------------------------- tables
@@ -926,8 +1030,8 @@ class Snapshot:
         else:
             table = self.groups.groupby(dimension)[columns].sum()
             table.insert(0, "name", [self.names.of(dimension, c) for c in table.index])
-        table["rate.rated"] = _ratio(table["rated"], table["answered"])
-        table["rate.satisfied"] = _ratio(
+        table["rate.rated"] = ratio(table["rated"], table["answered"])
+        table["rate.satisfied"] = ratio(
             table["rating.hai_long"] + table["rating.chap_nhan_duoc"], table["rated"])
         return table
 
@@ -951,7 +1055,7 @@ class Snapshot:
             "late": table["agency_late"],
             "overdue": table["agency_overdue"],
             "on_time": table["process.on_time"],
-            "on_time_rate": _ratio(table["process.on_time"],
+            "on_time_rate": ratio(table["process.on_time"],
                                    table["process.on_time"] + table["process.late"]),
         })
         return out.sort_values(["agency", "district"]).reset_index(drop=True)
@@ -1013,8 +1117,8 @@ def _with_rates(table: pd.DataFrame) -> pd.DataFrame:
 def snapshot(period: Period, filters: Filters | None = None, *, now: dt.datetime | None = None,
              url: str | None = None) -> Snapshot:
     """Count everything for ``period`` in one SQL ``GROUP BY`` (hours are read on first use)."""
-    filters, now = _filters(filters), _now(now)
-    with _reading(url) as session:
+    filters, now = _filters(filters), as_of(now)
+    with reading_session(url) as session:
         groups = _group_counts(session, period, filters, now)
         names = load_names(session)
         calendar = calendar_from_session(session)
@@ -1041,11 +1145,16 @@ class Headline:
 
 
 def headlines(current: Snapshot, previous: Snapshot | None = None,
-              targets: KpiTargets | None = None) -> list[Headline]:
-    """The headline figures of ``data/kpi_targets.toml``, compared with ``previous``."""
+              targets: KpiTargets | None = None, *,
+              previous_figures: Mapping[str, Any] | None = None) -> list[Headline]:
+    """The headline figures of ``data/kpi_targets.toml``, compared with ``previous``
+    (``previous_figures``: that period's figures when already computed)."""
     targets = targets or load_targets()
     now_figures = current.figures()
-    prev_figures = previous.figures() if previous is not None else {}
+    if previous_figures is not None:
+        prev_figures = dict(previous_figures)
+    else:
+        prev_figures = previous.figures() if previous is not None else {}
     out = []
     for spec in targets.headline:
         value = now_figures.get(spec.key)
@@ -1063,7 +1172,7 @@ def headline_kpis(period: Period, filters: Filters | None = None, *,
                   now: dt.datetime | None = None, url: str | None = None,
                   targets: KpiTargets | None = None) -> list[Headline]:
     """Headline figures of ``period`` with the previous period and the targets."""
-    now = _now(now)
+    now = as_of(now)
     return headlines(snapshot(period, filters, now=now, url=url),
                      snapshot(period.previous(), filters, now=now, url=url), targets)
 
@@ -1190,9 +1299,9 @@ def overdue_cases(period: Period | None, filters: Filters | None = None, *,
     (clock hours for emergencies) from the due instant to the finish, or to ``now``.
     Most late first.
     """
-    filters, now = _filters(filters), _now(now)
+    filters, now = _filters(filters), as_of(now)
     extra = [] if period is not None else [R.state.in_(RUNNING_STATES)]
-    with _reading(url) as session:
+    with reading_session(url) as session:
         rows = _rows(session, period, filters, now, extra)
         names = load_names(session)
         calendar = calendar_from_session(session)
@@ -1234,35 +1343,35 @@ def escalations_waiting(filters: Filters | None = None, *, period: Period | None
     Columns: :data:`ESCALATION_COLUMNS`; ``waiting_hours`` = working hours since the latest
     escalation; ``overdue`` = the forward stage's due instant has passed. Longest waiting first.
     """
-    filters, now = _filters(filters), _now(now)
+    filters, now = _filters(filters), as_of(now)
     escalated_at = (select(func.max(Event.at)).where(Event.report_id == R.id,
                                                       Event.action == "escalate")
                     .scalar_subquery())
-    query = (select(R.code, R.field_code, R.district_code, _epoch(R.submitted_at),
-                    _epoch(escalated_at), _epoch(R.forward_due),
+    query = (select(R.code, R.field_code, R.district_code, epoch_column(R.submitted_at),
+                    epoch_column(escalated_at), epoch_column(R.forward_due),
                     or_(R.confidential.is_(True), R.state_secret.is_(True)))
-             .where(*_cohort(period, filters), R.state == State.ESCALATED.value))
-    with _reading(url) as session:
-        raw = _frame(session, query, ["code", "field", "district", "submitted", "escalated",
+             .where(*cohort_conditions(period, filters), R.state == State.ESCALATED.value))
+    with reading_session(url) as session:
+        raw = read_frame(session, query, ["code", "field", "district", "submitted", "escalated",
                                       "due", "private"], ["submitted", "escalated", "due"])
         names = load_names(session)
         calendar = calendar_from_session(session)
     if raw.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in ESCALATION_COLUMNS})
-    escalated = _seconds(raw["escalated"])
-    due = _seconds(raw["due"])
+    escalated = epoch_values(raw["escalated"])
+    due = epoch_values(raw["due"])
     now_s = int(now.timestamp())
     out = pd.DataFrame({
         "code": raw["code"],
         "field": raw["field"].fillna(NONE).astype(str),
         "district": raw["district"].fillna(NONE).astype(str),
-        "submitted_at": _utc_times(_seconds(raw["submitted"])),
+        "submitted_at": _utc_times(epoch_values(raw["submitted"])),
         "escalated_at": _utc_times(escalated),
         "waiting_hours": np.round(working_hours(
             calendar, escalated, np.full(len(raw), now_s, dtype=np.int64)), 2),
         "forward_due": _utc_times(due),
         "overdue": (due != NAT_INT) & (due < now_s),
-        "private": _bools(raw["private"]),
+        "private": bool_values(raw["private"]),
     })
     out["field_name"] = [names.of("field", c) for c in out["field"]]
     out["district_name"] = [names.of("district", c) for c in out["district"]]
@@ -1286,24 +1395,24 @@ def report_codes(metric: str, period: Period | None, filters: Filters | None = N
     aliases = {"returned_times": "returned", "rework_times": "rework",
                "escalation_times": "escalated"}
     key = aliases.get(metric, metric)
-    now = _now(now)
-    flags = flag_conditions(now)
-    if key not in flags:
+    now = as_of(now)
+    if key not in FLAG_KEYS:
         raise ValueError(
             f"Chỉ tiêu '{metric}' không phải là một số đếm; hãy chọn một trong: "
             f"{', '.join(FLAG_KEYS)}"
         )
-    query = (select(R.code).where(*_cohort(period, _filters(filters)), flags[key])
-             .order_by(R.submitted_at, R.id))
+    f = facts(now, cohort_conditions(period, _filters(filters)))
+    query = (select(f.c.code).where(flag_conditions(f)[key])
+             .order_by(f.c.submitted_at, f.c.id))
     if limit is not None:
         query = query.limit(limit)
-    with _reading(url) as session:
+    with reading_session(url) as session:
         return list(session.scalars(query))
 
 
 def count_reports(period: Period, filters: Filters | None = None, *,
                   url: str | None = None) -> int:
     """Reports submitted in ``period`` (a plain COUNT, to check the tables against)."""
-    with _reading(url) as session:
+    with reading_session(url) as session:
         return int(session.scalar(
-            select(func.count()).select_from(R).where(*_cohort(period, _filters(filters)))) or 0)
+            select(func.count()).select_from(R).where(*cohort_conditions(period, _filters(filters)))) or 0)

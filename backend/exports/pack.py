@@ -1,0 +1,71 @@
+"""One call writes a month's or a quarter's pack: the Word report, the workbook and the CSV.
+
+`build_pack` is what `ioc export monthly|quarterly` and the leadership page's background
+download both call; ``progress(fraction, message)`` lets the page show how far it has got.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from backend.exports import common
+from backend.services import kpi
+
+Progress = Callable[[float, str], None]
+
+
+def pack_paths(period: kpi.Period, out_dir: Path) -> tuple[Path, Path, Path]:
+    """Where a pack's three files go: (docx, xlsx, csv)."""
+    stem = common.pack_texts().get("file_stem", "bao-cao-phan-anh-{code}").format(
+        code=period.code)
+    folder = Path(out_dir)
+    return folder / f"{stem}.docx", folder / f"{stem}.xlsx", folder / f"{stem}.csv"
+
+
+def _replace(write: Callable[[Path], Path], target: Path) -> None:
+    """Write to a temporary file beside ``target``, then rename: a reader never sees half a file."""
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+    os.close(handle)
+    temporary = Path(name)
+    try:
+        write(temporary)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # mkstemp made it private; a pack is a normal file
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def build_pack(period: kpi.Period, out_dir: Path | str, *, url: str | None = None,
+               progress: Progress | None = None, now: dt.datetime | None = None,
+               filters: kpi.Filters | None = None) -> list[Path]:
+    """Compute the figures of ``period`` once and write the pack into ``out_dir``.
+
+    Returns [docx, xlsx, csv]. ``url`` is the database (default: the configured one); ``now``
+    the instant the figures describe (default: now); ``filters`` narrow the pack to a field,
+    district or agency. ``progress(fraction, message)`` is called as the work advances
+    (0 < fraction ≤ 1, Vietnamese message), last with 1.0.
+    """
+    from backend.exports.csv import write_csv  # noqa: PLC0415 - heavy modules on demand
+    from backend.exports.docx import write_docx  # noqa: PLC0415
+    from backend.exports.xlsx import write_xlsx  # noqa: PLC0415
+
+    say = progress or (lambda fraction, message: None)
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    docx_path, xlsx_path, csv_path = pack_paths(period, folder)
+    with kpi.consistent_reads(url):  # one snapshot of the data for all three files
+        data = common.collect(period, filters, now=now, url=url, progress=say)
+        say(0.5, "Đang tạo tệp Excel…")
+        _replace(lambda path: write_xlsx(data, path), xlsx_path)
+        say(0.65, "Đang tạo báo cáo Word…")
+        _replace(lambda path: write_docx(data, path), docx_path)
+        say(0.8, "Đang xuất dữ liệu CSV…")
+        _replace(lambda path: write_csv(data, path), csv_path)
+    say(1.0, "Đã tạo xong bộ báo cáo.")
+    return [docx_path, xlsx_path, csv_path]
