@@ -80,14 +80,17 @@ def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypa
     monkeypatch.setattr(wall, "slow_snapshot", lambda now, url=None: calls.append(now) or slow(now))
     with wall_app.test_request_context("/_dash-update-component"):
         first = wall_callbacks.tick(0, None, now=NOW)
-        clock, tiles, ticker, heatmap, hideout, points_url, seen, mode = first
+        clock, tiles, ticker, heatmap, hideout, points_url, seen, mode, new = first
         assert "29/11" not in clock and clock.endswith("25/11/2026")
         assert len(tiles) == 6 and len(ticker) == 5
-        assert points_url == "/api/v1/map/points.geojson?v=" + seen.split("|")[0]
+        assert points_url == "/api/v1/map/points.geojson?v=202611250300"  # the minute's points
+        assert [f["properties"]["code"] for f in new["features"]] == [
+            r.children[1].children for r in ticker]  # the newest, drawn over them
         assert hideout["mode"] == "volume" and "164" in hideout["values"]
         assert heatmap.className == "heat-table"
         again = wall_callbacks.tick(1, seen, now=NOW + timedelta(seconds=2))
         assert again[1] is no_update and again[2] is no_update and again[5] is no_update
+        assert again[8] is no_update
         assert again[4]["values"] == hideout["values"]  # re-sent: it may arrive before geometry
         later = wall_callbacks.tick(wall_callbacks.MODE_TICKS, seen, now=NOW + timedelta(seconds=4))
         assert later[4]["mode"] == "overdue"

@@ -64,7 +64,7 @@ def test_wall_is_live_and_shows_no_personal_data(wall_server, page) -> None:
     started = time.monotonic()
     page.wait_for_selector(f".ticker-item:has-text('{code}')", timeout=5000)
     assert time.monotonic() - started <= 5.0
-    page.wait_for_timeout(2500)  # the points refetch of the new version
+    page.wait_for_selector(f".leaflet-marker-icon[title='{code} (mới)']", timeout=1000)
     seen = "\n".join(bodies)
     assert code in seen
     for private in (SECRET_NAME, SECRET_PHONE, SECRET_EMAIL):

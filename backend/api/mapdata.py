@@ -1,8 +1,8 @@
 """GET /api/v1/map/version and /api/v1/map/points.geojson: the cacheable, gzipped points route.
 
 Staff only (the wall display included); no reporter identity and no state-secret reports. The
-body is gzipped when the client accepts it and carries an ETag of (data version, minute), so a
-screen that asks again with If-None-Match gets 304 and nothing else.
+body is computed once a minute for all workers (shared cache), gzipped when the client accepts
+it, and carries an ETag of that minute, so a screen that asks again gets 304 and nothing else.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from backend.api.auth import staff_required
 from backend.services import mapdata
+from backend.web.cache import remember_latest
 
 bp = Blueprint("mapdata", __name__, url_prefix="/api/v1/map")
 
@@ -71,14 +72,27 @@ def _gzipped(data: bytes, mimetype: str) -> Response:
 @bp.get("/points.geojson")
 @staff_required()
 def points():
+    """Computed once a minute for every worker and screen (the shared cache; the SLA colours move
+    with the clock); the wall adds the newest reports from its own tick in between."""
     now = datetime.now(UTC)
-    etag = f'"{mapdata.data_version()}-{now:%Y%m%d%H%M}"'
+    key, body = remember_latest("map:points", f"{now:%Y%m%d%H%M}", 300,
+                                lambda: _points_body(now))
+    etag = f'"p-{key}"'
     if request.headers.get("If-None-Match") == etag:
         response = Response(status=304)
     else:
-        body = json.dumps(mapdata.points(now), ensure_ascii=False, separators=(",", ":"))
-        response = _gzipped(body.encode("utf-8"), "application/geo+json")
+        response = Response(mimetype="application/geo+json")
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            response.headers["Content-Encoding"] = "gzip"
+            response.set_data(body)
+        else:
+            response.set_data(gzip.decompress(body))
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "private, max-age=30"
     response.headers["Vary"] = "Accept-Encoding, Cookie"
     return response
+
+
+def _points_body(now: datetime) -> bytes:
+    body = json.dumps(mapdata.points(now), ensure_ascii=False, separators=(",", ":"))
+    return gzip.compress(body.encode("utf-8"), compresslevel=6)

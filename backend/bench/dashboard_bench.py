@@ -41,7 +41,7 @@ TICK_SECONDS = 2.0
 CHROMIUM = os.environ.get("IOC_CHROMIUM", "/usr/bin/chromium")
 TICK_OUTPUTS = (("wall-clock", "children"), ("wall-kpis", "children"), ("wall-ticker", "children"),
                 ("wall-heatmap", "children"), ("wall-districts", "hideout"), ("wall-points", "url"),
-                ("wall-seen", "data"), ("wall-mode", "children"))
+                ("wall-seen", "data"), ("wall-mode", "children"), ("wall-new", "data"))
 
 
 @dataclass
@@ -191,8 +191,17 @@ def _writer(url: str, stop_at: float, every: float) -> None:
 
 def drive_screens(base: str, url: str, username: str, password: str, screens: int,
                   seconds: float) -> TickStats:
+    import requests
+
     stats, lock = TickStats(), threading.Lock()
-    sessions = [_signed_in(base, username, password) for _ in range(screens)]
+    # one sign-in (the login is rate-limited per address), its cookies on every screen
+    signed = _signed_in(base, username, password)
+    sessions = []
+    for _ in range(screens):
+        session = requests.Session()
+        session.cookies.update(signed.cookies)
+        session.headers.update(signed.headers)
+        sessions.append(session)
     stop_at = time.monotonic() + seconds
     threads = [threading.Thread(target=_screen, daemon=True,
                                 args=(base, s, stop_at, i * TICK_SECONDS / screens, stats, lock))

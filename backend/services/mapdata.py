@@ -1,4 +1,4 @@
-"""Report points for maps: open and recent reports with their SLA colour, no personal data.
+"""Report points for maps: open and recent (24 h) reports with their SLA colour, no personal data.
 
 Screens fetch the points only when the data version changes (DASH.md: re-sending points every tick
 blocks the browser), so the version is cheap (two indexed maxima) and the points are computed once
@@ -16,7 +16,7 @@ from backend.domain.workflow import OPEN_STATES
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 
-RECENT = timedelta(days=7)
+RECENT = timedelta(days=1)  # open reports and those that moved in the last 24 hours
 _OPEN = tuple(s.value for s in OPEN_STATES)
 
 
@@ -42,7 +42,7 @@ def sla_colour(stage_due: datetime | None, risk_at: datetime | None,
 
 
 def points(now: datetime, url: str | None = None) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of open reports and those that moved in the last week."""
+    """A GeoJSON FeatureCollection of open reports and those that moved in the last day."""
     with session_factory(url)() as session:
         rows = session.execute(
             select(Report.code, Report.lon, Report.lat, Report.state, Report.field_code,

@@ -117,18 +117,20 @@ def _late_any_stage():
 
 
 def ticker(session, now: datetime, limit: int = TICKER_SIZE) -> list[dict[str, Any]]:
-    """The newest reports: code, time, field, district, state; state-secret ones left out."""
+    """The newest reports: code, time, field, district, state and where (no more precise than the
+    map's points); state-secret ones left out."""
     rows = session.execute(
         select(Report.code, Report.submitted_at, Report.state, Report.emergency,
-               Field.name, Report.district_code)
+               Field.name, Report.district_code, Report.lon, Report.lat)
         .outerjoin(Field, Field.code == Report.field_code)
         .where(Report.state_secret.is_(False))
         .order_by(Report.id.desc()).limit(limit)
     ).all()
     return [{"code": code, "at": at.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m"),
              "state": STATE_LABELS_VI[State(state)], "emergency": bool(emg),
-             "field": field or "Chưa phân loại", "district": district}
-            for code, at, state, emg, field, district in rows]
+             "field": field or "Chưa phân loại", "district": district,
+             "lon": round(lon, 5), "lat": round(lat, 5)}
+            for code, at, state, emg, field, district, lon, lat in rows]
 
 
 def open_by_district(session, now: datetime) -> dict[str, dict[str, int]]:

@@ -1,5 +1,8 @@
-"""The dashboard's shared cache: Redis when `REDIS_URL` is set (all workers share one entry, so
-N wall screens cost one query), a per-process memory cache in the embedded default."""
+"""The server's shared cache: Redis when `REDIS_URL` is set (all workers share one entry, so
+N wall screens cost one query), a per-process memory cache in the embedded default.
+
+Used by the map routes and the dashboard's callbacks; a cache outage never takes a screen down.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def init_app(server: Flask) -> Cache:
+    if "ioc_cache" in server.extensions:
+        return server.extensions["ioc_cache"]
     url = redis_url()
     config: dict[str, Any] = {"CACHE_DEFAULT_TIMEOUT": 120, "CACHE_KEY_PREFIX": "ioc-dash:"}
     if url:

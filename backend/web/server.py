@@ -15,7 +15,7 @@ from backend.api.errors import api_error, register_error_handlers
 from backend.config import LOCAL_TZ as LOCAL
 from backend.services.overview import overview
 from backend.storage.db import engine_for
-from backend.web import extensions, settings
+from backend.web import cache, extensions, settings
 
 _STATUS_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
@@ -59,6 +59,7 @@ def create_server(config: dict | None = None) -> Flask:
     server.json.ensure_ascii = False
     register_error_handlers(server, prefixes=("/api/", "/open311/"))
     extensions.init_app(server)
+    cache.init_app(server)
     init_login(server)
     for blueprint in _blueprints():
         server.register_blueprint(blueprint)

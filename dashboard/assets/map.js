@@ -70,6 +70,13 @@ window.iocMap = (function () {
       }, {sticky: true});
     }
   }
-  return {pointToLayer: pointToLayer, clusterToLayer: clusterToLayer,
+  function newToLayer(feature, latlng) {
+    var p = feature.properties || {};
+    var icon = L.divIcon({className: "", iconSize: [26, 26],
+      html: '<div class="new-marker' + (p.emergency ? ' emergency' : '') + '"></div>'});
+    return L.marker(latlng, {icon: icon, keyboard: false, title: p.code + " (mới)",
+                             zIndexOffset: 1000});
+  }
+  return {pointToLayer: pointToLayer, clusterToLayer: clusterToLayer, newToLayer: newToLayer,
           districtStyle: districtStyle, districtTooltip: districtTooltip};
 })();

@@ -51,7 +51,9 @@ def _enrich(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None) -> tuple:
-    """(clock, tiles, ticker, heatmap, choropleth hideout, points url, seen key, mode label)."""
+    """(clock, tiles, ticker, heatmap, choropleth hideout, points url, seen key, mode label,
+    newest reports layer). Points are recomputed once a minute (the route's cache); the newest
+    reports come with the tick, so a new report is on the map at the next tick."""
     access.require(*ROLES)
     now = now or datetime.now(UTC)
     key, data = current_snapshot(snapshot_key(now), now)
@@ -61,9 +63,19 @@ def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None)
     label = ("Tô màu địa bàn: tỷ lệ quá hạn" if mode == "overdue"
              else "Tô màu địa bàn: số phản ánh 30 ngày")
     if seen == key:
-        return clock, no_update, no_update, no_update, hideout, no_update, no_update, label
+        return (clock, no_update, no_update, no_update, hideout, no_update, no_update, label,
+                no_update)
+    minute = key.split("|")[0].rsplit(":", 1)[-1]
     return (clock, tiles(data["kpis"]), ticker(data), heatmap(data), hideout,
-            f"{POINTS_URL}?v={key.split('|')[0]}", key, label)
+            f"{POINTS_URL}?v={minute}", key, label, newest(data))
+
+
+def newest(data: dict[str, Any]) -> dict[str, Any]:
+    """The ticker's reports as a GeoJSON layer, drawn over the minute's points."""
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
+         "properties": {"code": r["code"], "emergency": r["emergency"]}}
+        for r in data["ticker"]]}
 
 
 def tiles(k: dict[str, Any]) -> list:
@@ -166,6 +178,7 @@ def register(app: Dash) -> None:
         Output("wall-ticker", "children"), Output("wall-heatmap", "children"),
         Output("wall-districts", "hideout"), Output("wall-points", "url"),
         Output("wall-seen", "data"), Output("wall-mode", "children"),
+        Output("wall-new", "data"),
         Input("wall-tick", "n_intervals"), State("wall-seen", "data"))
     def on_tick(n_intervals, seen):
         return tick(n_intervals, seen)

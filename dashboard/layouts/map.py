@@ -12,6 +12,7 @@ BOUNDS = [[21.33, 105.47], [22.04, 106.24]]
 CENTER = [21.68, 105.85]
 BOUNDARIES_URL = "/api/v1/map/boundaries.geojson"
 POINTS_URL = "/api/v1/map/points.geojson"
+EMPTY = {"type": "FeatureCollection", "features": []}
 
 
 def tile_layer() -> list:
@@ -21,9 +22,11 @@ def tile_layer() -> list:
     return [dl.TileLayer(url=url, attribution=attribution, maxZoom=19)] if url else []
 
 
-def report_map(prefix: str, *, dark: bool, points_url: str = "", cluster: bool = True) -> dl.Map:
+def report_map(prefix: str, *, dark: bool, points_url: str = "", cluster: bool = True,
+               newest: bool = False) -> dl.Map:
     """A map with ids `<prefix>-map`, `<prefix>-districts` (choropleth via hideout) and
-    `<prefix>-points` (clustered reports coloured by SLA)."""
+    `<prefix>-points` (clustered reports coloured by SLA); with `newest`, `<prefix>-new` shows
+    the newest reports from the page's own tick until the next minute's points arrive."""
     return dl.Map(
         id=f"{prefix}-map", center=CENTER, zoom=10, zoomSnap=0.25, preferCanvas=True,
         viewport={"bounds": BOUNDS},
@@ -39,6 +42,8 @@ def report_map(prefix: str, *, dark: bool, points_url: str = "", cluster: bool =
                        pointToLayer={"variable": "iocMap.pointToLayer"},
                        clusterToLayer={"variable": "iocMap.clusterToLayer"},
                        hideout={"selected": None}),
+            *([dl.GeoJSON(id=f"{prefix}-new", data=EMPTY,
+                          pointToLayer={"variable": "iocMap.newToLayer"})] if newest else []),
             dl.ScaleControl(position="bottomleft", imperial=False),
         ],
     )

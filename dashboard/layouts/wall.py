@@ -34,9 +34,9 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
         html.Div(className="wall-body", children=[
             html.Section(className="wall-map-panel", children=[
                 html.Div(className="panel-head", children=[
-                    html.H2("Bản đồ phản ánh đang mở và 7 ngày gần nhất"),
+                    html.H2("Bản đồ phản ánh đang mở và 24 giờ qua"),
                     html.Span(id="wall-mode", className="wall-mode")]),
-                report_map("wall", dark=True),
+                report_map("wall", dark=True, newest=True),
                 legend(),
             ]),
             html.Section(className="wall-side", children=[
