@@ -43,10 +43,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from backend.commands import apikeys, core, demo, outbox, run, sla, users
+    from backend.commands import apikeys, core, demo, export, outbox, run, sla, users
 
     for command in (core.db, core.agencies, core.fields, core.audit, demo.demo, run.run,
-                    sla.sla, sla.bench, users.users, apikeys.apikeys, outbox.outbox):
+                    sla.sla, sla.bench, users.users, apikeys.apikeys, outbox.outbox,
+                    export.export):
         main.add_command(command)
 
 
