@@ -66,8 +66,12 @@ def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None)
         return (clock, no_update, no_update, no_update, hideout, no_update, no_update, label,
                 no_update)
     minute = key.split("|")[0].rsplit(":", 1)[-1]
-    return (clock, tiles(data["kpis"]), ticker(data), heatmap(data), hideout,
-            f"{POINTS_URL}?v={minute}", key, label, newest(data))
+    # built once per key for every screen (twenty screens, one rendering)
+    shown_tiles, shown_ticker, shown_heatmap, shown_new = cache.remember(
+        f"wall:parts:{key}", 180,
+        lambda: (tiles(data["kpis"]), ticker(data), heatmap(data), newest(data)))
+    return (clock, shown_tiles, shown_ticker, shown_heatmap, hideout,
+            f"{POINTS_URL}?v={minute}", key, label, shown_new)
 
 
 def newest(data: dict[str, Any]) -> dict[str, Any]:
