@@ -42,10 +42,13 @@ window.iocQueue = (function () {
     grid.ensureIndexVisible(index);
     grid.setFocusedCell(index, column);
   }
-  function open(grid) {
+  function open(grid, id) {
+    // a real click on the focused row: the grid reports it (cellClicked) and selects the row
     var focused = grid.getFocusedCell();
-    var node = focused ? grid.getDisplayedRowAtIndex(focused.rowIndex) : null;
-    if (node) { node.setSelected(true, true); }
+    var root = document.getElementById(id);
+    if (!focused || !root) { return; }
+    var cell = root.querySelector('.ag-row[row-index="' + focused.rowIndex + '"] .ag-cell');
+    if (cell) { cell.click(); }
   }
   function click(selector) {
     var button = document.querySelector(selector);
@@ -77,7 +80,7 @@ window.iocQueue = (function () {
         if (grid && !inGrid) { move(grid, -1); event.preventDefault(); } break;
       case "Enter": case "o":
         if (grid && (inGrid || event.key === "o" || !event.target.closest("button,a,summary"))) {
-          open(grid); event.preventDefault();
+          open(grid, id); event.preventDefault();
         }
         break;
       case "n": case "N":

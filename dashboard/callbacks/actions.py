@@ -112,7 +112,8 @@ def feedback(outcome: Outcome, page: str, code: str) -> html.Div:
 def handle_click(page: str, staff: StaffUser, trigger: dict[str, Any] | None,
                  entries: list[dict[str, Any]], shown: dict[str, Any] | None,
                  refresh: int | None) -> tuple[Any, Any]:
-    """(feedback, refresh counter) after a click on an action, hold or reload button."""
+    """(feedback, refresh counter) after a click on an action, hold or reload button; the
+    counter moves (the panel and queue reload) after a change or an asked-for reload."""
     if not trigger or not shown or not shown.get("code"):
         raise PreventUpdate
     code, bump = shown["code"], (refresh or 0) + 1
@@ -128,7 +129,8 @@ def handle_click(page: str, staff: StaffUser, trigger: dict[str, Any] | None,
                              shown.get("version"))
     else:
         raise PreventUpdate
-    return feedback(outcome, page, code), bump
+    # a refused step reloads nothing: what the handler typed in the form stays there
+    return feedback(outcome, page, code), bump if outcome.ok else no_update
 
 
 def load_panel(code: str | None, staff: StaffUser, build: PanelBuilder,
@@ -147,14 +149,16 @@ def load_panel(code: str | None, staff: StaffUser, build: PanelBuilder,
     return build(detail, staff), shown
 
 
-def chosen_code(trigger: Any, rows: list[dict[str, Any]] | None,
+def chosen_code(trigger: Any, cell: dict[str, Any] | None,
                 click: dict[str, Any] | None, current: str | None) -> str:
-    """The code to open after a row selection, a map click or a link to another report."""
+    """The code to open after a click on a row (or Enter, assets/30-keys.js clicks the focused
+    row), on a map point, or on a link to another report. Not the grid's `selectedRows`: the
+    grid re-applies a stale selection when its rows refresh, which would open another report."""
     code = None
     if isinstance(trigger, dict) and trigger.get("type") == "wf-open":
         code = trigger.get("code")
     elif isinstance(trigger, str) and trigger.endswith("-grid"):
-        code = rows[0]["code"] if rows else None
+        code = (cell or {}).get("rowId")
     elif isinstance(trigger, str) and trigger.endswith("-points"):
         props = (click or {}).get("properties") or {}
         code = None if props.get("cluster") else props.get("code")
@@ -164,20 +168,20 @@ def chosen_code(trigger: Any, rows: list[dict[str, Any]] | None,
 
 
 def register_selection(app: Dash, page: str, roles: tuple[str, ...], with_map: bool) -> None:
-    inputs = [Input(f"{page}-grid", "selectedRows"),
+    inputs = [Input(f"{page}-grid", "cellClicked"),
               Input({"type": "wf-open", "page": page, "code": ALL}, "n_clicks")]
     if with_map:
         inputs.append(Input(f"{page}-points", "clickData"))
 
     @app.callback(Output(f"{page}-selected", "data"), *inputs,
                   State(f"{page}-selected", "data"), prevent_initial_call=True)
-    def select(rows, _opens, *rest):
+    def select(cell, _opens, *rest):
         access.require(*roles)
         click, current = (rest[0], rest[1]) if with_map else (None, rest[0])
         trigger = ctx.triggered_id
         if isinstance(trigger, dict) and not (ctx.triggered and ctx.triggered[0]["value"]):
             raise PreventUpdate  # a link was drawn, not clicked
-        return chosen_code(trigger, rows, click, current)
+        return chosen_code(trigger, cell, click, current)
 
 
 def register_panel(app: Dash, page: str, roles: tuple[str, ...], build: PanelBuilder,
@@ -192,20 +196,18 @@ def register_panel(app: Dash, page: str, roles: tuple[str, ...], build: PanelBui
                   Input({"type": "wf-act", "page": page, "action": ALL}, "n_clicks"),
                   Input({"type": "wf-hold", "page": page, "op": ALL}, "n_clicks"),
                   Input({"type": "wf-reload", "page": page, "code": ALL}, "n_clicks"),
+                  Input(f"{page}-selected", "data"),
                   State({"type": "wf-param", "page": page, "action": ALL, "name": ALL}, "value"),
                   State(f"{page}-detail", "data"), State(f"{page}-refresh", "data"),
                   prevent_initial_call=True)
-    def click(_acts, _holds, _reloads, _values, shown, refresh):
+    def click(_acts, _holds, _reloads, _selected, _values, shown, refresh):
+        # one callback for the message, so a late "clear" can never wipe a newer answer
         staff = access.require(*roles)
+        if ctx.triggered_id == f"{page}-selected":
+            return None, no_update  # another report: the last message is about the previous one
         if not (ctx.triggered and ctx.triggered[0]["value"]):
             raise PreventUpdate  # buttons drawn anew, none clicked
         return handle_click(page, staff, ctx.triggered_id, ctx.states_list[0], shown, refresh)
-
-    @app.callback(Output(f"{page}-feedback", "children", allow_duplicate=True),
-                  Input(f"{page}-selected", "data"), prevent_initial_call=True)
-    def clear_feedback(_code):
-        access.require(*roles)
-        return None
 
 
 def queue_signature(rows: list[dict[str, Any]]) -> str:

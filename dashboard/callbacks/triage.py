@@ -58,11 +58,13 @@ def suggested(field: str | None, district: str | None) -> tuple[Any, str]:
     return (agency if agency else no_update), suggestion_text(agency, lookups.agency_names())
 
 
-def points_url(current: str | None) -> Any:
-    """The points route at the current data version; unchanged: nothing is sent."""
+def points_url(seen: str | None) -> tuple[Any, str]:
+    """(points route at the current data version, version) when the data changed since the
+    version `seen`; the first call only notes the version (the map has just loaded the points)."""
     version = cache.remember("wf:version", 2, mapdata.data_version)
-    url = f"{POINTS_URL}?v={version}"
-    return no_update if url == current else url
+    if seen is None or version == seen:
+        return no_update, version
+    return f"{POINTS_URL}?v={version}", version
 
 
 def focus(shown: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
@@ -90,11 +92,11 @@ def register(app: Dash) -> None:
         access.require(*ROLES)
         return suggested(field, district)
 
-    @app.callback(Output(f"{PREFIX}-points", "url"), Input(f"{PREFIX}-tick", "n_intervals"),
-                  State(f"{PREFIX}-points", "url"))
-    def refresh_points(_n, current):
+    @app.callback(Output(f"{PREFIX}-points", "url"), Output(f"{PREFIX}-version", "data"),
+                  Input(f"{PREFIX}-tick", "n_intervals"), State(f"{PREFIX}-version", "data"))
+    def refresh_points(_n, seen):
         access.require(*ROLES)
-        return points_url(current)
+        return points_url(seen)
 
     @app.callback(Output(f"{PREFIX}-points", "hideout"), Output(f"{PREFIX}-map", "viewport"),
                   Input(f"{PREFIX}-detail", "data"), prevent_initial_call=True)

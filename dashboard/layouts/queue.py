@@ -70,7 +70,8 @@ def queue_rows(items: list[dict[str, Any]], now: datetime, districts: dict[str, 
     rows = []
     for item in items:
         due = item.get("stage_due")
-        due_in = int((datetime.fromisoformat(due) - now).total_seconds()) if due else None
+        # whole minutes, like the countdown: an unchanged queue fingerprints the same all minute
+        due_in = int((datetime.fromisoformat(due) - now).total_seconds() // 60) if due else None
         rows.append({
             "code": item["code"], "state": item["state"], "state_label": item["state_label"],
             "submitted_at": item["submitted_at"], "received": date_time(item["submitted_at"]),
@@ -115,8 +116,8 @@ def filters_bar(prefix: str, states: list[dict[str, str]], default_states: list[
         "emergency": dcc.Checklist(id=f"{prefix}-f-emergency", className="f-emergency",
                                    options=[{"label": " Chỉ khẩn cấp", "value": "yes"}],
                                    value=[], inputClassName="check"),
-        "text": dcc.Input(id=f"{prefix}-f-text", type="search", debounce=0.4,
-                          placeholder="Tìm mã, nội dung, địa chỉ…  ( / )",
+        "text": dcc.Input(id=f"{prefix}-f-text", type="search", debounce=True,
+                          placeholder="Tìm mã, nội dung, địa chỉ… (phím /, Enter để tìm)",
                           className="input f-text", autoComplete="off"),
     }
     return html.Div([parts[name] for name in names], className="filters", role="search")

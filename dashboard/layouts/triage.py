@@ -48,4 +48,5 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
         dcc.Store(id=f"{PREFIX}-init", data=1),
         dcc.Store(id=f"{PREFIX}-selected"), dcc.Store(id=f"{PREFIX}-detail"),
         dcc.Store(id=f"{PREFIX}-refresh", data=0), dcc.Store(id=f"{PREFIX}-seen"),
+        dcc.Store(id=f"{PREFIX}-version"),
     ])

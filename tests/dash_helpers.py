@@ -1,0 +1,63 @@
+"""Shared fixtures for dashboard tests: the whole app (API server + Dash), served live.
+
+Loaded with `pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")`. `dash_app` is
+`dashboard.wsgi.create_app` on the test database (`ready_db`, both backends) with the STAFF
+accounts of api_helpers; `dash_live` serves it with werkzeug on a free port; `sign_in_browser`
+signs a Playwright tab in through the login page; `dash_id` writes a pattern-matching id the way
+Dash puts it in the page (JSON, keys sorted), for selectors.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from dashboard.wsgi import create_app
+
+PASSWORD = "mat-khau-thu-nghiem-2026"  # the same as api_helpers.PASSWORD
+
+
+@pytest.fixture
+def dash_app(ready_db: str, media_root, staff_accounts) -> Flask:
+    """The full web application (API and dashboard) on the test database, STAFF signed up."""
+    return create_app({"IOC_SUBMIT_RATE": "1000 per minute"})
+
+
+@pytest.fixture
+def dash_live(dash_app: Flask) -> Iterator[str]:
+    """`dash_app` served by werkzeug (threaded) on a free port; yields the base URL."""
+    server = make_server("127.0.0.1", 0, dash_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def sign_in_browser(tab, base: str, username: str, path: str, password: str = PASSWORD) -> None:
+    """Sign `tab` in through the login page and wait until `path` is shown."""
+    tab.goto(f"{base}/login")
+    tab.wait_for_selector("#login-username")
+    tab.fill("#login-username", username)
+    tab.fill("#login-password", password)
+    tab.click("#login-submit")
+    tab.wait_for_selector(".nav-user")
+    if not tab.url.endswith(path):
+        tab.goto(base + path)
+    tab.wait_for_selector(".nav-user")
+
+
+def dash_id(**parts: Any) -> str:
+    """A CSS selector for the element with this pattern-matching id."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "[id='" + text.replace("'", "\\'") + "']"
