@@ -1,10 +1,12 @@
 /* Map functions for dash-leaflet, referenced from Python as {"variable": "iocMap.<name>"}. */
 window.iocMap = (function () {
   var SLA = ["overdue", "overdue_notified", "at_risk", "on_time", "none"];
+  // a 4K wall at 100 % zoom has twice the CSS pixels of a 1080p one: symbols grow with it
+  function scale() { return Math.max(1, Math.min(2.5, window.innerWidth / 1920)); }
   function pointToLayer(feature, latlng, context) {
     var p = feature.properties || {};
     var selected = context && context.hideout && context.hideout.selected === p.code;
-    var size = p.emergency ? 18 : 12;
+    var size = Math.round((p.emergency ? 18 : 12) * scale());
     if (selected) { size += 8; }
     var icon = L.divIcon({
       className: "", iconSize: [size, size],
@@ -32,12 +34,13 @@ window.iocMap = (function () {
       var from = acc / count * 360; acc += n[k]; var to = acc / count * 360;
       stops.push(colours[k] + " " + from.toFixed(1) + "deg " + to.toFixed(1) + "deg");
     });
-    var size = Math.round(30 + Math.min(34, Math.log(count + 1) * 6));
+    var size = Math.round((30 + Math.min(34, Math.log(count + 1) * 6)) * scale());
     var label = count >= 1000 ? (count / 1000).toFixed(1).replace(".", ",") + "k" : String(count);
     var icon = L.divIcon({
       className: "", iconSize: [size, size],
       html: '<div class="cluster-icon' + (emergency ? ' has-emergency' : '') + '" style="width:' +
-            size + 'px;height:' + size + 'px;background:conic-gradient(' + stops.join(",") +
+            size + 'px;height:' + size + 'px;font-size:' + Math.round(12 * scale()) +
+            'px;background:conic-gradient(' + stops.join(",") +
             ')"><span>' + label + '</span></div>'
     });
     return L.marker(latlng, {icon: icon, title: count + " phản ánh"});
