@@ -137,8 +137,12 @@ def clean(value: Any, field_name: str, label: str, *, max_len: int, required: bo
 def whole_number(value: Any, field_name: str, label: str, low: int, high: int,
                  unit: str = "") -> int:
     """An integer in [low, high]; text from a form is accepted ("240")."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(field_name, f"Nhập {label[0].lower()}{label[1:]}.", code="required")
     try:
-        number = int(str(value).strip()) if not isinstance(value, int) else value
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a number field sends 500.0 as readily as 500
+        number = value if isinstance(value, int) else int(str(value).strip())
     except (TypeError, ValueError):
         raise ValidationError(field_name, f"{label} phải là số nguyên.") from None
     if isinstance(value, bool) or not low <= number <= high:

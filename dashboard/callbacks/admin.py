@@ -27,7 +27,7 @@ from dashboard.format import date_time, number
 from dashboard.layouts.admin import SEASONS
 
 ROLE = "admin"
-AGENCY_KINDS = {"so": "Sở, ngành", "ubnd": "UBND cấp huyện", "doanh_nghiep": "Doanh nghiệp",
+AGENCY_KINDS = {"so": "Sở, ngành", "ubnd": "UBND huyện", "doanh_nghiep": "Doanh nghiệp",
                 "cong_an": "Công an"}
 KEY_LABELS = {
     "full_name": "Họ tên", "role": "Vai trò", "agency": "Cơ quan", "active": "Trạng thái",
@@ -285,12 +285,16 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   Output("admin-user-edit-role", "value"),
                   Output("admin-user-edit-agency", "value"),
                   Output("admin-user-disable", "hidden"), Output("admin-user-enable", "hidden"),
+                  Output("admin-user-pw-result", "children"),
                   Input("admin-users-grid", "selectedRows"), Input("admin-users-grid", "rowData"))
     def user_selected(rows, fresh):
         _admin()
         row = _selected(rows, fresh, "username")
+        # a temporary password stays on screen after the save reloads the grid, not once
+        # another account is chosen
+        secret = no_update if "admin-users-grid.rowData" in ctx.triggered_prop_ids else ""
         if row is None:
-            return "Chưa chọn tài khoản nào.", True, None, None, None, True, True
+            return "Chưa chọn tài khoản nào.", True, None, None, None, True, True, secret
         title = html.Div(className="selected", children=[
             html.Strong(row["username"]), html.Span(f" · {row['role_label']}"),
             html.Span(f" · {row['agency_name']}" if row.get("agency_name") else ""),
@@ -298,7 +302,7 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                 "bad" if not row["active"] else "good" if row["can_sign_in"] else "")),
         ])
         return (title, False, row["full_name"], row["role"], row["agency_code"],
-                not row["active"], bool(row["active"]))
+                not row["active"], bool(row["active"]), secret)
 
     @app.callback(*[Output(f"admin-user-new-{f}-error", "children") for f in USER_FORM],
                   Output("admin-user-new-error", "children"),
@@ -344,7 +348,8 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
         return (*slots(USER_EDIT, None), version(), flash(f"Đã lưu tài khoản {user.username}."))
 
     @app.callback(Output("admin-user-pw-error", "children"),
-                  Output("admin-user-pw-result", "children"), Output("admin-user-pw", "value"),
+                  Output("admin-user-pw-result", "children", **dup),
+                  Output("admin-user-pw", "value"),
                   Output("admin-version", "data", **dup), Output("admin-flash", "children", **dup),
                   Input("admin-user-pw-submit", "n_clicks"),
                   State("admin-users-grid", "selectedRows"), State("admin-user-pw", "value"),
@@ -598,20 +603,19 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   Output("admin-budget-edit", "hidden"),
                   Output("admin-budget-minutes", "value"),
                   Output("admin-budget-emergency_minutes", "value"),
-                  Output("admin-budget-minutes", "max"),
                   Input("admin-budgets-grid", "selectedRows"),
                   Input("admin-budgets-grid", "rowData"))
     def budget_selected(rows, fresh):
         _admin()
         row = _selected(rows, fresh, "stage")
         if row is None:
-            return "Chọn một bước để điều chỉnh.", True, None, None, None
+            return "Chọn một bước để điều chỉnh.", True, None, None
         title = html.Div(className="selected", children=[
             html.Strong(f"{row['name_vi']} ({row['clause']})"),
             html.Div(f"Quy chế: tối đa {row['legal']} làm việc; khẩn cấp mặc định "
                      f"{_clock_text(row['file_emergency_minutes'])} đồng hồ.", className="hint"),
         ])
-        return (title, False, row["minutes"], row["emergency_minutes"], row["legal_minutes"])
+        return title, False, row["minutes"], row["emergency_minutes"]
 
     @app.callback(Output("admin-budget-example", "children"),
                   Input("admin-budget-minutes", "value"),

@@ -150,6 +150,7 @@ def users_tab() -> list:
         {"field": "role_label", "headerName": "Vai trò", "minWidth": 140, "flex": 1.2},
         {"field": "agency_name", "headerName": "Cơ quan", "minWidth": 135, "flex": 1.2},
         {"field": "focal", "headerName": "Đầu mối", "minWidth": 110, "flex": 1,
+         "tooltipField": "focal",
          "headerTooltip": "Đầu mối của cơ quan (Điều 14 khoản 1)"},
         {"field": "status", "headerName": "Trạng thái", "minWidth": 140, "flex": 1,
          "cellClassRules": {"cell-bad": "params.data.active === false",
@@ -229,7 +230,7 @@ def agencies_tab() -> list:
     columns = [
         {"field": "short_name", "headerName": "Cơ quan", "minWidth": 160, "flex": 1.5,
          "tooltipField": "name"},
-        {"field": "kind_label", "headerName": "Loại", "minWidth": 110, "maxWidth": 130},
+        {"field": "kind_label", "headerName": "Loại", "minWidth": 128, "maxWidth": 140},
         {"field": "process", "headerName": "Thời hạn xử lý", "minWidth": 100, "maxWidth": 115,
          "headerTooltip": "Tính theo thời gian làm việc; 1 ngày = 480 phút"},
         {"field": "leader_text", "headerName": "Lãnh đạo đầu mối", "minWidth": 150,
@@ -281,8 +282,7 @@ def agencies_tab() -> list:
                       html.H3("Thời hạn và liên hệ"),
                       html.Div(className="form-grid", children=[
                           field("Thời hạn xử lý (phút làm việc)",
-                                text_input("admin-agency-process_minutes", type="number",
-                                           min=60, max=1440, step=30),
+                                text_input("admin-agency-process_minutes", type="number"),
                                 "admin-agency-process_minutes-error",
                                 hint="Tối đa 1.440 phút = 3 ngày làm việc (D8 bước 3)."),
                           field("Điện thoại", text_input("admin-agency-phone"),
@@ -394,7 +394,7 @@ def fields_tab() -> list:
                     field("Cơ quan xử lý", dropdown("admin-rule-new-agency"),
                           "admin-rule-new-agency-error"),
                     field("Ưu tiên", text_input("admin-rule-new-priority", type="number",
-                                                min=1, max=999, value=10),
+                                                value=10),
                           "admin-rule-new-priority-error"),
                     field("Ghi chú", text_input("admin-rule-new-note"),
                           "admin-rule-new-note-error", wide=True),
@@ -438,11 +438,11 @@ def budgets_tab() -> list:
                            children="Chọn một bước để điều chỉnh."),
                   html.Div(id="admin-budget-edit", className="admin-edit", hidden=True, children=[
                       html.Div(className="form-grid", children=[
-                          field("Phút làm việc", text_input("admin-budget-minutes", type="number",
-                                                            min=15, step=15),
+                          field("Phút làm việc", text_input("admin-budget-minutes",
+                                                            type="number"),
                                 "admin-budget-minutes-error"),
                           field("Phút khẩn cấp", text_input("admin-budget-emergency_minutes",
-                                                            type="number", min=5, step=5),
+                                                            type="number"),
                                 "admin-budget-emergency_minutes-error"),
                       ]),
                       html.Div(id="admin-budget-example", className="example"),
@@ -484,7 +484,7 @@ def season_form(name: str, label: str) -> html.Div:
 
 def calendar_tab() -> list:
     override_columns = [
-        {"field": "day_text", "headerName": "Ngày", "minWidth": 105, "maxWidth": 110,
+        {"field": "day_text", "headerName": "Ngày", "minWidth": 112, "maxWidth": 118,
          "sortable": False},
         {"field": "weekday", "headerName": "Thứ", "minWidth": 85, "maxWidth": 95},
         {"field": "kind", "headerName": "Thành", "minWidth": 125, "maxWidth": 135,
