@@ -149,7 +149,8 @@ def _write_sheet(ws: Worksheet, table: Table, data: PackData) -> int | None:
     ws.freeze_panes = f"B{TITLE_ROWS + 1}"  # a string: ws.cell() would create the row
 
     n = len(table.frame)
-    stream = n > STREAM_ABOVE
+    # streamed rows all take the first row's styles: only plain lists (no sections, no total)
+    stream = n > STREAM_ABOVE and not table.sections and not table.total
     written = 1 if stream else n
     frame = table.frame
     for row in range(written):
@@ -299,8 +300,13 @@ def _rows_xml(table: Table, styles: dict[str, str], first_row: int) -> list[str]
         elif column.kind == "datetime":
             columns.append(_number_cells(_serial(frame[column.key]), letter, style))
         else:
-            columns.append(_number_cells(pd.to_numeric(frame[column.key]).to_numpy(), letter,
-                                         style))
+            values = frame[column.key]
+            cells = _number_cells(pd.to_numeric(values, errors="coerce").to_numpy(), letter,
+                                  style)
+            words = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+            if words.any():  # e.g. a rank column saying "not enough data"
+                cells[words] = _text_cells(values[words], letter, style)
+            columns.append(cells)
     rows = []
     for number, cells in zip(range(first_row, first_row + n), zip(*columns, strict=True),
                              strict=True):
