@@ -11,11 +11,35 @@ from pathlib import Path
 from dash import Dash
 from flask import Flask
 
+from backend.config import var_dir
+from backend.web.settings import redis_url
 from dashboard import cache
 from dashboard.callbacks import PAGE_CALLBACKS
 from dashboard.layouts import shell
 
 ASSETS = Path(__file__).parent / "assets"
+
+
+def background_manager(server: Flask):
+    """Where Dash background callbacks (the leaders' report packs) run: Celery on Redis when
+    `REDIS_URL` is set (its app is `server.extensions["ioc_celery"]`; a worker builds the web
+    app to register the callbacks, then runs that Celery app), else a process started beside
+    the web worker, with results in a diskcache folder under var/ shared by this machine's
+    workers."""
+    url = redis_url()
+    if url:
+        from celery import Celery  # noqa: PLC0415 - only with Redis
+        from dash import CeleryManager  # noqa: PLC0415
+
+        celery = Celery("ioc-dashboard", broker=url, backend=url)
+        server.extensions["ioc_celery"] = celery
+        return CeleryManager(celery)
+    import diskcache  # noqa: PLC0415
+    from dash import DiskcacheManager  # noqa: PLC0415
+
+    folder = Path(var_dir()) / "dash-jobs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return DiskcacheManager(diskcache.Cache(str(folder)))
 
 
 def create_dash(server: Flask) -> Dash:
@@ -30,6 +54,7 @@ def create_dash(server: Flask) -> Dash:
         title="IOC Thái Nguyên · Phản ánh hiện trường",
         update_title=None,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        background_callback_manager=background_manager(server),
     )
     app.index_string = app.index_string.replace("<html>", '<html lang="vi">', 1)
     app.layout = shell.layout

@@ -1,6 +1,6 @@
 """Component builders, one module per page; `PAGE_LAYOUTS` maps each path to its builder."""
 
-from dashboard.layouts import admin, agency, publish, triage, wall
+from dashboard.layouts import admin, agency, leaders, publish, triage, wall
 
 PAGE_LAYOUTS = {
     "/wall": wall.layout,
@@ -8,4 +8,5 @@ PAGE_LAYOUTS = {
     "/agency": agency.layout,
     "/publish": publish.layout,
     "/admin": admin.layout,
+    "/leaders": leaders.layout,
 }

@@ -1,0 +1,342 @@
+"""The leadership page `/leaders` (D2.2d, D13.5, D14.4) as plain functions, on both databases:
+its figures are kpi's figures for the same period and filters, the click-through lists are the
+reports behind each number, month counts are shared through the cache, the read-only detail
+never shows or logs a reporter, and the report pack comes back as one zip.
+
+The scenario (November 2026, figures taken Wednesday 25/11/2026 10:00, Vietnam time), reports
+walked through the workflow by the real services:
+
+- on_time: published on 03/11 within minutes of arriving, rated "Hài lòng";
+- processing: forwarded to UBND TP Thái Nguyên on 10/11 and received, no result: the
+  processing step is overdue (the agency answers for it);
+- waiting: submitted 12/11, never verified: the verify step is overdue (the IOC answers);
+- misrouted: forwarded to the power company, returned to the IOC, forwarded again;
+- escalated: accepted on 18/11 and escalated to the provincial People's Committee;
+- october: published in October (the previous period).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dash.exceptions import PreventUpdate
+from itsdangerous.timed import TimestampSigner
+from plotly.utils import PlotlyJSONEncoder
+from sqlalchemy import func, select
+
+from backend.config import LOCAL_TZ
+from backend.services import kpi
+from backend.services import leaders as service
+from backend.services.auth import StaffUser
+from backend.services.errors import NotFound
+from backend.services.reports import perform_action
+from backend.storage.db import session_factory
+from backend.storage.models import AccessLog
+from dashboard import access
+from dashboard.callbacks import leaders as cb
+from dashboard.layouts import leaders as ui
+from dashboard.wsgi import create_app
+
+pytest_plugins = ("api_helpers",)
+from api_helpers import ACTORS, AGENCY, FIELD, OTHER_AGENCY, make_report  # noqa: E402
+
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
+NOVEMBER, Q4 = kpi.Period.month(2026, 11), kpi.Period.quarter(2026, 4)
+PRIVATE = ("Trần Thị Bình", "0912345678", "binh@example.vn")  # make_report's reporter
+LEADER = StaffUser(7, "lanh_dao_tinh", "Lãnh đạo tỉnh", "provincial_leader", None, "c", "h")
+IOC_VIEWER = StaffUser(8, "ioc_lan", "Người xử lý IOC", "ioc_handler", None, "c", "h")
+
+
+def at(day: int, hour: int, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def step(code: str, action: str, who: str, when: datetime, url: str, **params) -> None:
+    perform_action(code, action, ACTORS[who], params, now=when, url=url)
+
+
+@pytest.fixture
+def cast(ready_db: str) -> dict[str, str]:
+    url = ready_db
+    out = {"on_time": make_report(url, steps=6, now=at(3, 9)),
+           "processing": make_report(url, steps=3, now=at(10, 9)),
+           "waiting": make_report(url, now=at(12, 9)),
+           "october": make_report(url, steps=6, now=at(15, 9, month=10))}
+    step(out["on_time"], "feedback", "citizen", at(3, 15), url, rating="hai_long")
+    misrouted = make_report(url, steps=1, now=at(5, 9))
+    step(misrouted, "forward", "ioc_lan", at(5, 10), url, field=FIELD, agency=OTHER_AGENCY)
+    step(misrouted, "return_to_ioc", "xl_dl", at(5, 11), url, reason="Không thuộc phạm vi")
+    step(misrouted, "forward", "ioc_lan", at(5, 14), url, field=FIELD, agency=AGENCY)
+    out["misrouted"] = misrouted
+    escalated = make_report(url, steps=1, now=at(18, 9))
+    step(escalated, "escalate", "ioc_lan", at(18, 10), url, reason="Hai cơ quan không thống nhất")
+    out["escalated"] = escalated
+    return out
+
+
+@pytest.fixture
+def app(ready_db: str, monkeypatch):
+    """The whole web app; the viewer is a provincial leader (as the router would have checked)."""
+    monkeypatch.setattr(access, "viewer", lambda: LEADER)
+    server = create_app({"TESTING": True})
+    with server.test_request_context():
+        yield server
+
+
+def dump(value) -> str:
+    """Components (and anything else) as the JSON the browser gets."""
+    return json.dumps(value, cls=PlotlyJSONEncoder, ensure_ascii=False)
+
+
+def plain(figures: dict) -> dict:
+    return {key: service.plain(value) for key, value in figures.items()}
+
+
+@pytest.fixture(autouse=True)
+def _actors_include_citizen(monkeypatch) -> None:
+    from backend.domain.workflow import Actor, Role
+
+    monkeypatch.setitem(ACTORS, "citizen", Actor("citizen", Role.CITIZEN))
+
+
+# =========================================================================== figures
+
+
+@pytest.mark.parametrize("period", [NOVEMBER, Q4], ids=["month", "quarter"])
+def test_page_figures_are_kpi_figures(app, cast, ready_db: str, period: kpi.Period) -> None:
+    out = cb.refresh(period.code, None, None, None, now=NOW)
+    view = cb.page_data(period, kpi.Filters(), NOW)
+    expected = kpi.snapshot(period, now=NOW, url=ready_db)
+    assert view["figures"] == plain(expected.figures())
+    received = 5 if period == NOVEMBER else 6  # Q4 holds the October report too
+    assert view["figures"]["received"] == kpi.count_reports(period, url=ready_db) == received
+    heads = kpi.headline_kpis(period, now=NOW, url=ready_db)
+    assert [(h["key"], h["value"], h["previous"], h["met"]) for h in view["headline"]] == [
+        (h.key, service.plain(h.value), service.plain(h.previous), h.met) for h in heads]
+    assert [s["on_time_rate"] for s in view["stages"]] == [
+        service.plain(v) for v in expected.stage_table()["on_time_rate"]]
+    # what the page draws says the same, in Vietnamese formats
+    tiles = dump(out[1])
+    assert f'"children": "{received}"' in tiles and "PHẢN ÁNH TIẾP NHẬN".lower() in tiles.lower()
+    store = out[11]
+    assert store["period"] == period.code and store["now"] == NOW.isoformat()
+    assert out[12] == "Tải báo cáo tháng 11/2026" and out[13] == "Tải báo cáo quý IV/2026"
+
+
+def test_the_numbers_of_the_scenario(app, cast) -> None:
+    view = cb.page_data(NOVEMBER, kpi.Filters(), NOW)
+    f = view["figures"]
+    assert (f["returned"], f["escalation_waiting"], f["answered"], f["rated"]) == (1, 1, 1, 1)
+    assert f["process.overdue"] == 2 and f["verify.overdue"] == 1  # processing, misrouted
+    overdue = view["overdue"]["rows_overdue"]
+    by_code = {r["code"]: r for r in overdue}
+    assert by_code[cast["processing"]]["responsible"] == AGENCY
+    assert by_code[cast["waiting"]]["responsible"] == "ioc"
+    assert all(r["hours_late"] > 0 for r in overdue)
+    assert [e["code"] for e in view["escalations"]] == [cast["escalated"]]
+    assert view["escalations"][0]["waiting_hours"] > 0
+    previous = {h["key"]: h["previous"] for h in view["headline"]}
+    assert previous["received"] == 1  # October
+    # nothing personal anywhere in the page's data
+    text = json.dumps(view, ensure_ascii=False)
+    for private in PRIVATE:
+        assert private not in text
+
+
+def test_filters_give_kpi_figures_of_the_same_filters(app, cast, ready_db: str) -> None:
+    for field, district, agency in ((None, None, AGENCY), (FIELD, None, None),
+                                    (None, "164", None), ("giao_duc", None, None)):
+        filters = kpi.Filters(field=field, district=district, agency=agency)
+        cb.refresh(NOVEMBER.code, field, district, agency, now=NOW)
+        view = cb.page_data(NOVEMBER, filters, NOW)
+        assert view["figures"] == plain(kpi.snapshot(NOVEMBER, filters, now=NOW,
+                                                     url=ready_db).figures()), filters
+    agency_view = cb.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
+    assert agency_view["figures"]["received"] == 3  # on_time, processing, misrouted
+    assert cb.page_data(NOVEMBER, kpi.Filters(field="giao_duc"), NOW)["figures"]["received"] == 0
+
+
+def test_month_counts_are_taken_once_for_every_filter_and_period(app, cast, monkeypatch) -> None:
+    taken: list[list[str]] = []
+    original = service.month_counts
+    monkeypatch.setattr(service, "month_counts", lambda months, **kw: taken.append(
+        [m.code for m in months]) or original(months, **kw))
+    cb.page_data(NOVEMBER, kpi.Filters(), NOW)
+    assert taken == [["2026-10", "2026-11"]]  # one query for the month and the one before
+    cb.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
+    cb.page_data(NOVEMBER, kpi.Filters(field=FIELD), NOW)
+    assert len(taken) == 1  # a filter is a sum over the same counts
+    cb.trend(cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11], now=NOW)
+    assert taken[1] == [m.code for m in NOVEMBER.months_back(12) if m.code not in
+                        ("2026-10", "2026-11")]
+    cb.page_data(Q4, kpi.Filters(), NOW)  # Q4 and Q3: known, but for December (still empty)
+    assert taken[2:] == [["2026-12"]]
+    calls = []
+    monkeypatch.setattr(kpi, "snapshot", lambda *a, **k: calls.append(a))
+    cb.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)  # flipping back: all cached
+    assert calls == []
+
+
+def test_trend_is_kpis_monthly_trend(app, cast, ready_db: str) -> None:
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    figure = cb.trend(store, now=NOW)
+    expected = kpi.monthly_trend(NOVEMBER, now=NOW, url=ready_db)
+    bars = figure["data"][0]
+    assert bars["x"] == list(expected["label"]) and bars["y"] == list(expected["received"])
+    assert bars["customdata"][-1] == "2026-11"
+    assert figure["layout"]["separators"] == ",."  # 1.234 and 12,5%
+    with pytest.raises(PreventUpdate):
+        cb.trend(None)
+
+
+def test_trend_of_the_running_quarter_stops_at_this_month(app) -> None:
+    assert cb.trend_end(Q4, NOW) == NOVEMBER
+    assert cb.trend_end(kpi.Period.quarter(2026, 3), NOW).code == "2026-09"
+
+
+# =========================================================================== click-through
+
+
+def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db: str) -> None:
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    view = cb.page_data(NOVEMBER, kpi.Filters(), NOW)
+    title, body = cb.open_drill(ui.drill_key("process.overdue", 1), store)
+    text = dump([title, body])
+    assert "Xử lý: đang quá hạn" in text and "1 phản ánh" in text and cast["processing"] in text
+    for metric in ("received", "e2e.late", "returned", "rated", "escalation_waiting",
+                   "verify.overdue"):
+        codes = kpi.report_codes(metric, NOVEMBER, now=NOW, url=ready_db)
+        assert len(codes) == view["figures"][metric], metric
+        _, body = cb.open_drill(ui.drill_key(metric, len(codes)), store)
+        shown = [b.children for b in body[1].children] if codes else []
+        assert shown == codes, metric
+    # a cell of the heatmap, a month of the trend, a district of the map
+    opened = cb.drawer(f"{ui.PREFIX}-heatmap", {"points": [{}]}, store, "late", None,
+                       {"points": [{"z": 0.0, "customdata": [AGENCY, "164", 1, 2, 1, ""]}]},
+                       None)
+    assert opened[0] == "ld-drawer open" and cast["processing"] in dump(opened[2])
+    opened = cb.drawer(f"{ui.PREFIX}-trend", {"points": [{}]}, store, "late",
+                       {"points": [{"customdata": "2026-10"}]}, None, None)
+    assert cast["october"] in dump(opened[2])
+    opened = cb.drawer(f"{ui.PREFIX}-districts", {"properties": {}}, store, "overdue", None,
+                       None, {"properties": {"kind": "district", "code": "164"}})
+    listed = dump(opened[2])
+    assert cast["processing"] in listed and cast["waiting"] in listed
+    # numbers drawn anew (value None) open nothing; the close button closes
+    with pytest.raises(PreventUpdate):
+        cb.drawer({"type": f"{ui.PREFIX}-drill", "key": "received|||||5"}, None, store, "late",
+                   None, None, None)
+    assert cb.drawer(f"{ui.PREFIX}-drawer-close", 1, store, "late", None, None, None)[0] == \
+        "ld-drawer"
+
+
+def test_a_bad_click_through_says_why(app, cast) -> None:
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    title, body = cb.open_drill("rate.rework|||||1", store)  # a ratio, not a count
+    assert "Không mở được danh sách" in dump(title)
+    assert "không phải là một số đếm" in dump(body)
+
+
+def test_report_detail_is_read_only_and_never_reads_the_reporter(app, cast, ready_db: str,
+                                                                  monkeypatch) -> None:
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    monkeypatch.setattr(access, "viewer", lambda: IOC_VIEWER)  # the IOC may see who reported
+    opened = cb.drawer({"type": f"{ui.PREFIX}-code", "code": cast["on_time"]}, 1, store, "late",
+                       None, None, None)
+    assert opened[0] == "ld-drawer open detail"
+    text = dump(opened[3])
+    assert cast["on_time"] in text and "Lịch sử xử lý" in text and "Hài lòng" in text
+    for private in PRIVATE:
+        assert private not in text
+    with session_factory(ready_db)() as session:  # nor is a view of the identity logged
+        assert session.scalar(select(func.count()).select_from(AccessLog).where(
+            AccessLog.what == "view_identity")) == 0
+    missing = cb.open_report("PA-2026-999999", IOC_VIEWER)
+    assert "Không tìm thấy" in dump(missing)
+
+
+def test_only_the_pages_roles_get_anything(app, cast, monkeypatch) -> None:
+    for role in ("agency_handler", "agency_leader", "wall_display"):
+        monkeypatch.setattr(access, "viewer", lambda role=role: StaffUser(
+            9, "x", None, role, AGENCY, "c", "h"))
+        with pytest.raises(PreventUpdate):
+            cb.refresh(NOVEMBER.code, None, None, None, now=NOW)
+        with pytest.raises(PreventUpdate):
+            cb.pack_request("month", NOVEMBER.code, None, None, None)
+    with pytest.raises(NotFound):
+        service.report_brief(cast["on_time"], StaffUser(9, "x", None, "agency_handler", AGENCY,
+                                                        "c", "h"))
+
+
+# =========================================================================== the page's parts
+
+
+def test_sections_render_in_vietnamese(app, cast) -> None:
+    out = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)
+    text = dump(out)
+    for words in ("Tháng 11/2026", "01/11/2026 - 30/11/2026", "Số liệu tính đến 10:00 25/11/2026",
+                  "Đúng hạn toàn quy trình", "Mục tiêu ≥ 90,0%", "so với tháng 10/2026",
+                  "Chưa đủ mẫu để xếp hạng", "Trả lại IOC do không đúng thẩm quyền",
+                  "Hài lòng", "Không hài lòng", "làm việc", "IOC tỉnh"):
+        assert words in text, words
+    values = out[4]
+    assert set(values) == {"late", "overdue"}
+    cell = values["overdue"]["values"]["164"]
+    assert 0 <= cell["v"] <= 1 and "đang mở" in cell["label"]
+    assert out[3]["data"][0]["type"] == "heatmap"
+
+
+def test_ranking_sets_small_samples_apart(app, cast) -> None:
+    view = cb.page_data(NOVEMBER, kpi.Filters(), NOW)
+    assert view["ranking"] and not any(r["eligible"] for r in view["ranking"])
+    table = dump(ui.ranking_table(view))
+    assert "Chưa đủ mẫu để xếp hạng" in table and "dưới 30 bước xử lý" in table
+    small = view["ranking"][0]
+    view["ranking"] = [{**small, "agency": "so_xd", "eligible": True, "rank": 1}, small]
+    table = dump(ui.ranking_table(view))
+    assert table.index("small-sample") > table.index("Chưa đủ mẫu để xếp hạng")
+
+
+def test_period_picker_and_formats(app) -> None:
+    options, value = cb.period_kind("quarter", "2026-10")
+    assert value == "2026-Q4" and options[0]["label"].startswith("Quý ")
+    options, value = cb.period_kind("month", "2026-Q3")
+    assert value == "2026-09" and options[0]["label"].startswith("Tháng ")
+    assert cb.pack_periods(kpi.Period.quarter(2026, 3), NOW)[0].code == "2026-09"
+    assert cb.pack_periods(Q4, NOW)[0] == NOVEMBER  # the running quarter: this month
+    assert ui.fmt(1234567, "count") == "1.234.567" and ui.fmt(0.125, "rate") == "12,5%"
+    assert ui.fmt(12.55, "hours") == "12,6 giờ" and ui.fmt_change(-0.016, "rate") == "1,6 điểm %"
+    assert ui.waiting(19.5) == "2 ngày 3,5 giờ làm việc" and ui.waiting(4) == "4,0 giờ làm việc"
+    assert ui.short_district("Thành phố Thái Nguyên") == "TP Thái Nguyên"
+    assert cb.refresh("2026-13", None, None, None, now=NOW)[-1].startswith("Tháng '2026-13'")
+
+
+# =========================================================================== report packs
+
+
+def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> None:
+    token = cb.pack_request("quarter", NOVEMBER.code, None, None, AGENCY)
+    steps: list[tuple[str, str]] = []
+    download, status = cb.pack_job(steps.append, token)
+    assert download["filename"].endswith("2026-Q4.zip") and download["base64"]
+    assert "quý IV/2026" in status
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(download["content"])))
+    names = sorted(archive.namelist())
+    assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "docx", "xlsx"]
+    assert steps and steps[-1][0] == "100" and all(1 <= int(p) <= 100 for p, _ in steps)
+    csv = archive.read(next(n for n in names if n.endswith(".csv"))).decode("utf-8-sig")
+    for private in PRIVATE:
+        assert private not in csv
+    assert cast["processing"] in csv and cast["waiting"] not in csv  # the agency filter
+    forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert cb.pack_job(steps.append, forged)[1].startswith("Yêu cầu tải báo cáo không hợp lệ")
+    yesterday = int((datetime.now(UTC) - timedelta(days=1)).timestamp())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda self: yesterday)
+        stale = cb._serializer().dumps({"p": "2026-11", "f": {}, "u": "lanh_dao_tinh"})
+    assert "hết hạn" in cb.pack_job(steps.append, stale)[1]
