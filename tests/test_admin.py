@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from backend.config import LOCAL_TZ
 from backend.domain.sla import stage_deadline
 from backend.domain.workflow import Actor, Forbidden, Role
-from backend.services import admin, admin_calendar, admin_settings
+from backend.services import admin, admin_calendar, admin_catalogue, admin_settings
 from backend.services import auth as auth_service
 from backend.services import calendar as calendar_service
 from backend.services.admin_calendar import SeasonInput
@@ -189,7 +189,7 @@ def test_only_an_administrator_may_change_anything(db: str) -> None:
         lambda: admin.create_user(handler, username="x_y_z", full_name="X", role="admin",
                                   agency_code=None, password=PASSWORD, url=db),
         lambda: admin.disable_user(handler, "quantri", url=db),
-        lambda: admin.set_field_active(handler, "khac", False, url=db),
+        lambda: admin_catalogue.set_field_active(handler, "khac", False, url=db),
         lambda: admin_calendar.set_stage_budget(handler, "verify", minutes=120,
                                                 emergency_minutes=30, url=db),
         lambda: admin_calendar.add_override(handler, "05/12/2026", True, "Làm bù thử", url=db),
@@ -262,9 +262,9 @@ def test_update_agency_limits_and_contacts(db: str) -> None:
 
 
 def test_field_catalogue_add_rename_deactivate(db: str) -> None:
-    row = admin.create_field(ADMIN, code="cay_xanh", name="Cây xanh đô thị", group_name="Hạ tầng",
-                             default_agency="so_xd", keywords="cây đổ; cành khô\ncây đổ",
-                             url=db)
+    row = admin_catalogue.create_field(ADMIN, code="cay_xanh", name="Cây xanh đô thị",
+                                       group_name="Hạ tầng", default_agency="so_xd",
+                                       keywords="cây đổ; cành khô\ncây đổ", url=db)
     assert (row.default_agency, row.rules, row.keywords) == ("so_xd", 1, "cây đổ;cành khô")
     with session_factory(db)() as session:  # forwardable from the first report on
         assert session.get(AgencyField, ("so_xd", "cay_xanh")) is not None
@@ -272,7 +272,7 @@ def test_field_catalogue_add_rename_deactivate(db: str) -> None:
         assert (rule.district_code, rule.agency_code) == (None, "so_xd")
     assert last_event(db)[0] == "field.create"
 
-    renamed = admin.update_field(ADMIN, "cay_xanh", name="Cây xanh", group_name="Hạ tầng",
+    renamed = admin_catalogue.update_field(ADMIN, "cay_xanh", name="Cây xanh", group_name="Hạ tầng",
                                  description=None, keywords="cây đổ;cành khô", url=db)
     assert renamed.name == "Cây xanh"
     action, note, data = last_event(db)
@@ -282,19 +282,19 @@ def test_field_catalogue_add_rename_deactivate(db: str) -> None:
     code = make_report(db)  # an open report, classified in the new field
     with session_factory(db)() as session, session.begin():
         session.execute(update(Report).where(Report.code == code).values(field_code="cay_xanh"))
-    stopped = admin.set_field_active(ADMIN, "cay_xanh", False, url=db)
+    stopped = admin_catalogue.set_field_active(ADMIN, "cay_xanh", False, url=db)
     assert not stopped.active and stopped.open_reports == 1
     assert last_event(db)[2]["open_reports"] == 1
-    refused(lambda: admin.set_field_active(ADMIN, "cay_xanh", False, url=db), "field",
+    refused(lambda: admin_catalogue.set_field_active(ADMIN, "cay_xanh", False, url=db), "field",
             "đã ngừng")
-    assert admin.set_field_active(ADMIN, "cay_xanh", True, url=db).active
+    assert admin_catalogue.set_field_active(ADMIN, "cay_xanh", True, url=db).active
 
 
 def test_field_refusals(db: str) -> None:
     def create(**kw):
         args = {"code": "cay_xanh", "name": "Cây xanh", "group_name": "Hạ tầng",
                 "default_agency": "so_xd", **kw}
-        return admin.create_field(ADMIN, **args, url=db)
+        return admin_catalogue.create_field(ADMIN, **args, url=db)
 
     refused(lambda: create(code="Cây Xanh"), "code", "chữ thường không dấu")
     refused(lambda: create(code="giao_thong"), "code", "đã có")
@@ -303,14 +303,14 @@ def test_field_refusals(db: str) -> None:
     refused(lambda: create(default_agency=""), "default_agency", "Chọn cơ quan")
     refused(lambda: create(default_agency="khong_co"), "default_agency", "không có trong danh mục")
     refused(lambda: create(name="x" * 101), "name", "tối đa 100")
-    refused(lambda: admin.update_field(ADMIN, "khong_co", name="A", group_name="B",
+    refused(lambda: admin_catalogue.update_field(ADMIN, "khong_co", name="A", group_name="B",
                                        description=None, keywords=None, url=db),
             "field", "không có trong danh mục")
     with session_factory(db)() as session:
         codes = list(session.scalars(select(Field.code).where(Field.active)))
     for code in codes[1:]:
-        admin.set_field_active(ADMIN, code, False, url=db)
-    refused(lambda: admin.set_field_active(ADMIN, codes[0], False, url=db), "field",
+        admin_catalogue.set_field_active(ADMIN, code, False, url=db)
+    refused(lambda: admin_catalogue.set_field_active(ADMIN, codes[0], False, url=db), "field",
             "ít nhất một lĩnh vực")
 
 
@@ -321,7 +321,7 @@ def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
     def add(**kw):
         args = {"field_code": "giao_thong", "district_code": "164", "agency_code": "ubnd_164",
                 "priority": 10, "note": "Đường đô thị do thành phố quản lý", **kw}
-        return admin.add_routing_rule(ADMIN, **args, url=db)
+        return admin_catalogue.add_routing_rule(ADMIN, **args, url=db)
 
     rule = add()
     assert (rule.district_name, rule.agency_name) == ("Thành phố Thái Nguyên",
@@ -334,9 +334,10 @@ def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
     refused(lambda: add(district_code="999", priority=5), "district", "không có trong danh mục")
     refused(lambda: add(priority=0), "priority", "1 đến 999")
     refused(lambda: add(field_code=""), "field", "Chọn lĩnh vực")
-    admin.remove_routing_rule(ADMIN, rule.id, url=db)
+    admin_catalogue.remove_routing_rule(ADMIN, rule.id, url=db)
     assert last_event(db)[2]["before"]["district"] == "164"
-    refused(lambda: admin.remove_routing_rule(ADMIN, rule.id, url=db), "rule", "không còn")
+    refused(lambda: admin_catalogue.remove_routing_rule(ADMIN, rule.id, url=db), "rule",
+            "không còn")
 
     # a better province-wide rule makes its agency the field's default; the last one stays
     better = add(district_code=None, agency_code="so_ct", priority=1, note=None)
@@ -348,8 +349,8 @@ def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
         assert session.get(AgencyField, ("so_ct", "giao_thong")) is not None
     for other in general:
         if other.id != better.id:
-            admin.remove_routing_rule(ADMIN, other.id, url=db)
-    refused(lambda: admin.remove_routing_rule(ADMIN, better.id, url=db), "rule",
+            admin_catalogue.remove_routing_rule(ADMIN, other.id, url=db)
+    refused(lambda: admin_catalogue.remove_routing_rule(ADMIN, better.id, url=db), "rule",
             "ít nhất một quy tắc cho mọi địa bàn")
 
 

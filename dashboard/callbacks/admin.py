@@ -19,7 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from backend.config import LOCAL_TZ
 from backend.domain.workflow import WorkflowError
-from backend.services import admin, admin_calendar
+from backend.services import admin, admin_calendar, admin_catalogue
 from backend.services.auth import AGENCY_ROLES, StaffUser
 from dashboard import access
 from dashboard.format import date as format_date
@@ -180,7 +180,7 @@ def agency_rows() -> list[dict[str, Any]]:
 
 def field_rows() -> list[dict[str, Any]]:
     rows = []
-    for f in admin.list_fields():
+    for f in admin_catalogue.list_fields():
         row = asdict(f)
         row["status"] = "Đang nhận" if f.active else "Ngừng nhận"
         row["keywords"] = "; ".join((f.keywords or "").split(";")) if f.keywords else ""
@@ -190,7 +190,7 @@ def field_rows() -> list[dict[str, Any]]:
 
 def rule_rows(field_code: str | None = None) -> list[dict[str, Any]]:
     rows = []
-    for r in admin.list_routing_rules():
+    for r in admin_catalogue.list_routing_rules():
         if field_code and r.field_code != field_code:
             continue
         row = asdict(r)
@@ -471,7 +471,8 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
 
     @app.callback(Output("admin-fields-grid", "rowData"),
                   Output("admin-field-new-default_agency", "options"),
-                  Output("admin-rules-filter", "options"), Output("admin-rule-new-field", "options"),
+                  Output("admin-rules-filter", "options"),
+                  Output("admin-rule-new-field", "options"),
                   Output("admin-rule-new-district", "options"),
                   Output("admin-rule-new-agency", "options"),
                   Input("admin-tabs", "value"), Input("admin-version", "data"))
@@ -482,7 +483,7 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                           "value": f["code"]} for f in sorted(fields, key=lambda f: f["name"])]
         agencies = agency_options()
         districts = [{"label": name, "value": code}
-                     for code, name in admin.district_choices()]
+                     for code, name in admin_catalogue.district_choices()]
         return fields, agencies, field_options, field_options, districts, agencies
 
     @app.callback(Output("admin-rules-grid", "rowData"),
@@ -523,7 +524,7 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
     def create_field(_n, code, name, group_name, default_agency, keywords):
         staff = _admin()
         try:
-            item = admin.create_field(staff.actor(), code=code or "", name=name or "",
+            item = admin_catalogue.create_field(staff.actor(), code=code or "", name=name or "",
                                       group_name=group_name or "",
                                       default_agency=default_agency or "", keywords=keywords)
         except WorkflowError as error:
@@ -544,7 +545,7 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
         if not rows:
             raise PreventUpdate
         try:
-            item = admin.update_field(staff.actor(), rows[0]["code"], name=name or "",
+            item = admin_catalogue.update_field(staff.actor(), rows[0]["code"], name=name or "",
                                       group_name=group_name or "", description=description,
                                       keywords=keywords)
         except WorkflowError as error:
@@ -560,7 +561,7 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
         if not rows:
             raise PreventUpdate
         try:
-            item = admin.set_field_active(staff.actor(), rows[0]["code"], True)
+            item = admin_catalogue.set_field_active(staff.actor(), rows[0]["code"], True)
         except WorkflowError as error:
             return error.message, no_update, no_update
         return "", version(), flash(f"Lĩnh vực {item.name} nhận phản ánh trở lại.")
@@ -581,7 +582,7 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
     def add_rule(_n, field_code, district, agency, priority, note):
         staff = _admin()
         try:
-            rule = admin.add_routing_rule(staff.actor(), field_code=field_code or "",
+            rule = admin_catalogue.add_routing_rule(staff.actor(), field_code=field_code or "",
                                           district_code=district, agency_code=agency or "",
                                           priority="" if priority is None else priority,
                                           note=note)
@@ -735,9 +736,7 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
 
     @app.callback(Output("admin-confirm", "displayed"), Output("admin-confirm", "message"),
                   Output("admin-pending", "data"),
-                  Input("admin-user-disable", "n_clicks"), Input("admin-field-deactivate", "n_clicks"),
-                  Input("admin-rule-delete", "n_clicks"), Input("admin-override-remove", "n_clicks"),
-                  Input("admin-seasons-reset", "n_clicks"), Input("admin-budget-reset", "n_clicks"),
+                  *[Input(button, "n_clicks") for button in CONFIRM_BUTTONS],
                   State("admin-users-grid", "selectedRows"),
                   State("admin-fields-grid", "selectedRows"),
                   State("admin-rules-grid", "selectedRows"),
@@ -792,6 +791,8 @@ def _filter_callback():
 
 # --------------------------------------------------------------------------- logic under callbacks
 
+CONFIRM_BUTTONS = ("admin-user-disable", "admin-field-deactivate", "admin-rule-delete",
+                   "admin-override-remove", "admin-seasons-reset", "admin-budget-reset")
 CONFIRM_SLOTS = ("user.disable", "field.deactivate", "routing.delete", "override.remove",
                  "seasons.reset", "budget.reset")
 
@@ -834,10 +835,10 @@ def perform(staff: StaffUser, pending: dict[str, Any]) -> str:
         admin.disable_user(actor, target)
         return f"Đã khóa tài khoản {target}."
     if kind == "field.deactivate":
-        item = admin.set_field_active(actor, target, False)
+        item = admin_catalogue.set_field_active(actor, target, False)
         return f"Lĩnh vực {item.name} đã ngừng nhận phản ánh."
     if kind == "routing.delete":
-        admin.remove_routing_rule(actor, target)
+        admin_catalogue.remove_routing_rule(actor, target)
         return "Đã xóa quy tắc phân phối."
     if kind == "override.remove":
         day = date.fromisoformat(target)
