@@ -31,9 +31,11 @@ def nav(staff: StaffUser | None, path: str) -> list:
         return [brand]
     links = [dcc.Link(label, href=href, className="nav-link" + (" active" if href == path else ""))
              for href, label in access.menu(staff)]
+    role = ROLE_NAMES.get(staff.role, staff.role)
+    name = staff.full_name or staff.username
     who = html.Div(className="nav-user", children=[
-        html.Span(staff.full_name or staff.username, className="nav-name"),
-        html.Span(ROLE_NAMES.get(staff.role, staff.role), className="nav-role"),
+        html.Span(name, className="nav-name"),
+        *([html.Span(role, className="nav-role")] if role.lower() != name.lower() else []),
         html.Button("Đăng xuất", id="nav-logout", className="btn btn-ghost", n_clicks=0),
     ])
     return [brand, html.Nav(links, className="nav-links"), who]
