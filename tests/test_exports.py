@@ -521,6 +521,19 @@ def test_a_streamed_sheet_is_the_same_sheet(packs, tmp_path, monkeypatch) -> Non
     assert b[SHEETS["overdue"]].max_row > 5 + 5
 
 
+@pytest.mark.parametrize("period", [OCTOBER, Q3], ids=lambda p: p.code)
+def test_the_trend_chart_counts_whole_months_like_the_dashboard(packs, period) -> None:
+    """A pack takes the trend from its two snapshots (and one slim query for earlier months);
+    it must equal the dashboard's monthly_trend."""
+    with kpi.consistent_reads(packs.url):
+        data = common.collect(period, now=UNTIL, url=packs.url)
+    months = int(TEXTS["trend_months"])
+    direct = kpi.monthly_trend(period, now=UNTIL, url=packs.url, months=months)
+    assert list(data.trend["month"]) == list(direct["month"])
+    for column in ("received", "e2e.on_time", "e2e.late", "rate.on_time.e2e"):
+        assert data.trend[column].tolist() == pytest.approx(direct[column].tolist()), column
+
+
 # =========================================================================== units and CLI
 
 

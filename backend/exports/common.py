@@ -177,14 +177,7 @@ def collect(period: kpi.Period, filters: kpi.Filters | None = None, *,
     previous_figures = previous.figures(hours=("process", "e2e"))
     say(0.35, "Đang tính xu hướng theo tháng…")
     months = int(pack_texts().get("trend_months", 6))
-    wanted = period.months_back(months)
-    covered = previous.period.months() + period.months()
-    if [m.code for m in covered[-len(wanted):]] == [m.code for m in wanted] and \
-            len(covered) >= len(wanted):
-        trend = pd.concat([previous.trend(), current.trend()], ignore_index=True)
-        trend = trend.iloc[-len(wanted):].reset_index(drop=True)
-    else:
-        trend = kpi.monthly_trend(period, filters, months=months, now=now, url=url)
+    trend = _trend(period, previous, current, months, filters, now, url)
     say(0.42, "Đang lập danh sách trễ hạn…")
     overdue = current.overdue()
     overdue = overdue.sort_values(["responsible_name", "hours_late", "code"],
@@ -201,6 +194,24 @@ def collect(period: kpi.Period, filters: kpi.Filters | None = None, *,
     )
     data.tables = build_tables(data)
     return data
+
+
+def _trend(period: kpi.Period, previous: kpi.Snapshot, current: kpi.Snapshot, months: int,
+           filters: kpi.Filters, now: dt.datetime, url: str | None) -> pd.DataFrame:
+    """The last ``months`` months: those of the two snapshots from their counts, the earlier
+    ones (a monthly pack's) from one slim query."""
+    if period.kind == "range":  # its months are partial: count them whole
+        return kpi.monthly_trend(period, filters, months=months, now=now, url=url)
+    wanted = [m.code for m in period.months_back(months)]
+    known = pd.concat([previous.trend(), current.trend()], ignore_index=True)
+    known = known[known["month"].isin(wanted)]
+    missing = [code for code in wanted if code not in set(known["month"])]
+    parts = [known]
+    if missing:
+        last = kpi.Period.parse(missing[-1])
+        parts.insert(0, kpi.monthly_trend(last, filters, months=len(missing), now=now, url=url))
+    trend = pd.concat(parts, ignore_index=True)
+    return trend.sort_values("start").reset_index(drop=True)
 
 
 # =========================================================================== tables

@@ -608,22 +608,30 @@ def ratio(numerator: Any, denominator: Any) -> Any:
 
 
 def rates(counts: Mapping[str, Any]) -> dict[str, Any]:
-    """Every ratio figure from counts (a dict of totals, or the columns of a table).
+    """Every ratio figure from counts (a dict of totals, or the columns of a table); a ratio
+    whose counts are not given is left out.
 
     rate.on_time.<stage> = on_time / (on_time + late): stages still in time are not decided yet.
     """
     c = counts
-    out = {
-        "rate.answered": ratio(c["answered"], c["received"] - c["rejected"]),
-        "rate.misrouting": ratio(c["returned"], c["forwarded"]),
-        "rate.rework": ratio(c["rework"], c["result_submitted"]),
-        "rate.rated": ratio(c["rated"], c["answered"]),
-        "rate.satisfied": ratio(c["rating.hai_long"] + c["rating.chap_nhan_duoc"], c["rated"]),
-        "rate.late_notice": ratio(c["process.late_notice"], c["process.late"]),
+    formulas = {
+        "rate.answered": lambda: ratio(c["answered"], c["received"] - c["rejected"]),
+        "rate.misrouting": lambda: ratio(c["returned"], c["forwarded"]),
+        "rate.rework": lambda: ratio(c["rework"], c["result_submitted"]),
+        "rate.rated": lambda: ratio(c["rated"], c["answered"]),
+        "rate.satisfied": lambda: ratio(c["rating.hai_long"] + c["rating.chap_nhan_duoc"],
+                                        c["rated"]),
+        "rate.late_notice": lambda: ratio(c["process.late_notice"], c["process.late"]),
     }
     for stage in STAGE_KEYS:
-        out[f"rate.on_time.{stage}"] = ratio(c[f"{stage}.on_time"],
-                                              c[f"{stage}.on_time"] + c[f"{stage}.late"])
+        formulas[f"rate.on_time.{stage}"] = lambda s=stage: ratio(
+            c[f"{s}.on_time"], c[f"{s}.on_time"] + c[f"{s}.late"])
+    out = {}
+    for key, formula in formulas.items():
+        try:
+            out[key] = formula()
+        except KeyError:
+            continue
     return out
 
 
@@ -716,27 +724,39 @@ def _count_columns(f, keys: Iterable[str] | None = None) -> list:
 
 
 def _group_counts(session: Session, period: Period | None, filters: Filters,
-                  now: dt.datetime) -> pd.DataFrame:
-    """One row per (month, channel, field, district, agency) of the cohort, one column per count.
-
-    ``month`` is the month code ("2026-10") of the submission (local time), "" without a period.
-    """
+                  now: dt.datetime, keys: Iterable[str] | None = None,
+                  dimensions: Iterable[str] = DIMENSIONS) -> pd.DataFrame:
+    """One row per (month, channel, field, district, agency) of the cohort, one column per
+    count (``keys``, default all); ``month`` is the month code ("2026-10") of the submission
+    (local time), "" without a period."""
+    keys = list(keys) if keys is not None else list(COUNT_KEYS)
+    dimensions = list(dimensions)
     f = facts(now, cohort_conditions(period, filters))
-    dims = [f.c[d] for d in DIMENSIONS]
+    dims = [f.c[d] for d in dimensions]
     months = period.months() if period is not None else []
     bucket = case(*[(f.c.submitted_at < m.end_utc, i) for i, m in enumerate(months)],
                   else_=len(months)) if months else literal_column("0")
-    query = (select(bucket.label("month"), *dims, *_count_columns(f))
+    query = (select(bucket.label("month"), *dims, *_count_columns(f, keys))
              .group_by(bucket, *dims))
     rows = session.execute(query).all()
-    frame = pd.DataFrame(rows, columns=["month", *DIMENSIONS, *COUNT_KEYS])
+    frame = pd.DataFrame(rows, columns=["month", *dimensions, *keys])
     codes = [m.code for m in months] + [""]
     frame["month"] = [codes[int(i)] if months else "" for i in frame["month"]]
-    for d in DIMENSIONS:
+    for d in dimensions:
         frame[d] = frame[d].where(frame[d].notna(), NONE).astype(str)
-    for key in COUNT_KEYS:
+    for key in keys:
         frame[key] = frame[key].astype(np.int64)
     return frame
+
+
+def _trend_table(groups: pd.DataFrame, months: list[Period], keys: list[str]) -> pd.DataFrame:
+    table = groups.groupby("month")[keys].sum()
+    table = table.reindex([m.code for m in months], fill_value=0)
+    table = _with_rates(table)
+    table.insert(0, "start", [m.start for m in months])
+    table.insert(0, "label", [f"{m.start.month:02d}/{m.start.year}" for m in months])
+    table.index.name = "month"
+    return table.reset_index()
 
 
 def working_hours(calendar: WorkCalendar, start: np.ndarray, end: np.ndarray,
@@ -1063,14 +1083,7 @@ class Snapshot:
     def trend(self) -> pd.DataFrame:
         """One row per calendar month of the period (oldest first), months without reports
         included: month ("2026-10"), label ("10/2026"), start (date), every count and ratio."""
-        table = self.groups.groupby("month")[list(COUNT_KEYS)].sum()
-        months = self.period.months()
-        table = table.reindex([m.code for m in months], fill_value=0)
-        table = _with_rates(table)
-        table.insert(0, "start", [m.start for m in months])
-        table.insert(0, "label", [f"{m.start.month:02d}/{m.start.year}" for m in months])
-        table.index.name = "month"
-        return table.reset_index()
+        return _trend_table(self.groups, self.period.months(), list(COUNT_KEYS))
 
     def overdue(self, include_done: bool = True) -> pd.DataFrame:
         """The period's late stages (see :func:`overdue_cases`), from :attr:`rows`."""
@@ -1199,17 +1212,29 @@ def agency_ranking(period: Period, filters: Filters | None = None, *,
 # =========================================================================== trend
 
 
+TREND_KEYS = ("received", "rejected", "answered", "e2e.on_time", "e2e.late", "e2e.overdue",
+              "process.on_time", "process.late", "rated", "rating.hai_long",
+              "rating.chap_nhan_duoc", "rating.khong_hai_long")
+
+
 def monthly_trend(period: Period, filters: Filters | None = None, *, months: int = 12,
-                  now: dt.datetime | None = None, url: str | None = None) -> pd.DataFrame:
+                  now: dt.datetime | None = None, url: str | None = None,
+                  keys: Iterable[str] | None = TREND_KEYS) -> pd.DataFrame:
     """Month by month, ``months`` months ending with the period's last month (oldest first).
 
-    One SQL query over the whole span; see :meth:`Snapshot.trend` for the columns.
+    One SQL query over the whole span. Columns: month ("2026-10"), label ("10/2026"), start
+    (date), the counts of ``keys`` (default :data:`TREND_KEYS`; None: every count) and the
+    ratios they allow (rate.on_time.e2e, rate.on_time.process, rate.satisfied by default).
     """
     if months < 1:
         raise ValueError("Số tháng phải từ 1 trở lên")
+    filters, now = _filters(filters), as_of(now)
     buckets = period.months_back(months)
     span = Period(buckets[0].start, buckets[-1].end)
-    return snapshot(span, filters, now=now, url=url).trend()
+    keys = list(keys) if keys is not None else list(COUNT_KEYS)
+    with reading_session(url) as session:
+        groups = _group_counts(session, span, filters, now, keys, dimensions=())
+    return _trend_table(groups, buckets, keys)
 
 
 # =========================================================================== case lists
