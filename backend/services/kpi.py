@@ -2,11 +2,13 @@
 
 Every figure has a key (``received``, ``process.late``, ``rate.on_time.e2e``,
 ``hours.median.process`` ...; the full list and their meaning are in ``docs/kpi.md``). Counting
-figures are boolean conditions on a report row (:func:`flag_conditions`): the same condition is
-summed in one SQL ``GROUP BY`` for the tables and selected for the click-through list of codes
-(:func:`report_codes`), so a number and the list behind it can never disagree. Ratios are
-computed from the counts by one function (:func:`rates`); working-hour figures come from the
-stage columns through the vectorised working-time engine.
+figures are boolean conditions (:func:`flag_conditions`) on one row per report of
+:func:`facts`, where each stage's status (:func:`stage_conditions`) is worked out once: the
+same condition is summed in one SQL ``GROUP BY`` for the tables and selected for the
+click-through list of codes (:func:`report_codes`), so a number and the list behind it can
+never disagree. Ratios are computed from the counts by one function (:func:`rates`);
+working-hour figures come from the stage columns through the vectorised working-time engine
+(the only per-report read, :attr:`Snapshot.rows`).
 
 What is counted (the *cohort*): the reports **submitted** in the period (local days, Asia/Ho_Chi_Minh),
 as they stand at ``now`` (the moment the figures are taken, by default the present). Stage
