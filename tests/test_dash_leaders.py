@@ -93,6 +93,17 @@ def dump(value) -> str:
     return json.dumps(value, cls=PlotlyJSONEncoder, ensure_ascii=False)
 
 
+def component_ids(node) -> list[str]:
+    """Every id in a tree of components (pattern ids as sorted JSON)."""
+    if isinstance(node, (list, tuple)):
+        return [i for child in node for i in component_ids(child)]
+    if not hasattr(node, "to_plotly_json"):
+        return []
+    own = getattr(node, "id", None)
+    found = [json.dumps(own, sort_keys=True)] if own is not None else []
+    return found + component_ids(getattr(node, "children", None))
+
+
 def plain(figures: dict) -> dict:
     return {key: service.plain(value) for key, value in figures.items()}
 
@@ -229,7 +240,7 @@ def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db:
     assert cast["processing"] in listed and cast["waiting"] in listed
     # numbers drawn anew (value None) open nothing; the close button closes
     with pytest.raises(PreventUpdate):
-        cb.drawer({"type": f"{ui.PREFIX}-drill", "key": "received|||||5"}, None, store, "late",
+        cb.drawer({"type": f"{ui.PREFIX}-drill", "key": "received|||||5", "at": "tile-received"}, None, store, "late",
                    None, None, None)
     assert cb.drawer(f"{ui.PREFIX}-drawer-close", 1, store, "late", None, None, None)[0] == \
         "ld-drawer"
@@ -246,7 +257,7 @@ def test_report_detail_is_read_only_and_never_reads_the_reporter(app, cast, read
                                                                   monkeypatch) -> None:
     store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
     monkeypatch.setattr(access, "viewer", lambda: IOC_VIEWER)  # the IOC may see who reported
-    opened = cb.drawer({"type": f"{ui.PREFIX}-code", "code": cast["on_time"]}, 1, store, "late",
+    opened = cb.drawer({"type": f"{ui.PREFIX}-code", "code": cast["on_time"], "at": "drawer"}, 1, store, "late",
                        None, None, None)
     assert opened[0] == "ld-drawer open detail"
     text = dump(opened[3])
@@ -284,6 +295,8 @@ def test_sections_render_in_vietnamese(app, cast) -> None:
                   "Chưa đủ mẫu để xếp hạng", "Trả lại IOC do không đúng thẩm quyền",
                   "Hài lòng", "Không hài lòng", "làm việc", "IOC tỉnh"):
         assert words in text, words
+    ids = component_ids(list(out))  # a figure shown twice still has two ids (Dash needs it)
+    assert len(ids) == len(set(ids)) and any('"at": "tile-received"' in i for i in ids)
     values = out[4]
     assert set(values) == {"late", "overdue"}
     cell = values["overdue"]["values"]["164"]

@@ -441,8 +441,8 @@ def register(app: Dash) -> None:
     @app.callback(
         Output(f"{P}-drawer", "className"), Output(f"{P}-drawer-title", "children"),
         Output(f"{P}-drawer-list", "children"), Output(f"{P}-drawer-detail", "children"),
-        Input({"type": f"{P}-drill", "key": ALL}, "n_clicks"),
-        Input({"type": f"{P}-code", "code": ALL}, "n_clicks"),
+        Input({"type": f"{P}-drill", "key": ALL, "at": ALL}, "n_clicks"),
+        Input({"type": f"{P}-code", "code": ALL, "at": ALL}, "n_clicks"),
         Input(f"{P}-trend", "clickData"), Input(f"{P}-heatmap", "clickData"),
         Input(f"{P}-districts", "clickData"),
         Input(f"{P}-drawer-back", "n_clicks"), Input(f"{P}-drawer-close", "n_clicks"),

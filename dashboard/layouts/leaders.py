@@ -262,18 +262,23 @@ def drill_key(metric: str, n: int | None = None, *, period: str | None = None,
                      "" if n is None else str(int(n))])
 
 
-def drill(text: str, metric: str | None, n: int | float | None = None, *, class_name: str = "",
-          **where: str | None):
-    """A number that opens the reports behind it; a plain span when there is nothing behind."""
+def drill(text: str, metric: str | None, n: int | float | None = None, *, at: str,
+          class_name: str = "", **where: str | None):
+    """A number that opens the reports behind it; a plain span when there is nothing behind.
+
+    ``at`` names the place on the page (a section), so that the same figure shown twice still
+    has two distinct ids."""
     if metric is None or not n:
         return html.Span(text, className=f"num-plain {class_name}".strip())
-    return html.Button(text, id={"type": f"{PREFIX}-drill", "key": drill_key(metric, n, **where)},
+    return html.Button(text, id={"type": f"{PREFIX}-drill", "key": drill_key(metric, n, **where),
+                                 "at": at},
                        className=f"drill {class_name}".strip(), n_clicks=0,
                        title="Xem các phản ánh của con số này")
 
 
-def code_button(code: str, class_name: str = "") -> html.Button:
-    return html.Button(code, id={"type": f"{PREFIX}-code", "code": code}, n_clicks=0,
+def code_button(code: str, at: str, class_name: str = "") -> html.Button:
+    """A report's code that opens its detail (``at``: the place, ids stay distinct)."""
+    return html.Button(code, id={"type": f"{PREFIX}-code", "code": code, "at": at}, n_clicks=0,
                        className=f"code-btn {class_name}".strip(), title="Xem chi tiết phản ánh")
 
 
@@ -312,7 +317,8 @@ def tile(h: dict, previous_label: str) -> html.Div:
     return html.Div(className=f"ld-tile {tone}", id=f"{PREFIX}-tile-{h['key']}", children=[
         html.Div(TILE_TITLES.get(h["key"], h["label"]), className="ld-tile-label",
                  title=h["label"]),
-        drill(value, h.get("drill"), _drill_count(h), class_name="ld-tile-value"),
+        drill(value, h.get("drill"), _drill_count(h), at=f"tile-{h['key']}",
+              class_name="ld-tile-value"),
         html.Div(className="ld-tile-target", children=[
             html.Span(target), html.Span(status, className=f"chip {tone}") if status else None]),
         html.Div(className=f"ld-tile-change {trend_class}", children=[
@@ -344,13 +350,13 @@ def stages_table(view: dict) -> html.Table:
         bar = rate_bar(rate, target, tone)
         rows.append(html.Tr(className="e2e" if stage == "e2e" else "", children=[
             html.Th([s["name"], html.Span(
-                [drill(number(s["on_time"]), f"{stage}.on_time", s["on_time"]), " đúng hạn"],
+                [drill(number(s["on_time"]), f"{stage}.on_time", s["on_time"], at="stage"), " đúng hạn"],
                 className="stage-sub")], scope="row"),
             html.Td([bar, html.Span(f"mục tiêu {percent(target, 0)}" if target is not None
                                     else "", className="rate-goal")], className="bar-col"),
-            html.Td(drill(number(s["late"]), f"{stage}.late", s["late"], class_name="bad"),
+            html.Td(drill(number(s["late"]), f"{stage}.late", s["late"], at="stage", class_name="bad"),
                     className="num"),
-            html.Td(drill(number(s["overdue"]), f"{stage}.overdue", s["overdue"],
+            html.Td(drill(number(s["overdue"]), f"{stage}.overdue", s["overdue"], at="stage",
                           class_name="bad"), className="num"),
             html.Td(fmt(s["hours_median"], "hours"), className="num muted"),
         ]))
@@ -556,7 +562,7 @@ def _rank_row(r: dict, min_sample: int, small: bool = False) -> html.Tr:
         html.Td(str(r["rank"]) if r["rank"] else "–", className="num rank"),
         html.Td(r["short"] or r["name"], title=r["name"]),
         html.Td(rate_bar(rate, None, "rank", slim=True), className="bar-col"),
-        html.Td([drill(number(r["late"]), "process.late", r["late"], class_name="bad",
+        html.Td([drill(number(r["late"]), "process.late", r["late"], at="rank", class_name="bad",
                        agency=r["agency"]), html.Span(f" / {number(r['decided'])}",
                                                       className="muted")], className="num"),
         html.Td(fmt(r["hours_median"], "hours"), className="num muted"),
@@ -576,14 +582,14 @@ def satisfaction_block(view: dict) -> html.Div:
                                  children=percent(share, 0) if share >= 0.08 else ""))
         legend.append(html.Div(className="sat-item", children=[
             html.I(className=f"sat-dot {css}"), html.Span(name, className="sat-name"),
-            drill(number(count), key, count), html.Span(percent(share), className="muted")]))
+            drill(number(count), key, count, at="sat"), html.Span(percent(share), className="muted")]))
     return html.Div(className="sat", children=[
         html.Div(className="sat-bar", children=segments if rated else [
             html.Div("Chưa có đánh giá", className="sat-seg sat-none")]),
         html.Div(legend, className="sat-legend"),
         html.Div(className="sat-foot", children=[
             html.Span("Được đánh giá: "), html.Strong(percent(s["rate.rated"])),
-            html.Span(" ("), drill(number(rated), "rated", rated),
+            html.Span(" ("), drill(number(rated), "rated", rated, at="sat"),
             html.Span(f" trên {number(s['answered'])} phản ánh đã trả lời) · Hài lòng và chấp "
                       "nhận được: "), html.Strong(percent(s["rate.satisfied"]))]),
     ])
@@ -591,20 +597,19 @@ def satisfaction_block(view: dict) -> html.Div:
 
 def flow_block(view: dict) -> html.Div:
     f = view["flow"]
+
+    def count(key: str) -> html.Button | html.Span:
+        return drill(number(f[key]), key, f[key], at="flow")
+
     items = [
-        ("Trả lại IOC do không đúng thẩm quyền", drill(number(f["returned"]), "returned",
-                                                      f["returned"]),
+        ("Trả lại IOC do không đúng thẩm quyền", count("returned"),
          f"{percent(f['rate.misrouting'])} số đã chuyển · {number(f['returned_times'])} lượt"),
-        ("Phải xử lý lại theo yêu cầu lãnh đạo đơn vị", drill(number(f["rework"]), "rework",
-                                                             f["rework"]),
+        ("Phải xử lý lại theo yêu cầu lãnh đạo đơn vị", count("rework"),
          f"{percent(f['rate.rework'])} số có kết quả · {number(f['rework_times'])} lượt"),
-        ("Báo cáo UBND tỉnh xin chỉ đạo", drill(number(f["escalated"]), "escalated",
-                                                f["escalated"]),
-         ["đang chờ chỉ đạo: ", drill(number(f["escalation_waiting"]), "escalation_waiting",
-                                      f["escalation_waiting"])]),
-        ("Từ chối (không đủ điều kiện)", drill(number(f["rejected"]), "rejected", f["rejected"]),
-         ["đề nghị bổ sung: ", drill(number(f["supplement_requested"]), "supplement_requested",
-                                     f["supplement_requested"])]),
+        ("Báo cáo UBND tỉnh xin chỉ đạo", count("escalated"),
+         ["đang chờ chỉ đạo: ", count("escalation_waiting")]),
+        ("Từ chối (không đủ điều kiện)", count("rejected"),
+         ["đề nghị bổ sung: ", count("supplement_requested")]),
     ]
     return html.Div(className="flow", children=[
         html.Div(className="flow-item", children=[
@@ -614,14 +619,15 @@ def flow_block(view: dict) -> html.Div:
         for title, value, note in items])
 
 
-def _late_table(rows: list[dict], empty: str, short: dict[str, str]) -> html.Div | html.P:
+def _late_table(rows: list[dict], empty: str, short: dict[str, str], pane: str
+                ) -> html.Div | html.P:
     if not rows:
         return html.P(empty, className="muted ld-empty")
     head = html.Tr([html.Th("Mã"), html.Th("Bước"), html.Th("Đơn vị chịu trách nhiệm"),
                     html.Th("Lĩnh vực"), html.Th("Địa bàn"), html.Th("Hạn"),
                     html.Th("Trễ", className="num", title="Giờ làm việc"), html.Th("")])
     body = [html.Tr(className="emergency" if r["emergency"] else "", children=[
-        html.Td(code_button(r["code"])),
+        html.Td(code_button(r["code"], f"{pane}-{n}")),
         html.Td(r["stage_name"]),
         html.Td(short.get(r["responsible"]) or r["responsible_name"], className="resp",
                 title=r["responsible_name"]),
@@ -635,7 +641,7 @@ def _late_table(rows: list[dict], empty: str, short: dict[str, str]) -> html.Div
                  html.Span("Bảo mật", className="badge secret") if r["private"] else None,
                  html.Span("Xong, trễ", className="badge done_late")
                  if r["status"] == "late_done" else None], className="flags"),
-    ]) for r in rows]
+    ]) for n, r in enumerate(rows)]
     return html.Div(className="ld-scroll tall", children=html.Table(
         [html.Thead(head), html.Tbody(body)], className="ld-table late"))
 
@@ -647,17 +653,20 @@ def overdue_tables(view: dict) -> list:
     return [
         html.Div(className="late-pane pane-overdue", children=[
             html.P(className="ld-count", children=[
-                drill(number(o["overdue"]), "e2e.overdue", view["figures"].get("e2e.overdue")),
+                drill(number(o["overdue"]), "e2e.overdue", view["figures"].get("e2e.overdue"),
+                      at="late"),
                 f" bước đang quá hạn · hiển thị {number(shown_over)} bước trễ lâu nhất"]),
-            _late_table(o["rows_overdue"], "Không có bước nào đang quá hạn.", short),
+            _late_table(o["rows_overdue"], "Không có bước nào đang quá hạn.", short,
+                        "overdue"),
         ]),
         html.Div(className="late-pane pane-late", children=[
             html.P(className="ld-count", children=[
-                drill(number(o["late"]), "e2e.late", view["figures"].get("e2e.late")),
+                drill(number(o["late"]), "e2e.late", view["figures"].get("e2e.late"), at="late"),
                 f" bước trễ hạn trong kỳ ({number(o['reports_late'])} phản ánh) · hiển thị "
                 f"{number(shown_late)} bước trễ lâu nhất; danh sách đầy đủ trong bộ báo cáo "
                 "Excel (trang Quá hạn)"]),
-            _late_table(o["rows_late"], "Không có bước nào trễ hạn trong kỳ.", short),
+            _late_table(o["rows_late"], "Không có bước nào trễ hạn trong kỳ.", short,
+                        "late"),
         ]),
     ]
 
@@ -676,7 +685,7 @@ def responsible_table(view: dict) -> html.Div | html.P:
                     title=r["name"]),
             html.Td(html.Div(className="mini-bar", children=html.Div(
                 style={"width": f"{r['late'] / top * 100:.0f}%"})), className="bar-col"),
-            html.Td(drill(number(r["late"]), "agency_late" if agency else None, r["late"],
+            html.Td(drill(number(r["late"]), "agency_late" if agency else None, r["late"], at="resp",
                           class_name="bad", agency=agency), className="num"),
             html.Td(number(r["overdue"]), className="num", title="Đang quá hạn"),
             html.Td(fmt(r["hours_max"], "hours"), className="num muted",
@@ -694,13 +703,13 @@ def escalations_table(view: dict) -> html.Div | html.P:
         return html.P("Không có phản ánh nào đang chờ UBND tỉnh chỉ đạo.",
                       className="muted ld-empty")
     body = [html.Tr(className="overdue" if r["overdue"] else "", children=[
-        html.Td(code_button(r["code"])),
+        html.Td(code_button(r["code"], f"esc-{n}")),
         html.Td([html.Div(r["field_name"]), html.Div(short_district(r["district_name"]),
                                                      className="muted")]),
         html.Td([html.Div(waiting(r["waiting_hours"]), className="wait"),
                  html.Div(f"từ {date_time(r['escalated_at'])}", className="muted")],
                 className="num"),
-    ]) for r in rows[:12]]
+    ]) for n, r in enumerate(rows[:12])]
     more = (html.P(f"và {number(len(rows) - 12)} phản ánh khác.", className="muted")
             if len(rows) > 12 else None)
     return html.Div([html.Table(html.Tbody(body), className="ld-table esc"), more])
@@ -732,7 +741,7 @@ def codes_list(title: str, context: str, codes: list[str], total: int | None,
     if not codes:
         body.append(html.P("Không có phản ánh nào.", className="muted"))
     else:
-        body.append(html.Div([code_button(c, "chip-code") for c in codes], className="dr-codes"))
+        body.append(html.Div([code_button(c, "drawer", "chip-code") for c in codes], className="dr-codes"))
     return head, body
 
 

@@ -1,0 +1,82 @@
+"""The leadership page in real headless Chromium: a provincial leader signs in through /login,
+lands on /leaders, sees the figures with no console error, changes the period and a filter,
+clicks a figure to see the reports behind it and opens one, and downloads the month's pack made
+by the background callback (a zip of the Word report, the workbook and the CSV)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from backend.services import kpi
+from backend.services import leaders as service
+
+pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
+from api_helpers import AGENCY, make_report  # noqa: E402
+from browser_helpers import assert_no_console_errors  # noqa: E402
+from dash_helpers import sign_in_browser  # noqa: E402
+
+
+@pytest.fixture
+def reports(ready_db: str) -> list[str]:
+    """Reports of this month: two published (through UBND TP Thái Nguyên), two new."""
+    return [make_report(ready_db, steps=steps) for steps in (6, 6, 0, 2)]
+
+
+def choose(tab, dropdown_id: str, value: str) -> None:
+    """Pick `value` in a Dash dropdown."""
+    tab.click(f"#{dropdown_id}")
+    tab.click(f".dash-dropdown-option:has(input[value='{value}'])")
+
+
+def test_leader_reads_the_page_clicks_through_and_downloads_a_pack(dash_live, reports, page,
+                                                                    tmp_path) -> None:
+    sign_in_browser(page, dash_live, "lanh_dao_tinh", "/leaders")
+    assert page.url.endswith("/leaders")  # a provincial leader lands here
+    page.wait_for_selector("#leaders-tile-received .ld-tile-value:text-is('4')")
+    month = service.current_period("month")
+    assert month.title_vi in page.inner_text("#leaders-subtitle")
+    page.wait_for_selector("#leaders-trend .barlayer .point", state="attached")  # 12 months
+    assert page.locator("#leaders-trend .barlayer .point").count() == 12
+    page.wait_for_selector("#leaders-heatmap .heatmaplayer", state="attached")
+    assert "Toàn quy trình" in page.inner_text("#leaders-stages")
+
+    # the quarter, then one agency
+    page.click("#leaders-kind label:has-text('Quý')")
+    quarter = service.current_period("quarter")
+    page.wait_for_selector(f"#leaders-subtitle:has-text('{quarter.title_vi}')")
+    assert page.inner_text("#leaders-pack-quarter") == f"Tải báo cáo {quarter.label_vi}"
+    choose(page, "leaders-agency", AGENCY)
+    page.wait_for_selector("#leaders-subtitle .ld-filter-chip:has-text('UBND thành phố Thái "
+                           "Nguyên')")
+    page.wait_for_selector("#leaders-tile-received .ld-tile-value:text-is('3')")  # forwarded ones
+
+    # a figure opens the reports behind it; a code opens the report
+    page.click("#leaders-tile-received .ld-tile-value")
+    page.wait_for_selector("#leaders-drawer.open .chip-code")
+    listed = page.locator("#leaders-drawer .chip-code").all_inner_texts()
+    expected = kpi.report_codes("received", quarter, kpi.Filters(agency=AGENCY))
+    assert sorted(listed) == sorted(expected) and len(listed) == 3
+    page.click(f"#leaders-drawer .chip-code:text-is('{reports[0]}')")
+    page.wait_for_selector(f"#leaders-drawer.detail .rp-code:text-is('{reports[0]}')")
+    assert "lịch sử xử lý" in page.inner_text("#leaders-drawer-detail").lower()
+    assert "0912345678" not in page.inner_text("#leaders-drawer-detail")  # no reporter here
+    page.click("#leaders-drawer-back")
+    page.wait_for_selector("#leaders-drawer.open:not(.detail) .chip-code")
+    page.click("#leaders-drawer-close")
+    page.wait_for_selector("#leaders-drawer:not(.open)", state="attached")
+
+    # the pack of this month, for this agency, made in the background
+    with page.expect_download(timeout=120_000) as download:
+        page.click("#leaders-pack-month")
+        page.wait_for_selector(".pack-box.running", timeout=10_000)
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == f"bao-cao-phan-anh-{month.code}.zip"
+    names = zipfile.ZipFile(io.BytesIO(saved.read_bytes())).namelist()
+    assert sorted(n.rsplit(".", 1)[1] for n in names) == ["csv", "docx", "xlsx"]
+    page.wait_for_selector(f"#leaders-pack-status:has-text('{saved.name}')")
+    assert page.is_enabled("#leaders-pack-month")
+    assert_no_console_errors(page)
