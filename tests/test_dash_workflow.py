@@ -102,8 +102,10 @@ def test_nearby_lists_open_reports_of_the_same_field_within_250_m(ready_db: str)
     assert [n.code for n in found] == [closer, close]
     assert found[0].distance_m == pytest.approx(40, abs=1) and found[0].emergency
     assert found[1].state_label == "Đã tiếp nhận, chờ phân loại"
-    # a report without a field is compared with the others without one
+    # a report without a field is compared with the others without one, or as a given field
     assert [n.code for n in nearby_open(other_field, url=ready_db)] == []
+    as_field = nearby_open(other_field, as_field=FIELD, url=ready_db)
+    assert [n.code for n in as_field] == [closer, origin, close]
     assert nearby_open(origin, radius_m=500, url=ready_db)[-1].distance_m == pytest.approx(320,
                                                                                           abs=1)
 
@@ -307,7 +309,10 @@ def test_triage_queue_and_panel(dash_app, ready_db: str) -> None:
         assert forward[0].value == AGENCY                         # routing rule pre-selected
         assert "Gợi ý theo quy tắc phân phối: UBND" in text
         assert triage.suggested("dien", "164")[0] == "dien_luc"
-        assert triage.focus(shown)[0] == {"selected": second}
+        hideout, viewport, center, circle = triage.focus(shown)
+        assert hideout == {"selected": second} and viewport["zoom"] == triage.SELECTED_ZOOM
+        assert center == [shown["lat"], shown["lon"]] and circle["opacity"] > 0
+        assert triage.focus(None)[3]["opacity"] == 0
         unchanged, version = triage.points_url(None)
         assert unchanged is no_update and triage.points_url(version) == (no_update, version)
         assert triage.points_url("0-0")[0] == f"/api/v1/map/points.geojson?v={version}"
@@ -392,3 +397,16 @@ def test_queue_rows_label_and_cap() -> None:
     assert row["received"] == "08:00 02/03/2026" and row["field_name"] == "Chưa phân loại"
     assert row["held_by_me"] and row["private_label"] == "Riêng người PA"
     assert row["stage_name"] == "Xác minh" and queue.MAX_ROWS == 200
+
+
+def test_panel_media_thumbnails_link_to_the_originals() -> None:
+    from dashboard.layouts.report_panel import media
+
+    section = media([
+        {"id": 7, "kind": "photo", "url": "/api/v1/media/7", "public_url": "/api/v1/media/7/public"},
+        {"id": 8, "kind": "photo", "url": "/api/v1/media/8", "public_url": None},
+        {"id": 9, "kind": "video", "url": "/api/v1/media/9", "public_url": None}])
+    links = section.children[1].children
+    assert [a.href for a in links[:2]] == ["/api/v1/media/7", "/api/v1/media/8"]
+    assert [a.children.src for a in links[:2]] == ["/api/v1/media/7/public", "/api/v1/media/8"]
+    assert links[2].src == "/api/v1/media/9" and "Ảnh, video (3)" in texts(section)

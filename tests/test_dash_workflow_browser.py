@@ -4,11 +4,23 @@ loads and works with no browser console error."""
 
 from __future__ import annotations
 
+import io
+
 from backend.services.auth import StaffUser
 from backend.services.queries import report_detail
 
 pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
-from api_helpers import AGENCY, LAT, LON, RESULT, STAFF, make_report  # noqa: E402
+from api_helpers import (  # noqa: E402
+    AGENCY,
+    LAT,
+    LON,
+    RESULT,
+    STAFF,
+    jpeg_bytes,
+    make_report,
+    post_report,
+    report_body,
+)
 from browser_helpers import assert_no_console_errors  # noqa: E402
 from dash_helpers import dash_id, sign_in_browser  # noqa: E402
 
@@ -31,10 +43,20 @@ def _open_row(tab, page_name: str, code: str) -> None:
     tab.wait_for_selector(f"#{page_name}-panel .rp-code:has-text('{code}')")
 
 
-def test_triage_from_the_map_and_the_keyboard_take_accept_forward(dash_live, ready_db,
+def _with_photo(app) -> str:
+    """A report sent through the API with one photo (the panel shows its thumbnail)."""
+    form = {k: str(v).lower() if isinstance(v, bool) else str(v)
+            for k, v in report_body(lat=LAT + 0.15, lon=LON - 0.1).items()}
+    form["photos"] = (io.BytesIO(jpeg_bytes((320, 240))), "o-ga.jpg")
+    answer = post_report(app.test_client(), data=form, content_type="multipart/form-data")
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["code"]
+
+
+def test_triage_from_the_map_and_the_keyboard_take_accept_forward(dash_live, dash_app, ready_db,
                                                                    page) -> None:
     code = make_report(ready_db)                        # submitted, no field yet
-    other = make_report(ready_db, lat=LAT + 0.15, lon=LON - 0.1)
+    other = _with_photo(dash_app)
     sign_in_browser(page, dash_live, "ioc_lan", "/triage")
     page.wait_for_selector(f"#triage-grid [row-id='{other}']")
     page.wait_for_selector("#triage-count:has-text('2 phản ánh')")
@@ -55,6 +77,8 @@ def test_triage_from_the_map_and_the_keyboard_take_accept_forward(dash_live, rea
     page.keyboard.press("Escape")
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#triage-panel .rp-code:has-text('{other}')")
+    page.wait_for_function("(() => { const i = document.querySelector('#triage-panel img.thumb');"
+                           " return i && i.complete && i.naturalWidth === 320; })()")
     page.fill("#triage-f-text", "")
     page.press("#triage-f-text", "Enter")
     page.wait_for_selector("#triage-count:has-text('2 phản ánh')")

@@ -54,11 +54,12 @@ def bounding_box(lat: float, lon: float, radius_m: float) -> tuple[float, float,
 
 
 def nearby_open(code: str, radius_m: float = DEFAULT_RADIUS_M, limit: int = 20,
-                url: str | None = None) -> list[Nearby]:
+                as_field: str | None = None, url: str | None = None) -> list[Nearby]:
     """Open reports of the same field as `code` within `radius_m` metres, nearest first.
 
-    A report without a field yet is compared with the open reports that have none either (they
-    are what a handler is triaging). The report itself is never in the list.
+    A report not yet classified is compared as `as_field` when given (the field its text
+    suggests), else with the open reports that have no field either. The report itself is
+    never in the list.
     """
     with session_factory(url)() as session:
         origin = session.execute(select(Report.id, Report.lat, Report.lon, Report.field_code)
@@ -66,6 +67,7 @@ def nearby_open(code: str, radius_m: float = DEFAULT_RADIUS_M, limit: int = 20,
         if origin is None:
             raise NotFound()
         report_id, lat, lon, field = origin
+        field = field or as_field
         min_lat, max_lat, min_lon, max_lon = bounding_box(lat, lon, radius_m)
         same_field = (Report.field_code.is_(None) if field is None
                       else Report.field_code == field)

@@ -18,11 +18,17 @@ from dashboard.layouts import report_panel
 from dashboard.layouts.action_form import Choices, action_bar, suggestion_text
 from dashboard.layouts.map import POINTS_URL
 from dashboard.layouts.queue import FILTERS
-from dashboard.layouts.triage import DEFAULT_STATES, EMPTY, PREFIX
+from dashboard.layouts.triage import (
+    DEFAULT_STATES,
+    EMPTY,
+    HIDDEN_CIRCLE,
+    PREFIX,
+    SHOWN_CIRCLE,
+)
 
 ROLES = access.PAGES["/triage"][1]
 TRIAGE_ACTIONS = ("accept", "request_supplement", "reject", "forward", "consult", "escalate")
-SELECTED_ZOOM = 14
+SELECTED_ZOOM = 16
 
 
 def to_filters(_staff: StaffUser, values: dict[str, Any]) -> Filters:
@@ -33,10 +39,9 @@ def choices_for(detail: dict[str, Any]) -> Choices:
     """Fields and agencies to pick from, with the suggested field (its keywords in the text)
     and the routing rule's agency for that field and district (D7.1)."""
     names = lookups.agency_names()
-    wanted = {"forward", "consult"} & set(detail.get("allowed_actions", []))
-    if not wanted:
-        return Choices(agency_names=names)
     field = detail.get("field") or suggest_field(detail.get("description") or "")
+    if not {"forward", "consult"} & set(detail.get("allowed_actions", [])):
+        return Choices(suggested_field=field, agency_names=names)
     return Choices(fields=lookups.options(lookups.field_names()),
                    agencies=lookups.options(names), suggested_field=field,
                    suggested_agency=suggest_agency(field, detail.get("district")),
@@ -44,10 +49,13 @@ def choices_for(detail: dict[str, Any]) -> Choices:
 
 
 def build_panel(detail: dict[str, Any], staff: StaffUser):
-    bar = action_bar(PREFIX, detail, staff, TRIAGE_ACTIONS, choices_for(detail))
+    choices = choices_for(detail)
+    # duplicates of a report not classified yet: those of the field its text suggests
+    field = detail.get("field") or choices.suggested_field
+    bar = action_bar(PREFIX, detail, staff, TRIAGE_ACTIONS, choices)
     return report_panel.panel(detail, actions=bar, districts=lookups.district_names(),
                               communes=lookups.commune_names(),
-                              nearby=nearby_open(detail["code"]), prefix=PREFIX)
+                              nearby=nearby_open(detail["code"], as_field=field), prefix=PREFIX)
 
 
 def suggested(field: str | None, district: str | None) -> tuple[Any, str]:
@@ -67,13 +75,13 @@ def points_url(seen: str | None) -> tuple[Any, str]:
     return f"{POINTS_URL}?v={version}", version
 
 
-def focus(shown: dict[str, Any] | None) -> tuple[dict[str, Any], Any]:
-    """Highlight the shown report on the map and fly to it."""
+def focus(shown: dict[str, Any] | None) -> tuple[dict[str, Any], Any, Any, dict[str, Any]]:
+    """Highlight the shown report on the map, fly to it, draw the duplicates' 250 m circle."""
     if not shown:
-        return {"selected": None}, no_update
+        return {"selected": None}, no_update, no_update, HIDDEN_CIRCLE
+    at = [shown["lat"], shown["lon"]]
     return ({"selected": shown["code"]},
-            {"center": [shown["lat"], shown["lon"]], "zoom": SELECTED_ZOOM,
-             "transition": "flyTo"})
+            {"center": at, "zoom": SELECTED_ZOOM, "transition": "flyTo"}, at, SHOWN_CIRCLE)
 
 
 def register(app: Dash) -> None:
@@ -99,6 +107,7 @@ def register(app: Dash) -> None:
         return points_url(seen)
 
     @app.callback(Output(f"{PREFIX}-points", "hideout"), Output(f"{PREFIX}-map", "viewport"),
+                  Output(f"{PREFIX}-radius", "center"), Output(f"{PREFIX}-radius", "pathOptions"),
                   Input(f"{PREFIX}-detail", "data"), prevent_initial_call=True)
     def on_shown(shown):
         access.require(*ROLES)

@@ -96,7 +96,7 @@ def media(attachments: list[dict[str, Any]]) -> html.Section:
                                     preload="metadata"))
         else:
             items.append(html.A(html.Img(src=a.get("public_url") or a["url"], className="thumb",
-                                         alt=f"Ảnh hiện trường {n}", loading="lazy"),
+                                         alt=f"Ảnh hiện trường {n}"),
                                 href=a["url"], target="_blank", rel="noopener",
                                 title="Mở ảnh gốc"))
     return section(f"Ảnh, video ({len(attachments)})", [html.Div(items, className="thumbs")])
@@ -162,8 +162,9 @@ def consultations(items: list[dict[str, Any]]) -> html.Section | None:
 def deadlines(stages: dict[str, dict[str, Any]]) -> html.Section:
     head = html.Tr([html.Th(t) for t in ("Bước", "Bắt đầu", "Hạn", "Hoàn thành", "Tình trạng")])
     rows = [html.Tr([html.Td([s["name"], html.Span(f" {s['clause']}", className="muted")]),
-                     html.Td(date_time(s["start"])), html.Td(date_time(s["due"])),
-                     html.Td(date_time(s["done"])),
+                     html.Td(date_time(s["start"]), className="when"),
+                     html.Td(date_time(s["due"]), className="when"),
+                     html.Td(date_time(s["done"]), className="when"),
                      html.Td(html.Span(s["status_label"], className=f"badge {s['status']}"))])
             for s in stages.values() if s.get("start")]
     return section("Thời hạn từng bước", [html.Table([html.Thead(head), html.Tbody(rows)],

@@ -4,6 +4,7 @@ supplement, classify and forward, consult, escalate) once the handler has taken 
 
 from __future__ import annotations
 
+import dash_leaflet as dl
 from dash import dcc, html
 
 from backend.domain.workflow import STATE_LABELS_VI, State
@@ -21,7 +22,20 @@ STATES = [State.SUBMITTED, State.NEEDS_SUPPLEMENT, State.ACCEPTED, State.RETURNE
           State.APPROVED]
 COLUMNS = ("code", "countdown", "sla", "state", "field", "district", "held", "emergency",
            "received")
+DUPLICATE_RADIUS_M = 250
+HIDDEN_CIRCLE = {"opacity": 0, "fillOpacity": 0}
+SHOWN_CIRCLE = {"color": "#b45309", "weight": 2, "dashArray": "6 6", "opacity": 0.9,
+                "fillColor": "#f59e0b", "fillOpacity": 0.08}
 EMPTY = "Chọn một phản ánh trên bản đồ hoặc trong hàng chờ (phím J/K rồi Enter)."
+
+
+def triage_map() -> dl.Map:
+    """The shared report map, plus the 250 m circle within which possible duplicates lie."""
+    base = report_map(PREFIX, dark=False)
+    radius = dl.Circle(id=f"{PREFIX}-radius", center=[21.59, 105.85], radius=DUPLICATE_RADIUS_M,
+                       interactive=False, pathOptions=HIDDEN_CIRCLE)
+    base.children = [*base.children, radius]
+    return base
 
 
 def layout(_staff: StaffUser | None = None) -> html.Div:
@@ -35,7 +49,7 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
                     DEFAULT_STATES),
         html.Div(className="triage-body", children=[
             html.Section(className="ws-map", **{"aria-label": "Bản đồ phản ánh"}, children=[
-                report_map(PREFIX, dark=False), legend()]),
+                triage_map(), legend()]),
             html.Section(queue_grid(PREFIX, COLUMNS), className="ws-queue",
                          **{"aria-label": "Hàng chờ"}),
             html.Section(className="ws-panel", **{"aria-label": "Phản ánh đang mở"}, children=[
