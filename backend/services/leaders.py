@@ -22,9 +22,10 @@ import math
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -67,16 +68,28 @@ class MonthCounts:
 
 
 def month_counts(months: Iterable[kpi.Period], *, now: dt.datetime | None = None,
-                 url: str | None = None) -> dict[str, MonthCounts]:
-    """The counts of each month (month periods), from one query over the span they cover.
+                 url: str | None = None, parallel: int = 2) -> dict[str, MonthCounts]:
+    """The counts of each month (month periods), all as of the same ``now``.
 
-    Every month of that span is returned (a gap between the months asked for costs little in
-    the same scan, and the caller may as well keep it).
+    The months are split into at most ``parallel`` runs of consecutive months, each counted by
+    one query over its span, the runs at the same time (each query is one database process:
+    two of them use two cores). Every month of a span is returned.
     """
     wanted = sorted(set(months))
     if not wanted:
         return {}
-    span = kpi.Period(wanted[0].start, wanted[-1].end)
+    now = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    size = -(-len(wanted) // max(1, min(parallel, len(wanted))))
+    runs = [wanted[i:i + size] for i in range(0, len(wanted), size)]
+    out: dict[str, MonthCounts] = {}
+    for part in together(*[lambda run=run: _count_run(run, now, url) for run in runs]):
+        out.update(part)
+    return out
+
+
+def _count_run(months: list[kpi.Period], now: dt.datetime, url: str | None
+               ) -> dict[str, MonthCounts]:
+    span = kpi.Period(months[0].start, months[-1].end)
     snap = kpi.snapshot(span, None, now=now, url=url)
     frames = dict(tuple(snap.groups.groupby("month", sort=False)))
     out = {}
@@ -87,6 +100,20 @@ def month_counts(months: Iterable[kpi.Period], *, now: dt.datetime | None = None
         out[month.code] = MonthCounts(month.code, snap.now, frame.reset_index(drop=True),
                                       snap.names)
     return out
+
+
+T = TypeVar("T")
+
+
+def together(*jobs: Callable[[], T]) -> list[T]:
+    """Run independent reads at the same time (threads, each with its own connection), in
+    order; one job runs in the caller's thread."""
+    if len(jobs) <= 1:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=len(jobs) - 1) as pool:
+        futures = [pool.submit(job) for job in jobs[1:]]
+        first = jobs[0]()
+        return [first, *[future.result() for future in futures]]
 
 
 def filter_groups(groups: pd.DataFrame, filters: kpi.Filters) -> pd.DataFrame:
@@ -109,15 +136,33 @@ def snapshot_from(period: kpi.Period, filters: kpi.Filters | None,
     ``kpi.snapshot(period, filters, now=...)`` taken at the moment the counts were taken (the
     earliest of its months'); per-report rows are read on first use, as of that moment.
     """
-    filters = filters or kpi.Filters()
-    parts = [counts[m.code] for m in period.months()]
-    if period.start != period.months()[0].start or period.end != period.months()[-1].end:
+    now = min(counts[m.code].now for m in _months_of(period))
+    return fill(blank_snapshot(period, filters, now, url=url), counts)
+
+
+def blank_snapshot(period: kpi.Period, filters: kpi.Filters | None, now: dt.datetime, *,
+                   url: str | None = None) -> kpi.Snapshot:
+    """A snapshot whose counts come later (:func:`fill`): its per-report rows (``.rows``) can
+    be read meanwhile, while the month counts are taken."""
+    return kpi.Snapshot(period=period, filters=filters or kpi.Filters(), now=now,
+                        groups=pd.DataFrame(), names=kpi.Names({}, {}, {}, {}),
+                        calendar=current_calendar(url), url=url)
+
+
+def fill(snap: kpi.Snapshot, counts: Mapping[str, MonthCounts]) -> kpi.Snapshot:
+    """Put the period's month counts (filtered) into a :func:`blank_snapshot`."""
+    parts = [counts[m.code] for m in _months_of(snap.period)]
+    snap.groups = pd.concat([filter_groups(p.groups, snap.filters) for p in parts],
+                            ignore_index=True)
+    snap.names = max(parts, key=lambda p: p.now).names
+    return snap
+
+
+def _months_of(period: kpi.Period) -> list[kpi.Period]:
+    months = period.months()
+    if period.start != months[0].start or period.end != months[-1].end:
         raise ValueError("Kỳ báo cáo phải gồm trọn các tháng")
-    groups = pd.concat([filter_groups(p.groups, filters) for p in parts], ignore_index=True)
-    now = min(p.now for p in parts)
-    newest = max(parts, key=lambda p: p.now)
-    return kpi.Snapshot(period=period, filters=filters, now=now, groups=groups,
-                        names=newest.names, calendar=current_calendar(url), url=url)
+    return months
 
 
 # =========================================================================== plain values

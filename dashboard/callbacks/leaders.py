@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,20 +127,46 @@ def _peek(key: str) -> Any:
         return None
 
 
-def month_counts(months: Iterable[kpi.Period], now: datetime) -> dict[str, service.MonthCounts]:
-    """Each month's counts from the shared cache; the missing ones taken in one query (over
-    the span from the first to the last missing month) and stored for everyone."""
-    months = sorted(set(months))
-    version = data_version()
-    keys = {m.code: f"leaders:counts:{m.code}:{month_stamp(m, now, version)}" for m in months}
-    found = {code: _peek(key) for code, key in keys.items()}
-    missing = [m for m in months if found[m.code] is None]
+def _counts_key(month: kpi.Period, now: datetime, version: str) -> str:
+    return f"leaders:counts:{month.code}:{month_stamp(month, now, version)}"
+
+
+def cached_counts(months: Iterable[kpi.Period], now: datetime, version: str
+                  ) -> tuple[dict[str, service.MonthCounts], list[kpi.Period]]:
+    """(the months' counts found in the shared cache, the months missing)."""
+    found, missing = {}, []
+    for month in sorted(set(months)):
+        blob = _peek(_counts_key(month, now, version))
+        if blob is None:
+            missing.append(month)
+        else:
+            found[month.code] = _thaw(blob)
+    return found, missing
+
+
+def take_counts(found: dict[str, service.MonthCounts], missing: list[kpi.Period],
+                now: datetime, version: str, alongside: Iterable[Callable[[], Any]] = ()
+                ) -> tuple[dict[str, service.MonthCounts], list[Any]]:
+    """Count the missing months (stored for everyone) while `alongside` reads run at the same
+    time; (every month's counts, the results of `alongside`)."""
+    jobs = [lambda: service.month_counts(missing, now=now)] if missing else []
+    results = service.together(*jobs, *alongside)
+    counts = dict(found)
     if missing:
-        taken = service.month_counts(missing, now=now)
+        taken = results.pop(0)
         for month in missing:
             blob = _freeze(taken[month.code])
-            found[month.code] = cache.remember(keys[month.code], TTL, lambda b=blob: b)
-    return {code: _thaw(blob) for code, blob in found.items()}
+            counts[month.code] = _thaw(cache.remember(_counts_key(month, now, version), TTL,
+                                                      lambda b=blob: b))
+    return counts, results
+
+
+def month_counts(months: Iterable[kpi.Period], now: datetime) -> dict[str, service.MonthCounts]:
+    """Each month's counts from the shared cache; the missing ones taken (in parallel runs of
+    months, service.month_counts) and stored for everyone."""
+    version = data_version()
+    found, missing = cached_counts(months, now, version)
+    return take_counts(found, missing, now, version)[0]
 
 
 def _figures_key(period: kpi.Period, filters: kpi.Filters, now: datetime, version: str) -> str:
@@ -149,20 +175,37 @@ def _figures_key(period: kpi.Period, filters: kpi.Filters, now: datetime, versio
 
 
 def page_data(period: kpi.Period, filters: kpi.Filters, now: datetime) -> dict[str, Any]:
-    """Everything the page shows for this period and these filters (service.overview)."""
+    """Everything the page shows for this period and these filters (service.overview).
+
+    On a miss, the reads that do not depend on each other run at the same time: the counts of
+    the months not cached yet, the period's per-report rows, the previous period's (unless its
+    figures are cached) and the escalations waiting.
+    """
     version = data_version()
     months = service.page_months(period)
     key = f"leaders:view:{period.code}:{filters_key(filters)}:{stamps_key(months, now, version)}"
 
     def compute() -> dict[str, Any]:
-        counts = month_counts(months, now)
+        found, missing = cached_counts(months, now, version)
+
+        def taken_at(p: kpi.Period) -> datetime:  # what the period's counts will be as of
+            return min(found[m.code].now if m.code in found else now for m in p.months())
+
+        current = service.blank_snapshot(period, filters, taken_at(period))
         previous = period.previous()
-        before = cache.remember(_figures_key(previous, filters, now, version), TTL,
-                                lambda: service.figures(
-                                    service.snapshot_from(previous, filters, counts)))
-        current = service.snapshot_from(period, filters, counts)
-        view = service.overview(current, before,
-                                escalated=service.escalations(filters, now=current.now))
+        before = _peek(_figures_key(previous, filters, now, version))
+        earlier = None if before is not None else service.blank_snapshot(
+            previous, filters, taken_at(previous))
+        jobs = [lambda: current.rows, lambda: service.escalations(filters, now=current.now)]
+        if earlier is not None:
+            jobs.append(lambda: earlier.rows)
+        counts, (_, escalated, *_) = take_counts(found, missing, now, version, jobs)
+        service.fill(current, counts)
+        if earlier is not None:
+            figures = service.figures(service.fill(earlier, counts))
+            before = cache.remember(_figures_key(previous, filters, now, version), TTL,
+                                    lambda: figures)
+        view = service.overview(current, before, escalated=escalated)
         cache.remember(_figures_key(period, filters, now, version), TTL, lambda: view["figures"])
         return view
 
