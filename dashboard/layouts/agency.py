@@ -4,7 +4,7 @@ on time and late (what the leader answers for, D14.4)."""
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
 from backend.domain.workflow import STATE_LABELS_VI, State
 from backend.services.auth import StaffUser
@@ -43,14 +43,7 @@ def layout(staff: StaffUser | None = None) -> html.Div:
         html.Div(className="agency-body", children=[
             html.Section(queue_grid(PREFIX, COLUMNS), className="ws-queue",
                          **{"aria-label": "Hàng chờ của đơn vị"}),
-            html.Section(className="ws-panel", **{"aria-label": "Phản ánh đang mở"}, children=[
-                html.Div(id=f"{PREFIX}-feedback", className="feedback-slot"),
-                html.Div(report_panel.empty(EMPTY), id=f"{PREFIX}-panel",
-                         className="panel-scroll"),
-            ]),
+            report_panel.panel_section(PREFIX, EMPTY),
         ]),
-        dcc.Interval(id=f"{PREFIX}-tick", interval=TICK_MS, n_intervals=0),
-        dcc.Store(id=f"{PREFIX}-init", data=1),
-        dcc.Store(id=f"{PREFIX}-selected"), dcc.Store(id=f"{PREFIX}-detail"),
-        dcc.Store(id=f"{PREFIX}-refresh", data=0), dcc.Store(id=f"{PREFIX}-seen"),
+        *report_panel.workflow_stores(PREFIX, TICK_MS),
     ])

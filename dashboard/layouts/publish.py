@@ -4,7 +4,7 @@ asked for secrecy or the matter is a state secret (D10.3, D10.4)."""
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
 from backend.services.auth import StaffUser
 from dashboard.layouts import report_panel
@@ -29,19 +29,12 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
         html.Div(className="publish-body", children=[
             html.Section(queue_grid(PREFIX, COLUMNS), className="ws-queue",
                          **{"aria-label": "Kết quả chờ công khai"}),
-            html.Section(className="ws-panel", **{"aria-label": "Phản ánh đang mở"}, children=[
-                html.Div(id=f"{PREFIX}-feedback", className="feedback-slot"),
-                html.Div(report_panel.empty(EMPTY), id=f"{PREFIX}-panel",
-                         className="panel-scroll"),
-            ]),
+            report_panel.panel_section(PREFIX, EMPTY),
             html.Section(className="ws-preview", **{"aria-label": "Xem trước văn bản trả lời"},
                          children=[
                 html.H2("Xem trước văn bản trả lời (Phụ lục II)"),
                 html.Div(id=f"{PREFIX}-preview", className="letter-wrap"),
             ]),
         ]),
-        dcc.Interval(id=f"{PREFIX}-tick", interval=TICK_MS, n_intervals=0),
-        dcc.Store(id=f"{PREFIX}-init", data=1),
-        dcc.Store(id=f"{PREFIX}-selected"), dcc.Store(id=f"{PREFIX}-detail"),
-        dcc.Store(id=f"{PREFIX}-refresh", data=0), dcc.Store(id=f"{PREFIX}-seen"),
+        *report_panel.workflow_stores(PREFIX, TICK_MS),
     ])

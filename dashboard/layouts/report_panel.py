@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dash import html
+from dash import dcc, html
 
 from backend.domain.workflow import ACTIONS, ROLE_LABELS_VI, Role
 from backend.services.nearby import Nearby
@@ -185,3 +185,20 @@ def history(events: list[dict[str, Any]]) -> html.Section:
             html.Div(e["note"], className="tl-note") if e.get("note") else None,
         ]))
     return section("Lịch sử xử lý", [html.Ol(items, className="timeline")])
+
+
+def panel_section(prefix: str, empty_text: str) -> html.Section:
+    """The page's report pane: `<prefix>-feedback` (answers to clicks) over `<prefix>-panel`."""
+    return html.Section(className="ws-panel", **{"aria-label": "Phản ánh đang mở"}, children=[
+        html.Div(id=f"{prefix}-feedback", className="feedback-slot"),
+        html.Div(empty(empty_text), id=f"{prefix}-panel", className="panel-scroll"),
+    ])
+
+
+def workflow_stores(prefix: str, tick_ms: int) -> list:
+    """What `dashboard.callbacks.actions` keeps per page: the queue's tick and fingerprint, the
+    chosen code, the shown report (code and version), the refresh counter."""
+    return [dcc.Interval(id=f"{prefix}-tick", interval=tick_ms, n_intervals=0),
+            dcc.Store(id=f"{prefix}-init", data=1),
+            dcc.Store(id=f"{prefix}-selected"), dcc.Store(id=f"{prefix}-detail"),
+            dcc.Store(id=f"{prefix}-refresh", data=0), dcc.Store(id=f"{prefix}-seen")]

@@ -52,15 +52,8 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
                 triage_map(), legend()]),
             html.Section(queue_grid(PREFIX, COLUMNS), className="ws-queue",
                          **{"aria-label": "Hàng chờ"}),
-            html.Section(className="ws-panel", **{"aria-label": "Phản ánh đang mở"}, children=[
-                html.Div(id=f"{PREFIX}-feedback", className="feedback-slot"),
-                html.Div(report_panel.empty(EMPTY), id=f"{PREFIX}-panel",
-                         className="panel-scroll"),
-            ]),
+            report_panel.panel_section(PREFIX, EMPTY),
         ]),
-        dcc.Interval(id=f"{PREFIX}-tick", interval=TICK_MS, n_intervals=0),
-        dcc.Store(id=f"{PREFIX}-init", data=1),
-        dcc.Store(id=f"{PREFIX}-selected"), dcc.Store(id=f"{PREFIX}-detail"),
-        dcc.Store(id=f"{PREFIX}-refresh", data=0), dcc.Store(id=f"{PREFIX}-seen"),
+        *report_panel.workflow_stores(PREFIX, TICK_MS),
         dcc.Store(id=f"{PREFIX}-version"),
     ])
