@@ -134,9 +134,9 @@ def test_page_figures_are_kpi_figures(app, cast, ready_db: str, period: kpi.Peri
     # what the page draws says the same, in Vietnamese formats
     tiles = dump(out[1])
     assert f'"children": "{received}"' in tiles and "PHẢN ÁNH TIẾP NHẬN".lower() in tiles.lower()
-    store = out[11]
+    store = out[12]
     assert store["period"] == period.code and store["now"] == NOW.isoformat()
-    assert out[12] == "Tải báo cáo tháng 11/2026" and out[13] == "Tải báo cáo quý IV/2026"
+    assert out[13] == "Tải báo cáo tháng 11/2026" and out[14] == "Tải báo cáo quý IV/2026"
 
 
 def test_the_numbers_of_the_scenario(app, cast) -> None:
@@ -182,7 +182,7 @@ def test_month_counts_are_taken_once_for_every_filter_and_period(app, cast, monk
     cb.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
     cb.page_data(NOVEMBER, kpi.Filters(field=FIELD), NOW)
     assert len(taken) == 1  # a filter is a sum over the same counts
-    cb.trend(cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11], now=NOW)
+    cb.trend(cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12], now=NOW)
     assert taken[1] == [m.code for m in NOVEMBER.months_back(12) if m.code not in
                         ("2026-10", "2026-11")]
     cb.page_data(Q4, kpi.Filters(), NOW)  # Q4 and Q3: known, but for December (still empty)
@@ -194,7 +194,7 @@ def test_month_counts_are_taken_once_for_every_filter_and_period(app, cast, monk
 
 
 def test_trend_is_kpis_monthly_trend(app, cast, ready_db: str) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
     figure = cb.trend(store, now=NOW)
     expected = kpi.monthly_trend(NOVEMBER, now=NOW, url=ready_db)
     bars = figure["data"][0]
@@ -214,7 +214,7 @@ def test_trend_of_the_running_quarter_stops_at_this_month(app) -> None:
 
 
 def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db: str) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
     view = cb.page_data(NOVEMBER, kpi.Filters(), NOW)
     title, body = cb.open_drill(ui.drill_key("process.overdue", 1), store)
     text = dump([title, body])
@@ -247,7 +247,7 @@ def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db:
 
 
 def test_a_bad_click_through_says_why(app, cast) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
     title, body = cb.open_drill("rate.rework|||||1", store)  # a ratio, not a count
     assert "Không mở được danh sách" in dump(title)
     assert "không phải là một số đếm" in dump(body)
@@ -255,7 +255,7 @@ def test_a_bad_click_through_says_why(app, cast) -> None:
 
 def test_report_detail_is_read_only_and_never_reads_the_reporter(app, cast, ready_db: str,
                                                                   monkeypatch) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[11]
+    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
     monkeypatch.setattr(access, "viewer", lambda: IOC_VIEWER)  # the IOC may see who reported
     opened = cb.drawer({"type": f"{ui.PREFIX}-code", "code": cast["on_time"], "at": "drawer"}, 1, store, "late",
                        None, None, None)

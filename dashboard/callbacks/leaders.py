@@ -238,7 +238,7 @@ def refresh(period_code: str | None, field: str | None, district: str | None,
     try:
         period, filters = selection(period_code, field, district, agency)
     except kpi.PeriodError as exc:
-        return (*[no_update] * 15, str(exc))
+        return (*[no_update] * 16, str(exc))
     view = page_data(period, filters, now)
     view["filters_label"] = filters_label(filters)
     store = {"period": period.code, "filters": service.filters_dict(filters), "now": view["now"],
@@ -247,7 +247,7 @@ def refresh(period_code: str | None, field: str | None, district: str | None,
     return (ui.subtitle(view), ui.tiles(view), ui.stages_table(view), ui.heatmap_figure(view),
             ui.map_values(view), ui.ranking_table(view), ui.satisfaction_block(view),
             ui.flow_block(view), ui.overdue_tables(view), ui.responsible_table(view),
-            ui.escalations_table(view), store,
+            ui.escalations_table(view), ui.district_table(view), store,
             f"Tải báo cáo {month_pack.label_vi}", f"Tải báo cáo {quarter_pack.label_vi}",
             pack_hint(filters), "")
 
@@ -449,7 +449,8 @@ def register(app: Dash) -> None:
         Output(f"{P}-map-values", "data"), Output(f"{P}-ranking", "children"),
         Output(f"{P}-satisfaction", "children"), Output(f"{P}-flow", "children"),
         Output(f"{P}-overdue", "children"), Output(f"{P}-responsible", "children"),
-        Output(f"{P}-escalations", "children"), Output(f"{P}-view", "data"),
+        Output(f"{P}-escalations", "children"), Output(f"{P}-district-table", "children"),
+        Output(f"{P}-view", "data"),
         Output(f"{P}-pack-month", "children"), Output(f"{P}-pack-quarter", "children"),
         Output(f"{P}-pack-note", "children"), Output(f"{P}-error", "children"),
         Input(f"{P}-period", "value"), Input(f"{P}-field", "value"),

@@ -75,7 +75,8 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
                                     className="seg seg-small", inline=True),
                      district_map(),
                      html.Div(id=f"{PREFIX}-map-legend", className="ld-map-legend"),
-                 ], "map"),
+                     dcc.Loading(**LOADING, children=html.Div(id=f"{PREFIX}-district-table")),
+                 ], "mapcard"),
         ]),
         html.Div(className="ld-grid ld-row-rank", children=[
             card("Xếp hạng cơ quan xử lý", "Theo tỷ lệ đúng hạn bước xử lý (Đ14.4); đơn vị có quá "
@@ -524,6 +525,31 @@ def map_values(view: dict) -> dict:
     return out
 
 
+def district_table(view: dict) -> html.Table | html.P:
+    """The districts, most late first: late share end to end, late, overdue now, received."""
+    rows = [d for d in view["districts"] if d["district"] != "-"]
+    if not rows:
+        return html.P("Chưa có phản ánh nào trong kỳ này.", className="muted ld-empty")
+    rows.sort(key=lambda d: (d["rate.on_time.e2e"] is None, d["rate.on_time.e2e"] or 0))
+    head = html.Tr([html.Th("Địa bàn"), html.Th("Tỷ lệ trễ", className="num"),
+                    html.Th("Phản ánh trễ", className="num",
+                            title="Phản ánh trễ hạn toàn quy trình"),
+                    html.Th("Quá hạn", className="num", title="Đang quá hạn"),
+                    html.Th("Tiếp nhận", className="num")])
+    body = [html.Tr([
+        html.Td(short_district(d["name"])),
+        html.Td(percent(None if d["rate.on_time.e2e"] is None else 1 - d["rate.on_time.e2e"]),
+                className="num strong"),
+        html.Td(drill(number(d["e2e.late"]), "e2e.late", d["e2e.late"], at="district",
+                      class_name="bad", district=d["district"]), className="num"),
+        html.Td(drill(number(d["e2e.overdue"]), "e2e.overdue", d["e2e.overdue"], at="district",
+                      class_name="bad", district=d["district"]), className="num"),
+        html.Td(drill(number(d["received"]), "received", d["received"], at="district",
+                      district=d["district"]), className="num"),
+    ]) for d in rows]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="ld-table districts")
+
+
 def map_legend(values: dict | None, mode: str) -> list:
     if not values or mode not in values:
         return []
@@ -623,16 +649,16 @@ def _late_table(rows: list[dict], empty: str, short: dict[str, str], pane: str
                 ) -> html.Div | html.P:
     if not rows:
         return html.P(empty, className="muted ld-empty")
-    head = html.Tr([html.Th("Mã"), html.Th("Bước"), html.Th("Đơn vị chịu trách nhiệm"),
-                    html.Th("Lĩnh vực"), html.Th("Địa bàn"), html.Th("Hạn"),
+    head = html.Tr([html.Th("Mã, bước trễ"), html.Th("Đơn vị chịu trách nhiệm"),
+                    html.Th("Lĩnh vực, địa bàn"), html.Th("Hạn của bước"),
                     html.Th("Trễ", className="num", title="Giờ làm việc"), html.Th("")])
     body = [html.Tr(className="emergency" if r["emergency"] else "", children=[
-        html.Td(code_button(r["code"], f"{pane}-{n}")),
-        html.Td(r["stage_name"]),
+        html.Td([code_button(r["code"], f"{pane}-{n}"), html.Div(r["stage_name"], className="sub")],
+                className="nowrap"),
         html.Td(short.get(r["responsible"]) or r["responsible_name"], className="resp",
                 title=r["responsible_name"]),
-        html.Td(r["field_name"]),
-        html.Td(short_district(r["district_name"])),
+        html.Td([html.Div(r["field_name"]),
+                 html.Div(short_district(r["district_name"]), className="sub")]),
         html.Td(date_time(r["due_at"]), className="nowrap"),
         html.Td(fmt(r["hours_late"], "hours"), className="num late-hours"),
         html.Td([html.Span("Khẩn", className="badge emergency") if r["emergency"] else None,
