@@ -33,8 +33,8 @@ def sign_out() -> str:
     if staff is not None:
         auth_service.logout(staff.session_token_hash)
     session.clear()
-    if ctx.response is not None:
-        ctx.response.delete_cookie("_csrf_token")
+    if ctx.response is not None:  # Dash's response adapter has set_cookie only: expire it
+        ctx.response.set_cookie("_csrf_token", "", expires=0, max_age=0, samesite="Strict")
     return "/login"
 
 
