@@ -320,7 +320,7 @@ def _table(document, table: Table, number: int, data: PackData, *, rows: int | N
 def _docx_widths(table: Table, columns, numbered: bool) -> list[float]:
     label_share = 0.30 if len(columns) > 6 else (0.34 if len(columns) > 4 else 0.42)
     first = TEXT_WIDTH_MM * label_share
-    number = 11.0 if numbered else 0.0
+    number = 13.0 if numbered else 0.0
     rest = (TEXT_WIDTH_MM - first - number) / max(len(columns) - 1, 1)
     widths = ([number] if numbered else []) + [first] + [rest] * (len(columns) - 1)
     return widths
@@ -448,14 +448,16 @@ def _overdue_chart(data: PackData):
     plt = _pyplot()
     texts = data.texts["charts"]
     units = data.overdue_units.head(10)
-    figure, axis = plt.subplots(figsize=(6.3, 0.32 * max(len(units), 3) + 1.0))
+    short = {**data.current.names.agency_short, kpi.IOC: data.texts["document"]["issuer_short"]}
+    figure, axis = plt.subplots(figsize=(6.3, 0.34 * max(len(units), 3) + 1.0))
     y = np.arange(len(units))[::-1]
     axis.barh(y, units["overdue"], color="#C0504D", label=kpi.kpi_texts()["stage_status"]["overdue"])
     axis.barh(y, units["late"] - units["overdue"], left=units["overdue"], color="#F79646",
               label=kpi.kpi_texts()["stage_status"]["late_done"])
     for position, value in zip(y, units["late"], strict=True):
         axis.text(value, position, " " + vn_int(value), va="center", fontsize=9)
-    axis.set_yticks(y, units["name"])
+    axis.set_yticks(y, [short.get(code, name) for code, name in zip(units.index, units["name"],
+                                                                       strict=True)])
     axis.set_xlabel(texts["overdue_axis"])
     axis.xaxis.set_major_formatter(lambda v, _: vn_int(v))
     axis.legend(loc="lower right", frameon=False)
@@ -511,6 +513,8 @@ def _closing_block(document, data: PackData) -> None:
     block = document.add_table(rows=1, cols=2)
     _no_borders(block)
     _set_widths(block, [85.0, TEXT_WIDTH_MM - 85.0])
+    keep = OxmlElement("w:cantSplit")  # recipients and signature stay on one page
+    block.rows[0]._tr.get_or_add_trPr().append(keep)
     left, right = block.rows[0].cells
     _cell_text(left, texts["recipients_title"], size=12, bold=True, italic=True)
     for line in texts["recipients"]:
@@ -605,7 +609,8 @@ def write_docx(data: PackData, path: Path) -> Path:
         say(narrative["below_target_none"].replace("{target}", "{target_process}"))
     for line in narrative["proposals"]:
         say(line)
-    say(narrative["closing"])
+    closing = _paragraph(document, narrative["closing"].format(**v), indent=True)
+    closing.paragraph_format.keep_with_next = True  # with the signature, on one page
     _closing_block(document, data)
     document.save(path)
     return Path(path)
