@@ -40,7 +40,7 @@ def flask_config() -> dict:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("IOC_COOKIE_SECURE", "0") == "1",
         "MAX_CONTENT_LENGTH": int(os.environ.get("IOC_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES)),
-        "RATELIMIT_STORAGE_URI": redis_url() or "memory://",
+        "RATELIMIT_STORAGE_URI": redis_url() or "ioc-memory://",  # extensions.SweptMemoryStorage
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_STORAGE_OPTIONS": {"socket_timeout": 0.2, "socket_connect_timeout": 0.2},
         "RATELIMIT_HEADERS_ENABLED": True,
