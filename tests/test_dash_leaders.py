@@ -244,6 +244,9 @@ def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db:
                    None, None, None)
     assert cb.drawer(f"{ui.PREFIX}-drawer-close", 1, store, "late", None, None, None)[0] == \
         "ld-drawer"
+    # another period or filter on the page: the list was for the one before
+    assert cb.drawer(f"{ui.PREFIX}-view", store, store, "late", None, None, None)[0] == \
+        "ld-drawer"
 
 
 def test_a_bad_click_through_says_why(app, cast) -> None:

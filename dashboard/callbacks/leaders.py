@@ -334,8 +334,8 @@ def drawer(trigger: Any, value: Any, view: dict | None, map_mode: str | None,
     """(class, title, list, detail) of the side panel after a click somewhere on the page."""
     staff = access.require(*ROLES)
     keep = no_update
-    if trigger == f"{P}-drawer-close":
-        return "ld-drawer", keep, keep, keep
+    if trigger in (f"{P}-drawer-close", f"{P}-view"):  # closed, or the page shows another
+        return "ld-drawer", keep, keep, keep              # selection than the list was for
     if trigger == f"{P}-drawer-back":
         return "ld-drawer open", keep, keep, []
     if not value or not view:
@@ -490,7 +490,7 @@ def register(app: Dash) -> None:
         Input(f"{P}-trend", "clickData"), Input(f"{P}-heatmap", "clickData"),
         Input(f"{P}-districts", "clickData"),
         Input(f"{P}-drawer-back", "n_clicks"), Input(f"{P}-drawer-close", "n_clicks"),
-        State(f"{P}-view", "data"), State(f"{P}-map-mode", "value"),
+        Input(f"{P}-view", "data"), State(f"{P}-map-mode", "value"),
         prevent_initial_call=True)
     def on_click(_drills, _codes, trend_click, heat_click, map_click, _back, _close, view,
                  mode):
