@@ -43,6 +43,10 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
     if not no_demo and not no_live:
         live = subprocess.Popen([sys.executable, "-m", "backend.cli", "demo", "live"])
     workers = [live] if live is not None else []
+    if os.environ.get("REDIS_URL"):  # the dashboard's background jobs (report packs) on Celery
+        workers.append(subprocess.Popen([sys.executable, "-m", "celery", "-A",
+                                         "dashboard.celery_worker", "worker", "--concurrency", "1",
+                                         "--loglevel", "warning"]))
     if smtp_settings() is not None or webhook_url():
         workers.append(subprocess.Popen([sys.executable, "-m", "backend.cli", "outbox", "deliver"]))
     click.echo(f"Mở http://{host}:{port}/ trong trình duyệt. Nhấn Ctrl+C để dừng.")
