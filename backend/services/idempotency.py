@@ -25,16 +25,16 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import TextClause, bindparam, delete, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from backend.domain.workflow import WorkflowError
 from backend.storage.db import session_factory
-from backend.storage.models import IdempotencyKey
+from backend.storage.models import IdempotencyKey, UTCDateTime
 
 STALE_AFTER = timedelta(seconds=60)
 IN_FLIGHT_WAIT = timedelta(milliseconds=500)  # PostgreSQL: wait this long for the first's commit
@@ -160,20 +160,18 @@ def record(session: Session, key: str, print_: str, report_id: int, status: int,
     Raises `Answered` (replay the earlier answer), `KeyReused` (422) or `KeyInFlight` (409);
     each of them rolls the whole transaction back, the report with it.
     """
-    wait_ms = int(IN_FLIGHT_WAIT.total_seconds() * 1000)
-    table = IdempotencyKey.__table__
+    connection = session.connection()  # the key refers only to the report, already flushed
     try:
-        # lock_timeout: how long to wait for a concurrent first request holding the same key
-        session.execute(text(f"SET LOCAL lock_timeout = {wait_ms}"))
-        inserted = session.execute(pg_insert(table).values(
-            key=key, fingerprint=print_, state="done", report_id=report_id,
-            response_status=status, response_body=_dump(body), created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=[table.c.key]))
+        inserted = connection.execute(_RECORD(), {
+            "key": key, "fingerprint": print_, "report_id": report_id, "status": status,
+            "body": _dump(body), "now": now})
         if inserted.rowcount == 1:
             return
-        row = session.execute(select(table.c.fingerprint, table.c.state, table.c.response_status,
-                                     table.c.response_body, table.c.updated_at)
-                              .where(table.c.key == key).with_for_update()).one()
+        table = IdempotencyKey.__table__
+        row = connection.execute(select(table.c.fingerprint, table.c.state,
+                                        table.c.response_status, table.c.response_body,
+                                        table.c.updated_at)
+                                 .where(table.c.key == key).with_for_update()).one()
     except OperationalError as exc:
         if getattr(exc.orig, "pgcode", None) == LOCK_NOT_AVAILABLE:
             raise KeyInFlight() from exc
@@ -185,9 +183,22 @@ def record(session: Session, key: str, print_: str, report_id: int, status: int,
     if now - row.updated_at < STALE_AFTER:
         raise KeyInFlight()
     # a claim (SQLite-style, `processing`) whose request never finished: ours now, answered
-    session.execute(update(table).where(table.c.key == key).values(
+    connection.execute(update(table).where(table.c.key == key).values(
         state="done", report_id=report_id, response_status=status, response_body=_dump(body),
         updated_at=now))
+
+
+@lru_cache(maxsize=1)
+def _RECORD() -> TextClause:  # noqa: N802 - a constant, built on first use
+    """One round trip: this transaction's lock_timeout (how long a duplicate waits for the
+    first request's commit), then the key, unless it exists (rowcount 0)."""
+    wait_ms = int(IN_FLIGHT_WAIT.total_seconds() * 1000)
+    return text(
+        f"SET LOCAL lock_timeout = {wait_ms}; "
+        "INSERT INTO idempotency_keys (key, fingerprint, state, report_id, response_status, "
+        "response_body, created_at, updated_at) VALUES (:key, :fingerprint, 'done', :report_id, "
+        ":status, :body, :now, :now) ON CONFLICT (key) DO NOTHING"
+    ).bindparams(bindparam("now", type_=UTCDateTime()))
 
 
 def _dump(body: dict[str, Any]) -> str:

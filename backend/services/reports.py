@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Insert, func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from backend.config import LOCAL_TZ as LOCAL
@@ -134,7 +135,7 @@ def _intake_start(session: Session) -> tuple[int | None, Clocks]:
     """
     if session.get_bind().dialect.name != "postgresql":
         return None, _clocks(session)
-    report_id, overrides = session.execute(_NEXT_ID_AND_OVERRIDES()).one()
+    report_id, overrides = session.connection().execute(_NEXT_ID_AND_OVERRIDES()).one()
     return report_id, Clocks(calendar_from_text(overrides), sla_policy())
 
 
@@ -198,13 +199,67 @@ def submit_report(
         )
         if report_id is not None:  # one INSERT with code and chain head; no UPDATE after it
             session.expunge(event)  # no relationship orders the two rows: the report goes first
-            session.add(report)
-            session.flush()
-            session.add(event)
+            _insert_now(session, report, attach=True)
+            _insert_now(session, event, attach=False)
         outbox.enqueue_for_submission(session, report, now)
         if within is not None:
             within(session, report)
     return report
+
+
+@dataclass(frozen=True)
+class _CorePlan:
+    """How to INSERT a model's new rows with Core exactly as a flush would (see `_insert_now`)."""
+
+    statement: Insert
+    columns: tuple[tuple[str, str, Any, bool], ...]  # attribute, column, default, autoincrement
+
+
+@lru_cache(maxsize=8)
+def _core_plan(model: type) -> _CorePlan | None:
+    """None when a flush could do something a plain INSERT would not (server defaults, callable
+    defaults, mapper events): then the ORM is used."""
+    mapper = sa_inspect(model)
+    if mapper.dispatch.before_insert or mapper.dispatch.after_insert:
+        return None
+    table = mapper.local_table
+    columns = []
+    for column in table.columns:
+        default = column.default
+        if column.server_default is not None or (default is not None and not default.is_scalar):
+            return None
+        columns.append((mapper.get_property_by_column(column).key, column.key,
+                        default.arg if default is not None else None,
+                        column is table.autoincrement_column and default is None))
+    return _CorePlan(table.insert(), tuple(columns))
+
+
+def _insert_now(session: Session, row: Any, *, attach: bool) -> None:
+    """INSERT a new object's row now, without the unit of work (a third of a submission's CPU).
+
+    The values are what a flush would send: the attributes set, the column's scalar default for
+    the others (also set on the object). With `attach` the object then joins the session as a
+    loaded, persistent row: later changes to it (`within`) are UPDATEs, as after a flush.
+    """
+    plan = _core_plan(type(row))
+    if plan is None:
+        session.add(row)
+        session.flush()
+        if not attach:
+            session.expunge(row)
+        return
+    state = row.__dict__
+    values = {}
+    for attribute, column, default, autoincrement in plan.columns:
+        if attribute in state:
+            values[column] = state[attribute]
+        elif not autoincrement:
+            values[column] = default
+            setattr(row, attribute, default)
+    session.connection().execute(plan.statement, values)
+    if attach:
+        make_transient_to_detached(row)
+        session.add(row)
 
 
 def _start_intake_clocks(report: Report, start: datetime, clocks: Clocks) -> None:
