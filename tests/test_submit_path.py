@@ -1,0 +1,53 @@
+"""The submission's storage path (backend/services/reports.py `submit_report`).
+
+On PostgreSQL the report and its first event are INSERTed with Core and the report then joins
+the session as a loaded row; on SQLite the unit of work does it. Either way the object handed
+back must be exactly the stored row, a change made in `within` must be stored, and the event
+must start the report's hash chain. Runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import inspect, select
+
+from backend.services.audit import verify_chains
+from backend.services.reports import NewReport, submit_report
+from backend.storage.db import session_factory
+from backend.storage.models import Event, Report
+
+NOW = datetime(2026, 11, 27, 8, 15, tzinfo=UTC)
+
+
+def _columns(row) -> dict:
+    return {attr.key: getattr(row, attr.key) for attr in inspect(type(row)).column_attrs}
+
+
+def test_returned_report_is_the_stored_row_and_within_changes_are_kept(ready_db) -> None:
+    def within(session, report: Report) -> None:
+        report.field_code = "giao_thong"  # what Open311's chosen service does
+
+    new = NewReport(description="Ổ gà lớn giữa đường Hoàng Văn Thụ, xe máy dễ ngã.",
+                    lat=21.5942, lon=105.8482, reporter_name="Trần Thị Bình",
+                    reporter_phone="0987654321", reporter_email="binh@example.vn",
+                    emergency=True, channel="open311", consent_version="2026-01")
+    returned = submit_report(new, now=NOW, url=ready_db, within=within)
+    with session_factory(ready_db)() as session:
+        stored = session.scalar(select(Report).where(Report.code == returned.code))
+        event = session.scalar(select(Event).where(Event.stream == returned.code))
+    assert _columns(returned) == _columns(stored)
+    assert stored.field_code == "giao_thong" and stored.emergency and stored.version == 1
+    assert stored.code == f"PA-2026-{stored.id:06d}"
+    assert (stored.event_seq, stored.last_event_hash) == (1, event.hash)
+    assert (event.seq, event.report_id, event.action, event.prev_hash) == (
+        1, stored.id, "submit", None)
+    assert stored.return_count == stored.rework_count == stored.escalation_count == 0
+
+
+def test_chain_of_submitted_reports_verifies(ready_db) -> None:
+    for n in range(3):
+        submit_report(NewReport(description=f"Đèn đường hỏng đoạn số {n} gần chợ.",
+                                lat=21.5942, lon=105.8482), now=NOW, url=ready_db)
+    with session_factory(ready_db)() as session:
+        assert verify_chains(session).ok
