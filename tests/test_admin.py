@@ -4,7 +4,6 @@ move. Runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set (`ready_db
 
 from __future__ import annotations
 
-import inspect
 import json
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,7 +18,6 @@ from backend.domain.sla import stage_deadline
 from backend.domain.workflow import Actor, Forbidden, Role
 from backend.services import admin, admin_calendar, admin_catalogue, admin_settings
 from backend.services import auth as auth_service
-from backend.services import calendar as calendar_service
 from backend.services.admin_calendar import SeasonInput
 from backend.services.audit import verify_chains
 from backend.services.calendar import calendar_from_session
@@ -458,9 +456,6 @@ def _stored_dues(url: str) -> tuple[str, str]:
         return local(report.verify_due), local(report.forward_due)
 
 
-@pytest.mark.skipif("settings" not in inspect.signature(calendar_service.sla_policy).parameters,
-                    reason="backend/services/calendar.py and reports.py do not read the "
-                           "administrator's settings yet (hook proposed with issue 4's /admin)")
 def test_stored_deadlines_follow_budgets_and_seasons(db: str) -> None:
     assert _stored_dues(db) == ("Mon 07/12 10:30", "Mon 07/12 16:00")
     admin_calendar.set_stage_budget(ADMIN, "verify", minutes=120, emergency_minutes=30, url=db)

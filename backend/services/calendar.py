@@ -18,15 +18,17 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from backend.domain.sla import SlaPolicy, load_sla_policy
-from backend.domain.worktime import WorkCalendar, load_calendar_spec
+from backend.domain.sla import SlaPolicy
+from backend.domain.worktime import Season, WorkCalendar
+from backend.services import admin_settings
+from backend.services.admin_settings import Settings
 from backend.storage.db import session_factory
 from backend.storage.models import CalendarOverride
 
 
-@lru_cache(maxsize=16)
-def _calendar_for(overrides: tuple[tuple[date, bool], ...] | None) -> WorkCalendar:
-    return WorkCalendar(load_calendar_spec(overrides=overrides))
+def _calendar_for(overrides: tuple[tuple[date, bool], ...] | None,
+                  seasons: tuple[Season, ...] | None = None) -> WorkCalendar:
+    return admin_settings.calendar_with(overrides, seasons)  # cached there
 
 
 def override_days(session: Session) -> tuple[tuple[date, bool], ...]:
@@ -48,23 +50,31 @@ def overrides_text() -> ScalarSelect[str | None]:
 
 
 @lru_cache(maxsize=16)
-def calendar_from_text(text: str | None) -> WorkCalendar:
+def calendar_from_text(text: str | None,
+                       seasons: tuple[Season, ...] | None = None) -> WorkCalendar:
     """The calendar for an `overrides_text` value (one engine per distinct list and process)."""
     if not text:
-        return _calendar_for(None)
+        return _calendar_for(None, seasons)
     days = []
     for item in text.split(","):
         day, working = item.split(":")
         days.append((date.fromisoformat(day), working == "true"))
-    return _calendar_for(tuple(days))
+    return _calendar_for(tuple(days), seasons)
 
 
-def calendar_from_session(session: Session) -> WorkCalendar:
-    """The calendar with this database's overrides (falls back to the file when the table is empty)."""
+def calendar_from_session(session: Session, settings: Settings | None = None) -> WorkCalendar:
+    """The calendar with this database's overrides and working seasons (the file's when the
+    tables are empty); `settings` when the caller has already read them in this transaction."""
     if session.get_bind().dialect.name == "postgresql":
-        return calendar_from_text(session.execute(select(overrides_text())).scalar())
+        if settings is not None:
+            return calendar_from_text(session.execute(select(overrides_text())).scalar(),
+                                      settings.seasons)
+        text, stored = session.execute(select(overrides_text(),  # one round trip for both
+                                              admin_settings.settings_text())).one()
+        return calendar_from_text(text, admin_settings.settings_from_text(stored).seasons)
+    seasons = (settings or admin_settings.stored_settings(session)).seasons
     overrides = override_days(session)
-    return _calendar_for(overrides or None)
+    return _calendar_for(overrides or None, seasons)
 
 
 def current_calendar(url: str | None = None) -> WorkCalendar:
@@ -76,7 +86,7 @@ def current_calendar(url: str | None = None) -> WorkCalendar:
         return _calendar_for(None)
 
 
-@lru_cache(maxsize=1)
-def sla_policy() -> SlaPolicy:
-    """Stage budgets from `data/sla.toml` (read once per process)."""
-    return load_sla_policy()
+def sla_policy(settings: Settings | None = None) -> SlaPolicy:
+    """Stage budgets: `data/sla.toml` with the administrator's (`stage_budgets`) when given
+    the settings this transaction read (`admin_settings.stored_settings`)."""
+    return admin_settings.policy_with(settings.budgets if settings else ())

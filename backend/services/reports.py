@@ -35,6 +35,7 @@ from backend.domain.workflow import (
 )
 from backend.domain.worktime import WorkCalendar
 from backend.services import audit, holds, outbox
+from backend.services.admin_settings import settings_from_text, settings_text, stored_settings
 from backend.services.calendar import (
     calendar_from_session,
     calendar_from_text,
@@ -123,25 +124,31 @@ def track_current_stage(report: Report, clocks: Clocks) -> None:
 
 
 def _clocks(session: Session) -> Clocks:
-    return Clocks(calendar_from_session(session), sla_policy())
+    """The calendar and stage budgets with the administrator's settings (D13.4), read in this
+    transaction so every worker sees a change at once."""
+    settings = stored_settings(session)
+    return Clocks(calendar_from_session(session, settings), sla_policy(settings))
 
 
 def _intake_start(session: Session) -> tuple[int | None, Clocks]:
     """A new report's id and the clocks, read at the start of its transaction.
 
-    PostgreSQL: the id comes from the table's sequence together with the override list, in one
+    PostgreSQL: the id comes from the table's sequence together with the override list and the
+    administrator's budgets and seasons, in one
     round trip, so the report is inserted once with its final code and chain head. SQLite has no
     sequence: (None, clocks), and the id comes from the INSERT.
     """
     if session.get_bind().dialect.name != "postgresql":
         return None, _clocks(session)
-    report_id, overrides = session.connection().execute(_NEXT_ID_AND_OVERRIDES()).one()
-    return report_id, Clocks(calendar_from_text(overrides), sla_policy())
+    report_id, overrides, text = session.connection().execute(_NEXT_ID_AND_OVERRIDES()).one()
+    settings = settings_from_text(text)
+    return report_id, Clocks(calendar_from_text(overrides, settings.seasons), sla_policy(settings))
 
 
 @lru_cache(maxsize=1)
 def _NEXT_ID_AND_OVERRIDES():  # noqa: N802 - a constant, built on first use
-    return select(func.nextval(func.pg_get_serial_sequence("reports", "id")), overrides_text())
+    return select(func.nextval(func.pg_get_serial_sequence("reports", "id")), overrides_text(),
+                  settings_text())
 
 
 def submit_report(
