@@ -24,6 +24,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from dash import no_update
 from dash.exceptions import PreventUpdate
 from itsdangerous.timed import TimestampSigner
 from plotly.utils import PlotlyJSONEncoder
@@ -356,3 +357,121 @@ def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> Non
         patch.setattr(TimestampSigner, "get_timestamp", lambda self: yesterday)
         stale = cb._serializer().dumps({"p": "2026-11", "f": {}, "u": "lanh_dao_tinh"})
     assert "hết hạn" in cb.pack_job(steps.append, stale)[1]
+
+
+# =========================================================================== direction (D7.2c)
+
+ADMIN_VIEWER = StaffUser(9, "quan_tri", "Quản trị", "admin", None, "c", "h")
+DIRECTION = "Giao Điện lực chủ trì kiểm tra, xử lý dứt điểm và báo cáo kết quả trước 30/11."
+
+
+@pytest.fixture
+def escalated(ready_db: str) -> str:
+    """A report the IOC accepted, then escalated to the provincial People's Committee."""
+    code = make_report(ready_db, steps=1)  # accepted by ioc_lan
+    perform_action(code, "escalate", ACTORS["ioc_lan"], {"reason": "Hai cơ quan không thống nhất"},
+                   url=ready_db)
+    return code
+
+
+def direct_ids(code: str) -> dict[str, dict]:
+    return {"send": {"type": ui.DIRECT_SEND, "code": code},
+            "agency": {"type": ui.DIRECT_PARAM, "code": code, "name": "agency"},
+            "direction": {"type": ui.DIRECT_PARAM, "code": code, "name": "direction"},
+            "version": {"type": ui.DIRECT_VERSION, "code": code},
+            "feedback": {"type": ui.DIRECT_FEEDBACK, "code": code},
+            "reload": {"type": ui.DIRECT_RELOAD, "code": code}}
+
+
+def find(node, wanted: dict):
+    """The component of id `wanted` in a tree of components (None when absent)."""
+    if isinstance(node, (list, tuple)):
+        return next((f for child in node if (f := find(child, wanted)) is not None), None)
+    if not hasattr(node, "to_plotly_json"):
+        return None
+    if getattr(node, "id", None) == wanted:
+        return node
+    return find(getattr(node, "children", None), wanted)
+
+
+def click_direct(code: str, agency: str | None, direction: str | None, version: int | None,
+                 view: dict | None = None, trigger: str = "send") -> tuple:
+    """What the browser sends when the leader clicks "Gửi chỉ đạo" (or "Tải lại phản ánh")."""
+    ids = direct_ids(code)
+    view = view or {"period": NOVEMBER.code, "filters": service.filters_dict(kpi.Filters())}
+    return cb.direction_click(ids[trigger], [{"id": ids["agency"], "value": agency},
+                                             {"id": ids["direction"], "value": direction}],
+                              [{"id": ids["version"], "value": version}],
+                              [{"id": ids["feedback"]}], view)
+
+
+def test_leader_directs_an_escalated_report_to_an_agency(app, escalated: str,
+                                                          ready_db: str) -> None:
+    from backend.services.routing_suggest import suggest_agency
+
+    view = {"period": NOVEMBER.code, "filters": service.filters_dict(kpi.Filters())}
+    assert "Không có phản ánh" not in dump(cb.fresh_escalations(view))  # it waits
+    opened = cb.drawer({"type": f"{ui.PREFIX}-code", "code": escalated, "at": "esc-0"}, 1, view,
+                       "late", None, None, None)
+    assert opened[0] == "ld-drawer open detail"
+    ids = component_ids(opened[3])
+    for name in ("send", "agency", "direction", "version", "feedback"):
+        assert json.dumps(direct_ids(escalated)[name], sort_keys=True) in ids, name
+    text = dump(opened[3])
+    assert "Chỉ đạo xử lý (Đ7.2c)" in text and "Gửi chỉ đạo" in text
+    brief = service.report_brief(escalated, LEADER)
+    assert brief["state"] == "escalated" and brief["allowed_actions"] == ["direct"]
+    suggested = suggest_agency(brief["field"], brief["district"], ready_db)
+    assert suggested is not None and "Gợi ý theo quy tắc phân phối" in text
+    agency_box = find(opened[3], direct_ids(escalated)["agency"])
+    assert agency_box.value == suggested  # the routing rule's agency, chosen beforehand
+    assert {o["value"] for o in agency_box.options} >= {AGENCY, OTHER_AGENCY}
+
+    feedback, detail, waiting = click_direct(escalated, OTHER_AGENCY, DIRECTION,
+                                             brief["version"], view)
+    assert feedback == [no_update]
+    shown = dump(detail)
+    assert f"Đã gửi chỉ đạo: phản ánh {escalated} được chuyển đến" in shown
+    assert json.dumps(direct_ids(escalated)["send"], sort_keys=True) not in component_ids(detail)
+    assert "Không có phản ánh nào đang chờ UBND tỉnh chỉ đạo." in dump(waiting)  # read again
+    after = service.report_brief(escalated, LEADER)
+    assert after["state"] == "forwarded" and after["agency"] == OTHER_AGENCY
+    assert after["version"] == brief["version"] + 1 and after["allowed_actions"] == []
+    last = after["history"][-1]
+    assert DIRECTION in json.dumps(last, ensure_ascii=False)
+
+
+def test_ioc_and_admin_viewers_read_an_escalation_without_the_form(app, escalated: str,
+                                                                    monkeypatch) -> None:
+    version = service.report_brief(escalated, LEADER)["version"]
+    for viewer in (IOC_VIEWER, ADMIN_VIEWER):
+        monkeypatch.setattr(access, "viewer", lambda viewer=viewer: viewer)
+        assert service.report_brief(escalated, viewer)["allowed_actions"] == []
+        detail = cb.open_report(escalated, viewer)
+        text = dump(detail)
+        assert escalated in text and "Lịch sử xử lý" in text
+        assert "Gửi chỉ đạo" not in text
+        assert not [i for i in component_ids(detail) if ui.DIRECT_PARAM in i]
+        with pytest.raises(PreventUpdate):  # the callback checks the role again
+            click_direct(escalated, OTHER_AGENCY, DIRECTION, version)
+    assert service.report_brief(escalated, LEADER)["state"] == "escalated"
+
+
+def test_a_stale_or_incomplete_direction_says_why_in_vietnamese(app, escalated: str) -> None:
+    version = service.report_brief(escalated, LEADER)["version"]
+    feedback, detail, waiting = click_direct(escalated, OTHER_AGENCY, DIRECTION, version - 1)
+    assert detail is no_update and waiting is no_update  # what the leader typed stays
+    answer = dump(feedback)
+    assert "Phản ánh đã được người khác cập nhật; hãy tải lại rồi thao tác lại." in answer
+    assert json.dumps(direct_ids(escalated)["reload"], sort_keys=True) in component_ids(feedback)
+    assert "feedback error" in answer
+    for agency, text, message in ((None, DIRECTION, "Hãy chọn cơ quan chủ trì xử lý."),
+                                  (OTHER_AGENCY, "   ", "Hãy nhập nội dung chỉ đạo."),
+                                  ("khong_co", DIRECTION, "không tồn tại")):
+        feedback, detail, _ = click_direct(escalated, agency, text, version)
+        assert message in dump(feedback) and detail is no_update
+    assert service.report_brief(escalated, LEADER)["state"] == "escalated"  # nothing changed
+
+    _, reloaded, _ = click_direct(escalated, None, None, None, trigger="reload")
+    assert "Đã tải lại dữ liệu mới nhất của phản ánh." in dump(reloaded)
+    assert "Gửi chỉ đạo" in dump(reloaded)  # still waiting: the form again, current version

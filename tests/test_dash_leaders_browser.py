@@ -1,7 +1,8 @@
 """The leadership page in real headless Chromium: a provincial leader signs in through /login,
 lands on /leaders, sees the figures with no console error, changes the period and a filter,
 clicks a figure to see the reports behind it and opens one, and downloads the month's pack made
-by the background callback (a zip of the Word report, the workbook and the CSV)."""
+by the background callback (a zip of the Word report, the workbook and the CSV); and directs an
+escalated report to an agency from its detail (D7.2c)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,15 @@ import pytest
 
 from backend.services import kpi
 from backend.services import leaders as service
+from backend.services.auth import StaffUser
+from backend.services.reports import perform_action
 
 pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
-from api_helpers import AGENCY, make_report  # noqa: E402
+from api_helpers import ACTORS, AGENCY, OTHER_AGENCY, make_report  # noqa: E402
 from browser_helpers import assert_no_console_errors  # noqa: E402
-from dash_helpers import sign_in_browser  # noqa: E402
+from dash_helpers import dash_id, sign_in_browser  # noqa: E402
+
+LEADER = StaffUser(7, "lanh_dao_tinh", "Lãnh đạo tỉnh", "provincial_leader", None, "c", "h")
 
 
 @pytest.fixture
@@ -79,4 +84,33 @@ def test_leader_reads_the_page_clicks_through_and_downloads_a_pack(dash_live, re
     assert sorted(n.rsplit(".", 1)[1] for n in names) == ["csv", "docx", "xlsx"]
     page.wait_for_selector(f"#leaders-pack-status:has-text('{saved.name}')")
     assert page.is_enabled("#leaders-pack-month")
+    assert_no_console_errors(page)
+
+
+def test_leader_directs_an_escalated_report_from_its_detail(dash_live, ready_db: str,
+                                                             page) -> None:
+    code = make_report(ready_db, steps=1)  # accepted by the IOC, then escalated
+    perform_action(code, "escalate", ACTORS["ioc_lan"],
+                   {"reason": "Hai cơ quan không thống nhất thẩm quyền"}, url=ready_db)
+    sign_in_browser(page, dash_live, "lanh_dao_tinh", "/leaders")
+    button = f"#leaders-escalations button:text-is('{code}')"
+    page.wait_for_selector(button)
+    page.click(button)
+
+    form = "#leaders-drawer.detail .ld-direct"
+    page.wait_for_selector(f"{form} :text('Gợi ý theo quy tắc phân phối')")
+    agency = dash_id(code=code, name="agency", type="leaders-direct")
+    page.click(agency)  # another agency than the routing rule's
+    page.click(f".dash-dropdown-option:has(input[value='{OTHER_AGENCY}'])")
+    page.fill(dash_id(code=code, name="direction", type="leaders-direct"),
+              "Giao Điện lực chủ trì, phối hợp UBND thành phố xử lý dứt điểm.")
+    page.click(f"{form} .ld-direct-send")
+
+    page.wait_for_selector(f"#leaders-drawer-detail .feedback.ok:has-text('Đã gửi chỉ đạo: phản "
+                           f"ánh {code}')")
+    assert page.locator(form).count() == 0  # forwarded now: read only
+    page.wait_for_selector("#leaders-escalations :text('Không có phản ánh nào đang chờ UBND "
+                           "tỉnh chỉ đạo.')")
+    detail = service.report_brief(code, LEADER)
+    assert detail["state"] == "forwarded" and detail["agency"] == OTHER_AGENCY
     assert_no_console_errors(page)

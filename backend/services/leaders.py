@@ -11,7 +11,8 @@ per report (working hours, the overdue list) is read for the page's own period a
 Everything returned by :func:`overview`, :func:`trend` and :func:`escalations` is plain data
 (dicts, lists, numbers, ISO strings): the dashboard caches it and draws it. No reporter's name,
 phone or e-mail is ever read here; :func:`report_brief` gives a report's read-only detail without
-the reporter (the page does not need who reported, D13.3).
+the reporter (the page does not need who reported, D13.3). The page's one step: a provincial
+leader directs an escalated report to an agency (:func:`direct`, D7.2c).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from backend.services.auth import StaffUser
 from backend.services.calendar import current_calendar
 
 LEADER_ROLES = ("provincial_leader", "admin", "ioc_handler")
+DIRECT_ROLES = ("provincial_leader",)  # who directs an escalated report (D7.2c)
 OVERDUE_LIMIT = 60  # rows of the overdue list on the page (the pack's workbook has them all)
 FILTER_NAMES = ("field", "district", "agency")
 # the figure a headline tile clicks through to: the reports behind the number, or behind the
@@ -425,8 +427,36 @@ def report_brief(code: str, viewer: StaffUser, *, now: dt.datetime | None = None
     reader = replace(viewer, role="provincial_leader", agency_code=None)
     detail = queries.report_detail(code, reader, now=now, url=url)
     detail.pop("reporter", None)
-    detail["allowed_actions"] = []
+    # the one step of the page: a provincial leader directs an escalated report (D7.2c);
+    # IOC and administrators read it only
+    directs = viewer.role in DIRECT_ROLES and "direct" in detail.get("allowed_actions", [])
+    detail["allowed_actions"] = ["direct"] if directs else []
     return detail
+
+
+def direction_choices(detail: Mapping[str, Any], *, url: str | None = None) -> dict[str, Any]:
+    """What the direction form offers (D7.2c): the active agencies, and the agency the routing
+    rules suggest for the report's field and district (None when no rule covers it)."""
+    from backend.services import catalogue, routing_suggest  # noqa: PLC0415 - the form only
+
+    agencies = sorted(({"value": a.code, "label": a.name} for a in catalogue.list_agencies(url)),
+                      key=lambda a: a["label"])
+    suggested = routing_suggest.suggest_agency(detail.get("field"), detail.get("district"), url)
+    if suggested not in {a["value"] for a in agencies}:
+        suggested = None
+    return {"agencies": agencies, "suggested": suggested}
+
+
+def direct(code: str, viewer: StaffUser, agency: str, direction: str, *,
+           version: int | None, now: dt.datetime | None = None, url: str | None = None):
+    """A provincial leader directs an escalated report: the workflow step `direct` (escalated →
+    forwarded to `agency`, with the direction's text). A refused or stale step changes nothing
+    and raises its WorkflowError (Vietnamese `.message`)."""
+    from backend.services.reports import perform_action  # noqa: PLC0415
+
+    return perform_action(code, "direct", viewer.actor(),
+                          {"agency": agency, "direction": direction},
+                          version=version, now=now, url=url)
 
 
 # =========================================================================== report packs

@@ -12,6 +12,11 @@ What the shared cache holds (dashboard/cache.py; one Redis for all workers when 
 So flipping filters or periods reads only the per-report rows (working hours, overdue list) of
 the new selection, once; flipping back costs nothing.
 
+A provincial leader directs an escalated report from its detail in the side panel (D7.2c, the
+workflow step `direct`, through backend.services.leaders.direct): the role is checked again in
+the callback, the report's version guards against a step taken meanwhile, and the escalations
+list is read again (not from the cache) once the step is done.
+
 The report packs are made by a Dash background callback (diskcache or Celery, see
 dashboard/app.py) in another process, where there is no signed-in session: the click is checked
 here (access.require) and turned into a signed, short-lived request that the job verifies.
@@ -30,11 +35,14 @@ from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from backend.domain.workflow import WorkflowError
 from backend.services import kpi, mapdata
 from backend.services import leaders as service
+from backend.services.auth import StaffUser
 from backend.services.errors import NotFound
 from backend.web.settings import secret_key
 from dashboard import access, cache, lookups
+from dashboard.callbacks.actions import Outcome, refusal
 from dashboard.layouts import leaders as ui
 
 ROLES = access.PAGES["/leaders"][1]
@@ -321,12 +329,16 @@ def open_drill(key: str, view: dict) -> tuple[list, list]:
     return ui.codes_list(title, context, codes, count, DRILL_LIMIT)
 
 
-def open_report(code: str, staff) -> list:
+def open_report(code: str, staff, notice: Any = None) -> list:
+    """One report in the side panel; with the direction form when the viewer directs it."""
     try:
         detail = service.report_brief(code, staff)
     except NotFound:
         return [html.P(f"Không tìm thấy phản ánh {code}.", className="error")]
-    return ui.report_detail(detail, lookups.district_names(), lookups.commune_names())
+    choices = (service.direction_choices(detail) if "direct" in detail["allowed_actions"]
+               else None)
+    return ui.report_detail(detail, lookups.district_names(), lookups.commune_names(), choices,
+                            notice)
 
 
 def drawer(trigger: Any, value: Any, view: dict | None, map_mode: str | None,
@@ -366,6 +378,60 @@ def drawer(trigger: Any, value: Any, view: dict | None, map_mode: str | None,
         raise PreventUpdate
     title, body = open_drill(key, view)
     return "ld-drawer open", title, body, []
+
+
+# =========================================================================== direction (D7.2c)
+
+
+def direct(staff: StaffUser, code: str, agency: str | None, direction: str | None,
+           version: int | None, now: datetime | None = None) -> Outcome:
+    """The provincial leader directs an escalated report to `agency` (service.direct); every
+    refusal becomes its Vietnamese message, a stale version asks to reload."""
+    agency, direction = (agency or "").strip(), (direction or "").strip()
+    if not agency:
+        return Outcome(False, "Hãy chọn cơ quan chủ trì xử lý.", status=422)
+    if not direction:
+        return Outcome(False, "Hãy nhập nội dung chỉ đạo.", status=422)
+    try:
+        service.direct(code, staff, agency, direction, version=version, now=now)
+    except WorkflowError as error:
+        return refusal(error)
+    name = lookups.agency_names().get(agency, agency)
+    return Outcome(True, f"Đã gửi chỉ đạo: phản ánh {code} được chuyển đến {name} xử lý.")
+
+
+def fresh_escalations(view: dict | None, now: datetime | None = None) -> Any:
+    """The escalations waiting, read again now (not from the page's cached figures)."""
+    filters = kpi.Filters(**view["filters"]) if view else kpi.Filters()
+    return ui.escalations_table({"escalations": service.escalations(filters, now=now)})
+
+
+def direction_click(trigger: Any, params: list[dict], versions: list[dict], slots: list[dict],
+                    view: dict | None, now: datetime | None = None) -> tuple[list, Any, Any]:
+    """(feedback of each form shown, side panel detail, escalations list) after a click on
+    "Gửi chỉ đạo" or "Tải lại phản ánh". `params`, `versions`: the forms' `{"id", "value"}`
+    entries; `slots`: the feedback outputs' `{"id"}` entries. Done: the report is shown again
+    (forwarded now, no form) with the success line, and the escalations list is read again.
+    Refused: only the message, what the leader typed stays."""
+    staff = access.require(*service.DIRECT_ROLES)  # never IOC or admin, whatever the browser sends
+    if not isinstance(trigger, dict) or not trigger.get("code"):
+        raise PreventUpdate
+    code, keep = trigger["code"], [no_update] * len(slots)
+    if trigger.get("type") == ui.DIRECT_RELOAD:
+        notice = html.Div("Đã tải lại dữ liệu mới nhất của phản ánh.", className="feedback ok",
+                          role="status")
+        return keep, open_report(code, staff, notice), no_update
+    if trigger.get("type") != ui.DIRECT_SEND:
+        raise PreventUpdate
+    given = {e["id"]["name"]: e.get("value") for e in params if e["id"].get("code") == code}
+    version = next((e.get("value") for e in versions if e["id"].get("code") == code), None)
+    outcome = direct(staff, code, given.get("agency"), given.get("direction"), version, now)
+    if not outcome.ok:
+        answer = ui.direct_feedback(outcome.message, False, code, outcome.stale)
+        return ([answer if s["id"].get("code") == code else no_update for s in slots],
+                no_update, no_update)
+    notice = ui.direct_feedback(outcome.message, True)
+    return keep, open_report(code, staff, notice), fresh_escalations(view, now)
 
 
 # =========================================================================== report packs
@@ -496,6 +562,21 @@ def register(app: Dash) -> None:
                  mode):
         value = ctx.triggered[0]["value"] if ctx.triggered else None
         return drawer(ctx.triggered_id, value, view, mode, trend_click, heat_click, map_click)
+
+    @app.callback(
+        Output({"type": ui.DIRECT_FEEDBACK, "code": ALL}, "children"),
+        Output(f"{P}-drawer-detail", "children", allow_duplicate=True),
+        Output(f"{P}-escalations", "children", allow_duplicate=True),
+        Input({"type": ui.DIRECT_SEND, "code": ALL}, "n_clicks"),
+        Input({"type": ui.DIRECT_RELOAD, "code": ALL}, "n_clicks"),
+        State({"type": ui.DIRECT_PARAM, "code": ALL, "name": ALL}, "value"),
+        State({"type": ui.DIRECT_VERSION, "code": ALL}, "data"),
+        State(f"{P}-view", "data"), prevent_initial_call=True)
+    def on_direct(_sends, _reloads, _params, _versions, view):
+        if not (ctx.triggered and ctx.triggered[0]["value"]):
+            raise PreventUpdate  # a form drawn anew, nothing clicked
+        return direction_click(ctx.triggered_id, ctx.states_list[0], ctx.states_list[1],
+                               ctx.outputs_list[0], view)
 
     @app.callback(Output(f"{P}-pack-request", "data"), Input(f"{P}-pack-month", "n_clicks"),
                   Input(f"{P}-pack-quarter", "n_clicks"), State(f"{P}-period", "value"),
