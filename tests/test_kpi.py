@@ -500,3 +500,21 @@ def test_working_hours_vectorised_clock_time_for_emergencies(scenario) -> None:
     assert hours[1] == 2.0  # a Saturday, but an emergency runs on the clock
     assert np.isnan(hours[2])
     assert timedelta(hours=hours[0]) == timedelta(hours=4, minutes=30)
+
+
+def test_parallel_reads_see_the_same_snapshot(ready_db) -> None:
+    """Reads of a pack see the data as it was when the block began, even in other threads."""
+    url = ready_db
+    _report(url, at(2, 8))
+
+    def count() -> int:
+        with kpi.reading_session(url) as session:
+            return session.scalar(select(func.count()).select_from(Report))
+
+    with kpi.consistent_reads(url):
+        before = count()
+        _report(url, at(2, 9))  # committed by another transaction meanwhile
+        assert kpi.parallel_reads(url, count, count, count) == [before] * 3
+        assert kpi.snapshot(NOVEMBER, now=NOW, url=url).totals()["received"] == before
+    assert count() == before + 1
+    assert kpi.parallel_reads(url, count, lambda: 7) == [before + 1, 7]

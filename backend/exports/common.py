@@ -167,14 +167,19 @@ def collect(period: kpi.Period, filters: kpi.Filters | None = None, *,
     filters = filters or kpi.Filters()
     now = kpi.as_of(now)
     targets = kpi.load_targets()
-    say(0.02, "Đang tổng hợp số liệu kỳ báo cáo…")
-    current = kpi.snapshot(period, filters, now=now, url=url)
-    say(0.12, "Đang tính thời gian xử lý theo giờ làm việc…")
-    figures = current.figures()
-    say(0.25, "Đang tổng hợp số liệu kỳ trước…")
-    previous = kpi.snapshot(period.previous(), filters, now=now, url=url)
-    # the previous period's hours are shown for processing and end to end only
-    previous_figures = previous.figures(hours=("process", "e2e"))
+    say(0.02, "Đang tổng hợp số liệu kỳ báo cáo và kỳ trước…")
+
+    def this_period() -> tuple[kpi.Snapshot, dict]:
+        snap = kpi.snapshot(period, filters, now=now, url=url)
+        return snap, snap.figures()  # counts, then every report's working hours
+
+    def last_period() -> tuple[kpi.Snapshot, dict]:
+        snap = kpi.snapshot(period.previous(), filters, now=now, url=url)
+        # the previous period's hours are shown for processing and end to end only
+        return snap, snap.figures(hours=("process", "e2e"))
+
+    (current, figures), (previous, previous_figures) = kpi.parallel_reads(
+        url, this_period, last_period)
     say(0.35, "Đang tính xu hướng theo tháng…")
     months = int(pack_texts().get("trend_months", 6))
     trend = _trend(period, previous, current, months, filters, now, url)

@@ -26,6 +26,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from pandas.api.types import is_numeric_dtype
 
 from backend.config import LOCAL_TZ
 from backend.exports.common import SHEET_ORDER, PackData, Table, vn_date, vn_moment
@@ -303,9 +304,10 @@ def _rows_xml(table: Table, styles: dict[str, str], first_row: int) -> list[str]
             values = frame[column.key]
             cells = _number_cells(pd.to_numeric(values, errors="coerce").to_numpy(), letter,
                                   style)
-            words = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
-            if words.any():  # e.g. a rank column saying "not enough data"
-                cells[words] = _text_cells(values[words], letter, style)
+            if not is_numeric_dtype(values):  # e.g. a rank column saying "not enough data"
+                words = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+                if words.any():
+                    cells[words] = _text_cells(values[words], letter, style)
             columns.append(cells)
     rows = []
     for number, cells in zip(range(first_row, first_row + n), zip(*columns, strict=True),

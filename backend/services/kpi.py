@@ -31,17 +31,19 @@ No function here returns a reporter's name, phone or e-mail, or a report's free 
 from __future__ import annotations
 
 import calendar as _calendar
+import contextvars
 import datetime as dt
 import io
 import re
 import tomllib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -74,6 +76,7 @@ from backend.storage.models import AdminUnit, Agency, Event, Field, Report
 
 UTC = dt.UTC
 R = Report
+T = TypeVar("T")
 NONE = "-"  # the group of reports with no agency / district / field (a filter value too)
 DIMENSIONS = ("channel", "field", "district", "agency")
 _DIM_COLUMNS = {"channel": R.channel, "field": R.field_code, "district": R.district_code,
@@ -796,12 +799,51 @@ def consistent_reads(url: str | None = None) -> Iterator[Session]:
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
             session.execute(text("SET TRANSACTION READ ONLY"))
             session.execute(text("SET LOCAL jit = off"))
+        else:  # pysqlite begins only before writes: a read transaction must be asked for
+            session.connection().exec_driver_sql("BEGIN")
         token = _SHARED.set((url, session))
         try:
             yield session
         finally:
             _SHARED.reset(token)
             session.rollback()
+
+
+def _same_snapshot(url: str | None, snapshot_id: str, job: Callable[[], T]) -> T:
+    """Run ``job`` in this thread on a new PostgreSQL session that sees ``snapshot_id``."""
+    with session_factory(url)() as session:
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot_id}'"))
+        session.execute(text("SET TRANSACTION READ ONLY"))
+        session.execute(text("SET LOCAL jit = off"))
+        token = _SHARED.set((url, session))
+        try:
+            return job()
+        finally:
+            _SHARED.reset(token)
+            session.rollback()
+
+
+def parallel_reads(url: str | None, *jobs: Callable[[], T]) -> list[T]:
+    """Run independent read jobs at once, their results in order.
+
+    Inside :func:`consistent_reads` on PostgreSQL, each extra job gets its own connection
+    importing the block's snapshot (``pg_export_snapshot``), so all of them still see the same
+    data; the first job runs in the caller's thread on the block's session. Anywhere else the
+    jobs simply run one after the other.
+    """
+    shared = _SHARED.get()
+    if (len(jobs) < 2 or shared is None or shared[0] != url
+            or shared[1].get_bind().dialect.name != "postgresql"):
+        return [job() for job in jobs]
+    snapshot_id = shared[1].execute(text("SELECT pg_export_snapshot()")).scalar_one()
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot_id):
+        raise RuntimeError(f"unexpected snapshot id {snapshot_id!r}")
+    with ThreadPoolExecutor(max_workers=len(jobs) - 1, thread_name_prefix="kpi") as pool:
+        futures = [pool.submit(contextvars.copy_context().run, _same_snapshot, url,
+                               snapshot_id, job) for job in jobs[1:]]
+        first = jobs[0]()
+        return [first, *[future.result() for future in futures]]
 
 
 @contextmanager
