@@ -74,7 +74,9 @@ def sample_points(
         raise ValueError("Số điểm cần sinh phải không âm.")
     communes = gazetteer.legacy_units
     if communes.empty:
-        raise ValueError("Không có dữ liệu điểm xã/phường cũ nên không sinh được điểm mẫu.")
+        raise ValueError("Không có dữ liệu điểm xã/phường cũ nên không sinh được điểm mẫu: "
+                         "đặt IOC_GEO_DIR là thư mục dữ liệu ranh giới (ở nơi làm việc này: "
+                         "../shared/data), hoặc chạy 'ioc run --no-demo'.")
     clon = communes["lon"].to_numpy(dtype=float)
     clat = communes["lat"].to_numpy(dtype=float)
     home = gazetteer.locate_indices(clon, clat)
