@@ -1002,7 +1002,7 @@ class Snapshot:
     calendar: WorkCalendar
     url: str | None = None
     _rows: pd.DataFrame | None = field(default=None, repr=False)
-    _figures: dict[str, Any] | None = field(default=None, repr=False)
+    _figures: tuple[pd.DataFrame, dict[str, Any]] | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------- per-row data
 
@@ -1027,14 +1027,14 @@ class Snapshot:
         ``hours`` False leaves the hour figures out; a list of stages (e.g. ``("process",
         "e2e")``) computes only theirs, from a slimmer read, when :attr:`rows` is not loaded.
         """
-        if hours is True and self._figures is not None:
-            return dict(self._figures)
+        if hours is True and self._figures is not None and self._figures[0] is self.groups:
+            return dict(self._figures[1])
         totals = self.totals()
         out: dict[str, float | int | None] = {**totals, **rates(totals)}
         if hours is True or (hours and self._rows is not None):
             out.update(_hour_figures(self.rows))
-            if hours is True:
-                self._figures = dict(out)
+            if hours is True:  # kept while the counts are the same object
+                self._figures = (self.groups, dict(out))
         elif hours:
             with reading_session(self.url) as session:
                 durations = _stage_hours(session, self.period, self.filters, hours)
