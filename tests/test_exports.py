@@ -441,6 +441,16 @@ def test_due_times_are_shown_in_vietnam_time(packs) -> None:
                if r[TEXTS["csv"]["code"]] == code)
     assert row[TEXTS["csv"]["stage_due"].format(stage=stage)] == due.astimezone(
         LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    # done instants carry microseconds: both files show the minute it happened in
+    done_rows = [r for r in book[SHEETS["overdue"]]["ordered"]
+                 if r[TEXTS["columns"]["done_at"]].value is not None]
+    csv_by_code = {r[TEXTS["csv"]["code"]]: r for r in csv_rows(packs.paths[OCTOBER.code]["csv"])}
+    for cells in done_rows[:200]:
+        stage = cells[TEXTS["columns"]["stage"]].value
+        shown_done = cells[TEXTS["columns"]["done_at"]].value.strftime("%d/%m/%Y %H:%M")
+        csv_done = csv_by_code[cells[TEXTS["columns"]["code"]].value][
+            TEXTS["csv"]["stage_done"].format(stage=stage)]
+        assert shown_done == csv_done
 
 
 # =========================================================================== privacy and safety

@@ -64,7 +64,9 @@ from sqlalchemy import (
     text,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from backend.config import LOCAL_TZ, data_dir
 from backend.domain.sla import STAGES
@@ -666,8 +668,27 @@ def as_of(now: dt.datetime | None) -> dt.datetime:
     return now.astimezone(UTC)
 
 
+class _EpochSeconds(FunctionElement):
+    """Whole UTC epoch seconds of a timestamp, rounded down on both databases."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(_EpochSeconds)
+def _epoch_default(element, compiler, **kw):  # SQLite: strftime('%s') truncates
+    return compiler.process(cast(extract("epoch", list(element.clauses)[0]), BigInteger), **kw)
+
+
+@compiles(_EpochSeconds, "postgresql")
+def _epoch_postgresql(element, compiler, **kw):  # extract() keeps microseconds: floor them
+    return f"CAST(floor(EXTRACT(EPOCH FROM {compiler.process(list(element.clauses)[0], **kw)})) AS BIGINT)"
+
+
 def epoch_column(column) -> ColumnElement[int]:
-    return cast(extract("epoch", column), BigInteger)
+    """The column as whole epoch seconds (floored, as the dates shown are truncated)."""
+    return _EpochSeconds(column)
 
 
 def cohort_conditions(period: Period | None, filters: Filters) -> list[ColumnElement[bool]]:
