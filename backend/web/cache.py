@@ -7,6 +7,7 @@ Used by the map routes and the dashboard's callbacks; a cache outage never takes
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from flask_caching import Cache
 from backend.web.settings import redis_url
 
 T = TypeVar("T")
+WAIT_FOR_FIRST = 10.0  # seconds a request waits for another's first computation of a family
 log = logging.getLogger(__name__)
 
 
@@ -66,6 +68,13 @@ def remember_latest(family: str, key: str, timeout: int,
             latest = cache.get(f"{family}:latest")
             if latest is not None:
                 return latest
+            # nothing to show yet (a cold start): wait for the one computing it, do not pile on
+            deadline = time.monotonic() + WAIT_FOR_FIRST
+            while time.monotonic() < deadline:
+                time.sleep(0.05)
+                value = cache.get(f"{family}:{key}")
+                if value is not None:
+                    return key, value
     except Exception:
         log.warning("cache unavailable, computing %s directly", key)
         return key, compute()
