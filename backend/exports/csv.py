@@ -247,8 +247,15 @@ def write_csv(data: PackData, path: Path, chunk: int = 50_000) -> Path:
     """
     with kpi.reading_session(data.url) as session:
         if session.get_bind().dialect.name == "postgresql":
-            return _write_csv_sql(data, Path(path), session)
+            return _write_csv_sql(data.period, data.filters, data.now, Path(path), session)
     return write_csv_python(data, path, chunk)
+
+
+def write_csv_on_server(period: kpi.Period, filters: kpi.Filters, now: dt.datetime,
+                        url: str | None, path: Path) -> Path:
+    """The PostgreSQL CSV, needing nothing computed first (a pack starts it at once)."""
+    with kpi.reading_session(url) as session:
+        return _write_csv_sql(period, filters, now, Path(path), session)
 
 
 def write_csv_python(data: PackData, path: Path, chunk: int = 50_000) -> Path:
@@ -288,7 +295,8 @@ def _sql_labels(column, labels: dict[str, str], default=None):
     return case(*[(column == code, text) for code, text in labels.items()], else_=default)
 
 
-def _write_csv_sql(data: PackData, path: Path, session) -> Path:
+def _write_csv_sql(period: kpi.Period, filters: kpi.Filters, now: dt.datetime, path: Path,
+                   session) -> Path:
     texts = pack_texts()["csv"]
     statuses = kpi.kpi_texts()["stage_status"]
     yes = pack_texts()["workbook"]["yes"]
@@ -322,7 +330,7 @@ def _write_csv_sql(data: PackData, path: Path, session) -> Path:
     labels = {code: statuses[key] for code, key in kpi.STATUS_KEYS.items()}
     for stage in STAGES:
         start, due, done = (getattr(R, f"{stage}_{e}") for e in ("start", "due", "done"))
-        status = kpi.stage_status_case(stage, data.now)
+        status = kpi.stage_status_case(stage, now)
         shown = case((and_(R.state == State.NEEDS_SUPPLEMENT.value, start.is_not(None),
                            status == kpi.ST_NONE), statuses["waiting"]),
                      *[(status == code, text) for code, text in labels.items()])
@@ -343,7 +351,7 @@ def _write_csv_sql(data: PackData, path: Path, session) -> Path:
              .outerjoin(Agency, Agency.code == R.agency_code)
              .outerjoin(district, and_(district.code == R.district_code,
                                        district.level == "district"))
-             .where(*kpi.cohort_conditions(data.period, data.filters))
+             .where(*kpi.cohort_conditions(period, filters))
              .order_by(R.submitted_at, R.id))
     header = ",".join(_quote(name) for name in frame_headers())
     connection = session.connection()

@@ -53,27 +53,30 @@ def build_pack(period: kpi.Period, out_dir: Path | str, *, url: str | None = Non
     district or agency. ``progress(fraction, message)`` is called as the work advances
     (0 < fraction ≤ 1, Vietnamese message), last with 1.0.
     """
-    from backend.exports.csv import write_csv  # noqa: PLC0415 - heavy modules on demand
-    from backend.exports.docx import write_docx  # noqa: PLC0415
+    from backend.exports.csv import write_csv, write_csv_on_server  # noqa: PLC0415
+    from backend.exports.docx import write_docx  # noqa: PLC0415 - heavy modules on demand
     from backend.exports.xlsx import write_xlsx  # noqa: PLC0415
 
     say = progress or (lambda fraction, message: None)
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     docx_path, xlsx_path, csv_path = pack_paths(period, folder)
-    with kpi.consistent_reads(url):  # one snapshot of the data for all three files
+    now, filters = kpi.as_of(now), filters or kpi.Filters()
+    # one snapshot of the data for all three files; the pool's thread ends before it does
+    with kpi.consistent_reads(url), ThreadPoolExecutor(max_workers=1,
+                                                       thread_name_prefix="pack-csv") as pool:
+        # PostgreSQL writes the CSV by itself: start it at once, on the same snapshot
+        csv_done = kpi.read_in_background(pool, url, lambda: _replace(
+            lambda path: write_csv_on_server(period, filters, now, url, path), csv_path))
         data = common.collect(period, filters, now=now, url=url, progress=say)
-        # From here the Word and Excel files need no database: the CSV (mostly the database's
-        # work on PostgreSQL) is written meanwhile, on the same snapshot, by another thread.
-        context = contextvars.copy_context()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-csv") as pool:
-            csv_done = pool.submit(context.run, _replace,
+        if csv_done is None:  # SQLite: from the rows just read, while Word and Excel are made
+            csv_done = pool.submit(contextvars.copy_context().run, _replace,
                                    lambda path: write_csv(data, path), csv_path)
-            say(0.5, "Đang tạo tệp Excel…")
-            _replace(lambda path: write_xlsx(data, path), xlsx_path)
-            say(0.7, "Đang tạo báo cáo Word…")
-            _replace(lambda path: write_docx(data, path), docx_path)
-            say(0.85, "Đang hoàn tất dữ liệu CSV…")
-            csv_done.result()
+        say(0.5, "Đang tạo tệp Excel…")
+        _replace(lambda path: write_xlsx(data, path), xlsx_path)
+        say(0.7, "Đang tạo báo cáo Word…")
+        _replace(lambda path: write_docx(data, path), docx_path)
+        say(0.85, "Đang hoàn tất dữ liệu CSV…")
+        csv_done.result()
     say(1.0, "Đã tạo xong bộ báo cáo.")
     return [docx_path, xlsx_path, csv_path]

@@ -37,7 +37,7 @@ import io
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -845,6 +845,27 @@ def _same_snapshot(url: str | None, snapshot_id: str, job: Callable[[], T]) -> T
             session.rollback()
 
 
+def _export_snapshot(url: str | None) -> str | None:
+    """The id of the :func:`consistent_reads` snapshot, on PostgreSQL; None elsewhere."""
+    shared = _SHARED.get()
+    if shared is None or shared[0] != url or shared[1].get_bind().dialect.name != "postgresql":
+        return None
+    snapshot_id = shared[1].execute(text("SELECT pg_export_snapshot()")).scalar_one()
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot_id):
+        raise RuntimeError(f"unexpected snapshot id {snapshot_id!r}")
+    return snapshot_id
+
+
+def read_in_background(pool: Executor, url: str | None, job: Callable[[], T]) -> Future[T] | None:
+    """Start ``job`` in ``pool`` on another connection that sees the same data as the
+    :func:`consistent_reads` block (PostgreSQL); None where that is not possible (SQLite, or
+    outside such a block): then run the job yourself."""
+    snapshot_id = _export_snapshot(url)
+    if snapshot_id is None:
+        return None
+    return pool.submit(contextvars.copy_context().run, _same_snapshot, url, snapshot_id, job)
+
+
 def parallel_reads(url: str | None, *jobs: Callable[[], T]) -> list[T]:
     """Run independent read jobs at once, their results in order.
 
@@ -853,16 +874,12 @@ def parallel_reads(url: str | None, *jobs: Callable[[], T]) -> list[T]:
     data; the first job runs in the caller's thread on the block's session. Anywhere else the
     jobs simply run one after the other.
     """
-    shared = _SHARED.get()
-    if (len(jobs) < 2 or shared is None or shared[0] != url
-            or shared[1].get_bind().dialect.name != "postgresql"):
+    if len(jobs) < 2:
         return [job() for job in jobs]
-    snapshot_id = shared[1].execute(text("SELECT pg_export_snapshot()")).scalar_one()
-    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot_id):
-        raise RuntimeError(f"unexpected snapshot id {snapshot_id!r}")
     with ThreadPoolExecutor(max_workers=len(jobs) - 1, thread_name_prefix="kpi") as pool:
-        futures = [pool.submit(contextvars.copy_context().run, _same_snapshot, url,
-                               snapshot_id, job) for job in jobs[1:]]
+        futures = [read_in_background(pool, url, job) for job in jobs[1:]]
+        if any(future is None for future in futures):
+            return [job() for job in jobs]
         first = jobs[0]()
         return [first, *[future.result() for future in futures]]
 
