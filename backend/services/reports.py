@@ -7,6 +7,7 @@ counters that the KPIs read, and one event in the report's hash chain.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
@@ -15,8 +16,9 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, func, select
+from sqlalchemy import Executable, Insert, func, select, text
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
@@ -146,9 +148,16 @@ def _intake_start(session: Session) -> tuple[int | None, Clocks]:
 
 
 @lru_cache(maxsize=1)
-def _NEXT_ID_AND_OVERRIDES():  # noqa: N802 - a constant, built on first use
-    return select(func.nextval(func.pg_get_serial_sequence("reports", "id")), overrides_text(),
-                  settings_text())
+def _NEXT_ID_AND_OVERRIDES() -> Executable:  # noqa: N802 - a constant, built on first use
+    """Compiled once with its literals inline when that is plain SQL: the same statement,
+    without binding the aggregates' separators again on every submission (~40 µs each)."""
+    statement = select(func.nextval(func.pg_get_serial_sequence("reports", "id")),
+                       overrides_text(), settings_text())
+    sql = str(statement.compile(dialect=postgresql.dialect(),
+                                compile_kwargs={"literal_binds": True}))
+    if "%" in sql or re.search(r":\w", sql):  # text() would read these as parameters
+        return statement
+    return text(sql)
 
 
 def submit_report(
