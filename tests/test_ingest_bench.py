@@ -1,22 +1,36 @@
 """`ioc bench ingest` (backend/bench/ingest_bench.py): a tiny real run, the safety switch, `lost`.
 
-The run goes through the real CLI, gunicorn and HTTP on 127.0.0.1, on a temporary SQLite file.
+The run goes through the real CLI, gunicorn and HTTP on 127.0.0.1, on a temporary SQLite file
+and on a PostgreSQL test database; the client's retry (same key, same body) against a server
+that drops the first request.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from backend.bench.ingest_bench import IngestBenchResult, _marker, check_target, count_lost
+from backend.bench.ingest_bench import (
+    IngestBenchResult,
+    _client,
+    _ClientLog,
+    _marker,
+    check_target,
+    count_lost,
+)
 from backend.cli import main
 from backend.services.reports import NewReport, submit_report
 
@@ -89,3 +103,61 @@ def test_ratio_and_line() -> None:
                                floor_rps=1000.0, lost=0, workers=5, threads=1)
     assert result.line() == ("ingest-bench clients=16 rps=250.0 p95_ms=80.0 floor_rps=1000.0 "
                              "ratio=0.25 lost=0")
+
+
+def test_tiny_run_on_postgresql_loses_nothing(empty_db: str, tmp_path: Path) -> None:
+    """The same tiny run on PostgreSQL, where the Idempotency-Key is written in the report's
+    own transaction (`--yes`: the test database's name has no "bench")."""
+    if not empty_db.startswith("postgresql"):
+        pytest.skip("the SQLite run is the test above")
+    env = dict(os.environ, DATABASE_URL=empty_db, IOC_VAR_DIR=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "bench", "ingest", "--clients", "3", "--seconds", "2",
+         "--warmup", "0.5", "--workers", "2", "--yes"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    match = LINE.match(done.stdout.strip().splitlines()[-1])
+    assert match and float(match.group(2)) > 0 and match.group(6) == "0", done.stdout
+
+
+class _DropFirstHandler(BaseHTTPRequestHandler):
+    """Drops the first connection without an answer, then acknowledges everything."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[str, bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).seen.append((self.headers["Idempotency-Key"], body))
+        if len(type(self).seen) == 1:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        answer = json.dumps({"code": f"PA-2026-{len(type(self).seen):06d}"}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_client_retries_a_dropped_request_with_the_same_key_and_body() -> None:
+    _DropFirstHandler.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _DropFirstHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        log = _ClientLog()
+        now = time.perf_counter()
+        _client(f"http://127.0.0.1:{server.server_port}", "run", 1, now, now, now + 0.3, log)
+    finally:
+        server.shutdown()
+        server.server_close()
+    (first_key, first_body), (second_key, second_body) = _DropFirstHandler.seen[:2]
+    assert (second_key, second_body) == (first_key, first_body)
+    assert log.retries >= 1 and sum(log.errors.values()) >= 1
+    assert log.acked[0][0] == first_key and log.timed_acks == len(log.acked) >= 2
