@@ -12,25 +12,25 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, select
 
 from backend.config import LOCAL_TZ
 from backend.domain.workflow import (
     AT_AGENCY_STATES,
     AT_IOC_STATES,
     OPEN_STATES,
-    RATINGS,
     STATE_LABELS_VI,
     State,
 )
 from backend.storage.db import session_factory
-from backend.storage.models import Agency, Feedback, Field, Report
+from backend.storage.models import Agency, Field, Report
 
 _OPEN = tuple(s.value for s in OPEN_STATES)
 _AT_IOC = tuple(s.value for s in AT_IOC_STATES | {State.NEEDS_SUPPLEMENT, State.ESCALATED})
 _AT_AGENCY = tuple(s.value for s in AT_AGENCY_STATES)
 _DONE = ("published", "answered_privately", "closed")
 TICKER_SIZE = 12
+ON_TIME_KEY, SATISFIED_KEY = "rate.on_time.e2e", "rate.satisfied"
 
 
 @dataclass(frozen=True)
@@ -41,18 +41,8 @@ class WallKpis:
     overdue_now: int
     at_risk_now: int
     emergencies_open: int
-    finished_month: int
-    on_time_month: int
-    rated_month: int
-    satisfied_month: int
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self.on_time_month / self.finished_month if self.finished_month else None
-
-    @property
-    def satisfaction_rate(self) -> float | None:
-        return self.satisfied_month / self.rated_month if self.rated_month else None
+    on_time_rate: float | None  # KPI rate.on_time.e2e of this month's reports (docs/kpi.md)
+    satisfaction_rate: float | None  # KPI rate.satisfied of this month's reports
 
 
 def local_midnight(now: datetime) -> datetime:
@@ -85,35 +75,15 @@ def live_counts(session, now: datetime) -> dict[str, int]:
             "overdue_now": overdue, "at_risk_now": at_risk, "emergencies_open": emergencies}
 
 
-def month_counts(session, now: datetime) -> dict[str, int]:
-    """This month's finished reports and how many were on time (every stage it went through was
-    done by its stored due), and this month's ratings ("Hài lòng" among them)."""
-    month = month_start(now)
-    finished, on_time = session.execute(
-        select(func.count(), func.count(case((_late_any_stage(), None), else_=1)))
-        .where(Report.state.in_(_DONE), Report.updated_at >= month)
-    ).one()
-    rated, satisfied = session.execute(
-        select(func.count(), func.count(case((Feedback.rating == "hai_long", 1))))
-        .where(Feedback.at >= month, Feedback.rating.in_(tuple(RATINGS)))
-    ).one()
-    return {"finished_month": finished, "on_time_month": on_time, "rated_month": rated,
-            "satisfied_month": satisfied}
+def month_rates(now: datetime, url: str | None = None) -> dict[str, float | None]:
+    """This month's on-time rate (end to end) and satisfaction, as the KPIs define them
+    (backend/services/kpi.py), so the wall shows the leaders' and the packs' numbers."""
+    from backend.services import kpi
 
-
-def kpis(session, now: datetime) -> WallKpis:
-    """The wall's tiles (live and monthly figures together)."""
-    return WallKpis(**live_counts(session, now), **month_counts(session, now))
-
-
-def _late_any_stage():
-    """True when some stage of the report finished after its due (or is past due unfinished)."""
-    clauses = []
-    for stage in ("verify", "forward", "process", "approve", "publish"):
-        due = getattr(Report, f"{stage}_due")
-        done = getattr(Report, f"{stage}_done")
-        clauses.append(and_(due.is_not(None), done.is_not(None), done > due))
-    return or_(*clauses)
+    local = now.astimezone(LOCAL_TZ)
+    figures = kpi.snapshot(kpi.Period.month(local.year, local.month), now=now,
+                           url=url).figures(hours=False)
+    return {"on_time_rate": figures.get(ON_TIME_KEY), "satisfaction_rate": figures.get(SATISFIED_KEY)}
 
 
 def ticker(session, now: datetime, limit: int = TICKER_SIZE) -> list[dict[str, Any]]:
@@ -182,8 +152,8 @@ def snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
 def slow_snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
     """Month-long figures that a few minutes do not change (cached for minutes, not versions)."""
     with session_factory(url)() as session:
-        return {"month": month_counts(session, now),
-                "received_30d": received_by_district(session, now)}
+        received = received_by_district(session, now)
+    return {"month": month_rates(now, url), "received_30d": received}
 
 
 def combine(fast: dict[str, Any], slow: dict[str, Any]) -> dict[str, Any]:
@@ -193,9 +163,7 @@ def combine(fast: dict[str, Any], slow: dict[str, Any]) -> dict[str, Any]:
     for code in set(fast["open_by_district"]) | set(slow["received_30d"]):
         open_ = fast["open_by_district"].get(code, {"open": 0, "overdue": 0})
         districts[code] = {**open_, "received_30d": slow["received_30d"].get(code, 0)}
-    return {**fast, "kpis": {**asdict(tiles), "on_time_rate": tiles.on_time_rate,
-                             "satisfaction_rate": tiles.satisfaction_rate},
-            "districts": districts}
+    return {**fast, "kpis": asdict(tiles), "districts": districts}
 
 
 def full_snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:

@@ -18,7 +18,8 @@ LEGEND = (("on_time", "Trong hạn"), ("at_risk", "Sắp đến hạn"), ("overd
           ("overdue_notified", "Quá hạn, đã thông báo"), ("emergency", "Khẩn cấp"))
 TILES = (("received_today", "Tiếp nhận hôm nay"), ("waiting_at_ioc", "Đang chờ tại IOC"),
          ("at_agencies", "Đang xử lý tại cơ quan"), ("overdue_now", "Quá hạn hiện tại"),
-         ("on_time_rate", "Đúng hạn tháng này"), ("satisfaction_rate", "Hài lòng tháng này"))
+         ("on_time_rate", "Đúng hạn toàn quy trình, tháng này"),
+         ("satisfaction_rate", "Hài lòng, chấp nhận được, tháng này"))
 
 
 def layout(_staff: StaffUser | None = None) -> html.Div:
