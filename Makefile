@@ -17,14 +17,19 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/ioc run
 
-# Browser tests drive Debian's Chromium (never a downloaded browser); installed once if missing.
+# Browser tests drive Debian's Chromium (never a downloaded browser); the report-pack tests render
+# a page of each document with LibreOffice and poppler. Installed once when missing; without them
+# those tests skip with a reason.
+SYSTEM_PACKAGES := chromium chromium-driver fonts-dejavu-core libreoffice-writer-nogui \
+	libreoffice-calc-nogui poppler-utils
+
 browser:
-	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || { \
-	  echo "Installing Debian chromium and chromium-driver for the browser tests"; \
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
+	  echo "Installing Debian packages for the browser and document tests: $(SYSTEM_PACKAGES)"; \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
-	    chromium chromium-driver fonts-dejavu-core >/dev/null || \
-	  echo "Could not install Chromium: browser tests will be skipped with a reason"; }
+	    $(SYSTEM_PACKAGES) >/dev/null || \
+	  echo "Could not install them: browser and document-rendering tests will be skipped"; }
 
 test: install browser
 	$(BIN)/ruff check .
