@@ -25,10 +25,10 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import TextClause, bindparam, delete, select, text, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -162,9 +162,9 @@ def record(session: Session, key: str, print_: str, report_id: int, status: int,
     """
     connection = session.connection()  # the key refers only to the report, already flushed
     try:
-        inserted = connection.execute(_RECORD(), {
+        inserted = connection.exec_driver_sql(_RECORD, {
             "key": key, "fingerprint": print_, "report_id": report_id, "status": status,
-            "body": _dump(body), "now": now})
+            "body": _dump(body), "now": _UTC_BIND(now)})
         if inserted.rowcount == 1:
             return
         table = IdempotencyKey.__table__
@@ -188,17 +188,15 @@ def record(session: Session, key: str, print_: str, report_id: int, status: int,
         updated_at=now))
 
 
-@lru_cache(maxsize=1)
-def _RECORD() -> TextClause:  # noqa: N802 - a constant, built on first use
-    """One round trip: this transaction's lock_timeout (how long a duplicate waits for the
-    first request's commit), then the key, unless it exists (rowcount 0)."""
-    wait_ms = int(IN_FLIGHT_WAIT.total_seconds() * 1000)
-    return text(
-        f"SET LOCAL lock_timeout = {wait_ms}; "
-        "INSERT INTO idempotency_keys (key, fingerprint, state, report_id, response_status, "
-        "response_body, created_at, updated_at) VALUES (:key, :fingerprint, 'done', :report_id, "
-        ":status, :body, :now, :now) ON CONFLICT (key) DO NOTHING"
-    ).bindparams(bindparam("now", type_=UTCDateTime()))
+# One round trip, sent as it is (psycopg2 parameters): this transaction's lock_timeout (how long
+# a duplicate waits for the first request's commit), then the key, unless it exists (rowcount 0).
+_RECORD = (
+    f"SET LOCAL lock_timeout = {int(IN_FLIGHT_WAIT.total_seconds() * 1000)}; "
+    "INSERT INTO idempotency_keys (key, fingerprint, state, report_id, response_status, "
+    "response_body, created_at, updated_at) VALUES (%(key)s, %(fingerprint)s, 'done', "
+    "%(report_id)s, %(status)s, %(body)s, %(now)s, %(now)s) ON CONFLICT (key) DO NOTHING"
+)
+_UTC_BIND = UTCDateTime().bind_processor(postgresql.psycopg2.dialect()) or (lambda value: value)
 
 
 def _dump(body: dict[str, Any]) -> str:
