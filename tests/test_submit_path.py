@@ -8,7 +8,10 @@ must start the report's hash chain. Runs on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import dataclasses
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect, select
 
@@ -51,3 +54,31 @@ def test_chain_of_submitted_reports_verifies(ready_db) -> None:
                                 lat=21.5942, lon=105.8482), now=NOW, url=ready_db)
     with session_factory(ready_db)() as session:
         assert verify_chains(session).ok
+
+
+def test_intake_clocks_equal_the_stage_by_stage_computation() -> None:
+    """`Clocks.intake` (one pass over the calendar) gives exactly what `due` for verify and
+    forward and `risk_at` for verify give: any instant, shift edges, nights, weekends, holidays,
+    emergencies, and budgets an administrator changed."""
+    from backend.services.calendar import current_calendar, sla_policy
+    from backend.services.reports import Clocks
+
+    rng = random.Random(7)
+    local = ZoneInfo("Asia/Ho_Chi_Minh")
+    starts = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=rng.randrange(3 * 365 * 86400))
+              for _ in range(1500)]
+    for day in (date(2026, 2, 16), date(2026, 4, 30), date(2026, 9, 2), date(2026, 11, 27),
+                date(2026, 11, 28), date(2026, 12, 31)):
+        for hh, mm in ((0, 0), (7, 29), (7, 30), (11, 30), (12, 0), (13, 0), (16, 59), (17, 0)):
+            starts.append(datetime.combine(day, time(hh, mm), local).astimezone(UTC))
+    policy = sla_policy()
+    odd = dataclasses.replace(policy, at_risk=0.6, budgets={
+        **policy.budgets,
+        "verify": dataclasses.replace(policy.budgets["verify"], minutes=137, emergency_minutes=45)})
+    for clocks in (Clocks(current_calendar(), policy), Clocks(current_calendar(), odd)):
+        for start in starts:
+            for emergency in (False, True):
+                verify = clocks.due("verify", start, emergency)
+                expected = (verify, clocks.due("forward", start, emergency),
+                            clocks.risk_at(start, verify, emergency))
+                assert clocks.intake(start, emergency) == expected, (start, emergency)

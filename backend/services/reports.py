@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Dialect, Executable, Table, func, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql
@@ -34,7 +35,7 @@ from backend.domain.workflow import (
     State,
     decide,
 )
-from backend.domain.worktime import WorkCalendar
+from backend.domain.worktime import WorkCalendar, from_epoch_seconds
 from backend.services import audit, holds, outbox
 from backend.services.admin_settings import settings_from_text, settings_text, stored_settings
 from backend.services.calendar import (
@@ -52,6 +53,8 @@ from backend.storage.models import Agency, Consultation, Feedback, Field, Report
 from geo import Location
 
 CHANNELS = ("app", "portal", "open311", "api", "hotline")
+INTAKE_STAGE = "verify"  # the stage on the clock when a report arrives (`submitted`)
+assert current_stage(State.SUBMITTED) == INTAKE_STAGE
 
 
 def now_utc() -> datetime:
@@ -103,6 +106,23 @@ class Clocks:
             return start + timedelta(minutes=budget.emergency_minutes)
         working = budget.minutes if minutes is None else min(minutes, budget.minutes)
         return self.calendar.deadline_one(start, working)
+
+    def intake(self, start: datetime, emergency: bool) -> tuple[datetime, datetime, datetime]:
+        """A report arriving at `start`: (verify due, forward due, instant verify is at risk).
+
+        The same instants as `due` ×2 and `risk_at` on the verify stage, in one pass over the
+        calendar: `elapsed(a, deadline(a, m)) == m` exactly (`WorkCalendar.elapsed`), so the
+        verify stage's at-risk point is `deadline(a, int(m · at_risk))`.
+        """
+        if emergency:
+            verify = self.due("verify", start, True)
+            return verify, self.due("forward", start, True), self.risk_at(start, verify, True)
+        verify_minutes = self.policy.budgets["verify"].minutes
+        dues = self.calendar.deadline(start, np.array([
+            verify_minutes, self.policy.budgets["forward"].minutes,
+            int(float(verify_minutes) * self.policy.at_risk)]))
+        verify, forward, risk = (from_epoch_seconds(int(value)) for value in dues.view(np.int64))
+        return verify, forward, risk
 
     def risk_at(self, start: datetime, due: datetime, emergency: bool) -> datetime:
         """The instant `at_risk` of the stage's time is used (same rule as sla.stage_status)."""
@@ -211,8 +231,11 @@ def submit_report(
             state=State.SUBMITTED.value, updated_at=now, event_seq=0, version=1,
             consent_at=now if new.consent_version else None, consent_version=new.consent_version,
         )
-        _start_intake_clocks(report, now, clocks)
-        track_current_stage(report, clocks)
+        report.verify_start = report.forward_start = now
+        report.verify_due, report.forward_due, verify_risk_at = clocks.intake(now, new.emergency)
+        report.verify_done = report.forward_done = None
+        report.stage, report.stage_due, report.stage_risk_at = (  # track_current_stage's, at once
+            INTAKE_STAGE, report.verify_due, verify_risk_at)
         if report_id is None:  # SQLite: the id (and so the code) comes with the INSERT
             session.add(report)
             session.flush()
