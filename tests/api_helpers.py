@@ -8,6 +8,7 @@ secret key. Photos are made in memory with Pillow; no binary file is committed.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import uuid
@@ -220,9 +221,9 @@ def sign_in(app: Flask, staff_accounts):
     return _sign_in
 
 
-@pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """The same app served by werkzeug (threaded) on a free port; yields the base URL."""
+@contextlib.contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """`app` served by werkzeug (threaded) on a free port; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
@@ -233,3 +234,10 @@ def live_server(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """The same app served live; yields the base URL."""
+    with serve(app) as url:
+        yield url

@@ -10,13 +10,12 @@ Dash puts it in the page (JSON, keys sorted), for selectors.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from api_helpers import serve
 from flask import Flask
-from werkzeug.serving import make_server
 
 from dashboard.wsgi import create_app
 
@@ -31,17 +30,9 @@ def dash_app(ready_db: str, media_root, staff_accounts) -> Flask:
 
 @pytest.fixture
 def dash_live(dash_app: Flask) -> Iterator[str]:
-    """`dash_app` served by werkzeug (threaded) on a free port; yields the base URL."""
-    server = make_server("127.0.0.1", 0, dash_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    """`dash_app` served live on a free port; yields the base URL."""
+    with serve(dash_app) as url:
+        yield url
 
 
 def sign_in_browser(tab, base: str, username: str, path: str, password: str = PASSWORD) -> None:

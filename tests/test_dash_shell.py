@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from backend.services.auth import StaffUser
 from dashboard import access
@@ -14,7 +12,7 @@ from dashboard.callbacks import router
 from dashboard.wsgi import create_app
 
 pytest_plugins = ("api_helpers", "browser_helpers")
-from api_helpers import PASSWORD, STAFF  # noqa: E402
+from api_helpers import PASSWORD, STAFF, serve  # noqa: E402
 from browser_helpers import assert_no_console_errors  # noqa: E402
 
 
@@ -116,14 +114,8 @@ def test_unknown_api_paths_stay_json_404(app_client) -> None:
 
 @pytest.fixture
 def live_app(ready_db: str, media_root, staff_accounts) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, create_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve(create_app()) as url:
+        yield url
 
 
 def test_sign_in_navigate_404_and_sign_out_in_the_browser(live_app, page) -> None:

@@ -4,18 +4,16 @@ receives carries a reporter's name, phone or e-mail."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
 from backend.services.auth import create_user
 from dashboard.wsgi import create_app
 
 pytest_plugins = ("api_helpers", "browser_helpers")
-from api_helpers import PASSWORD, make_report, post_report, report_body  # noqa: E402
+from api_helpers import PASSWORD, make_report, post_report, report_body, serve  # noqa: E402
 from browser_helpers import assert_no_console_errors  # noqa: E402
 
 SECRET_NAME, SECRET_PHONE, SECRET_EMAIL = "Lê Văn Bí Mật", "0987654321", "bimat@example.vn"
@@ -27,14 +25,8 @@ def wall_server(ready_db: str, media_root) -> Iterator[tuple[str, object]]:
     create_user("manhinh", "wall_display", PASSWORD, full_name="Màn hình IOC")
     for hours in (1, 30, 100):
         make_report(ready_db, steps=hours % 3)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield url, app
 
 
 def sign_in(page, base: str, username: str, password: str = PASSWORD) -> None:
