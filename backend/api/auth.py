@@ -58,6 +58,8 @@ def init_login(app: Flask) -> None:
 
     @app.after_request
     def csrf_cookie(response):
+        if not session.get("t"):
+            return response  # no staff session (citizens, API keys, assets): nothing to load
         staff = current_staff()
         if staff is not None and request.cookies.get(CSRF_COOKIE) != staff.csrf_token:
             set_csrf_cookie(response, staff.csrf_token)
