@@ -7,6 +7,7 @@ runs never see each other's data (SERVICES.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -45,18 +46,29 @@ def _drop_pg_database(url: str) -> None:
     admin.dispose()
 
 
+@contextlib.contextmanager
+def scratch_database(backend: str, folder: Path) -> Iterator[str]:
+    """A brand-new empty database ("sqlite": a new file in `folder`; "postgresql": a new
+    database on TEST_DATABASE_URL's server), dropped afterwards."""
+    if backend == "sqlite":
+        url = f"sqlite:///{folder / f'ioc_{uuid.uuid4().hex[:8]}.db'}"
+        try:
+            yield url
+        finally:
+            db.engine_for(url).dispose()
+        return
+    url = _create_pg_database()
+    try:
+        yield url
+    finally:
+        _drop_pg_database(url)
+
+
 @pytest.fixture
 def empty_db(request, tmp_path: Path) -> Iterator[str]:
     """A URL of a brand-new empty database of the requested backend."""
-    backend = getattr(request, "param", "sqlite")
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ioc.db'}"
+    with scratch_database(getattr(request, "param", "sqlite"), tmp_path) as url:
         yield url
-        db.engine_for(url).dispose()
-    else:
-        url = _create_pg_database()
-        yield url
-        _drop_pg_database(url)
 
 
 @pytest.fixture

@@ -52,3 +52,19 @@ def dash_id(**parts: Any) -> str:
     """A CSS selector for the element with this pattern-matching id."""
     text = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "[id='" + text.replace("'", "\\'") + "']"
+
+
+def action_button(page_name: str, action: str) -> str:
+    """Selector of a workflow action's button on a page (the shared action form)."""
+    return dash_id(action=action, page=page_name, type="wf-act")
+
+
+def wait_done(tab, page_name: str, text: str) -> None:
+    """Wait for the page's success line containing `text`."""
+    tab.wait_for_selector(f"#{page_name}-feedback .feedback.ok:has-text('{text}')")
+
+
+def open_row(tab, page_name: str, code: str) -> None:
+    """Click a report's row in a page's queue and wait for its panel."""
+    tab.click(f"#{page_name}-grid .ag-pinned-left-cols-container [row-id='{code}']")
+    tab.wait_for_selector(f"#{page_name}-panel .rp-code:has-text('{code}')")

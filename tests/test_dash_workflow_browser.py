@@ -22,25 +22,18 @@ from api_helpers import (  # noqa: E402
     report_body,
 )
 from browser_helpers import assert_no_console_errors  # noqa: E402
-from dash_helpers import dash_id, sign_in_browser  # noqa: E402
+from dash_helpers import (  # noqa: E402
+    action_button,
+    dash_id,
+    open_row,
+    sign_in_browser,
+    wait_done,
+)
 
 
 def _state(code: str) -> dict:
     role, agency = STAFF["ioc_lan"]
     return report_detail(code, StaffUser(1, "ioc_lan", None, role, agency, "", ""))
-
-
-def _act(page_name: str, action: str) -> str:
-    return dash_id(action=action, page=page_name, type="wf-act")
-
-
-def _feedback(tab, page_name: str, text: str) -> None:
-    tab.wait_for_selector(f"#{page_name}-feedback .feedback.ok:has-text('{text}')")
-
-
-def _open_row(tab, page_name: str, code: str) -> None:
-    tab.click(f"#{page_name}-grid .ag-pinned-left-cols-container [row-id='{code}']")
-    tab.wait_for_selector(f"#{page_name}-panel .rp-code:has-text('{code}')")
 
 
 def _with_photo(app) -> str:
@@ -66,7 +59,7 @@ def test_triage_from_the_map_and_the_keyboard_take_accept_forward(dash_live, das
     page.click(f"#triage-map .leaflet-marker-icon[title='{code}']")
     page.wait_for_selector(f"#triage-panel .rp-code:has-text('{code}')")
     page.wait_for_selector("#triage-panel :text('Trần Thị Bình')")  # the IOC sees the reporter
-    assert page.locator(_act("triage", "accept")).is_disabled()      # not taken yet
+    assert page.locator(action_button("triage", "accept")).is_disabled()      # not taken yet
 
     # the keyboard: search with "/", back to the queue with Esc, J/K to move, Enter to open
     page.keyboard.press("/")
@@ -90,18 +83,18 @@ def test_triage_from_the_map_and_the_keyboard_take_accept_forward(dash_live, das
     page.keyboard.press("Enter")
     page.wait_for_selector(f"#triage-panel .rp-code:has-text('{target}')")
     if target != code:
-        _open_row(page, "triage", code)  # and a click on a row
+        open_row(page, "triage", code)  # and a click on a row
 
     # N takes the report; then accept, then classify and forward to the suggested agency
     page.keyboard.press("n")
-    _feedback(page, "triage", "Bạn đã nhận xử lý")
+    wait_done(page, "triage", "Bạn đã nhận xử lý")
     page.wait_for_selector(f"#triage-grid [row-id='{code}'] .cell-held-me")
-    page.click(_act("triage", "accept"))
-    _feedback(page, "triage", "Trạng thái mới: Đã tiếp nhận, chờ phân loại")
+    page.click(action_button("triage", "accept"))
+    wait_done(page, "triage", "Trạng thái mới: Đã tiếp nhận, chờ phân loại")
     page.click("#triage-panel .af-forward > summary")
     page.wait_for_selector("#triage-panel .af-forward :text('Gợi ý theo quy tắc phân phối')")
-    page.click(_act("triage", "forward"))
-    _feedback(page, "triage", "Trạng thái mới: Đã chuyển cơ quan xử lý")
+    page.click(action_button("triage", "forward"))
+    wait_done(page, "triage", "Trạng thái mới: Đã chuyển cơ quan xử lý")
     detail = _state(code)
     assert detail["state"] == "forwarded" and detail["agency"] == AGENCY
     assert detail["field"] == "do_thi_xay_dung"  # suggested from the description's keywords
@@ -115,24 +108,24 @@ def test_agency_receives_and_answers_then_the_leader_approves(dash_live, ready_d
     sign_in_browser(page, dash_live, "xl_164", "/agency")
     page.wait_for_selector("#agency-summary :text('Đang mở tại đơn vị')")
     page.wait_for_selector("#agency-title:has-text('UBND thành phố Thái Nguyên')")
-    _open_row(page, "agency", code)
+    open_row(page, "agency", code)
     assert page.locator("#agency-panel :text('Trần Thị Bình')").count() == 0  # no identity
-    page.click(_act("agency", "receive"))
-    _feedback(page, "agency", "Trạng thái mới: Đang xử lý")
+    page.click(action_button("agency", "receive"))
+    wait_done(page, "agency", "Trạng thái mới: Đang xử lý")
     page.click("#agency-panel .af-submit_result > summary")
     page.fill(dash_id(action="submit_result", name="result", page="agency", type="wf-param"),
               RESULT)
-    page.click(_act("agency", "submit_result"))
-    _feedback(page, "agency", "Trạng thái mới: Chờ lãnh đạo phê duyệt")
+    page.click(action_button("agency", "submit_result"))
+    wait_done(page, "agency", "Trạng thái mới: Chờ lãnh đạo phê duyệt")
     assert_no_console_errors(page)
 
     leader = new_page()
     sign_in_browser(leader, dash_live, "ld_164", "/agency")
     leader.wait_for_selector("h1:has-text('Phê duyệt kết quả xử lý')")
-    _open_row(leader, "agency", code)
+    open_row(leader, "agency", code)
     leader.wait_for_selector(f"#agency-panel .rp-text.result:has-text('{RESULT[:30]}')")
-    leader.click(_act("agency", "approve"))
-    _feedback(leader, "agency", "Trạng thái mới: Đã phê duyệt, chờ công khai")
+    leader.click(action_button("agency", "approve"))
+    wait_done(leader, "agency", "Trạng thái mới: Đã phê duyệt, chờ công khai")
     assert _state(code)["state"] == "approved"
     assert_no_console_errors(leader)
 
@@ -141,17 +134,17 @@ def test_publish_with_the_live_preview(dash_live, ready_db, page) -> None:
     code = make_report(ready_db, steps=5)  # approved by the agency's leader
     edited = "Ngày 12/3/2026 đã dọn toàn bộ vật liệu, trả lại vỉa hè cho người đi bộ."
     sign_in_browser(page, dash_live, "ioc_lan", "/publish")
-    _open_row(page, "publish", code)
+    open_row(page, "publish", code)
     page.wait_for_selector("#publish-preview .letter:has-text('UBND thành phố Thái Nguyên')")
     editor = dash_id(action="publish", name="result", page="publish", type="wf-param")
     assert page.input_value(editor) == RESULT
     page.click("#publish-panel .js-take")
-    _feedback(page, "publish", "Bạn đã nhận xử lý")
+    wait_done(page, "publish", "Bạn đã nhận xử lý")
     page.wait_for_selector("#publish-panel .hold-row.mine")  # the panel shown anew, held
     page.fill(editor, edited)
     page.wait_for_selector(f"#publish-preview .letter:has-text('{edited}')")
-    page.click(_act("publish", "publish"))
-    _feedback(page, "publish", "Trạng thái mới: Đã công khai kết quả")
+    page.click(action_button("publish", "publish"))
+    wait_done(page, "publish", "Trạng thái mới: Đã công khai kết quả")
     detail = _state(code)
     assert detail["state"] == "published" and edited in detail["answer"]
     assert detail["answer"].startswith("UBND thành phố Thái Nguyên")

@@ -14,10 +14,8 @@ import os
 import random
 import re
 import unicodedata
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,8 +25,8 @@ import numpy as np
 import pyproj
 import pytest
 import shapely.geometry
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from conftest import scratch_database
+from sqlalchemy import func, select
 
 from backend.demo.generator import REPORT_COLUMNS, generate_chunk
 from backend.demo.live import run_live
@@ -120,8 +118,7 @@ PG_URL = os.environ.get("TEST_DATABASE_URL")
 ])
 def history(request, tmp_path_factory) -> Iterator[History]:
     """One seeded province per backend, shared by the read-only checks of this module."""
-    like = "sqlite:///" if request.param == "sqlite" else PG_URL
-    with _another_database(like, tmp_path_factory.mktemp("seeded")) as url:
+    with scratch_database(request.param, tmp_path_factory.mktemp("seeded")) as url:
         prepare_database(url)
         yield _seed_and_load(url)
 
@@ -132,29 +129,8 @@ def own_history(ready_db: str) -> History:
     return _seed_and_load(ready_db)
 
 
-@contextmanager
-def _another_database(like: str, tmp_path: Path) -> Iterator[str]:
-    """A brand-new database on the same backend as `like`, dropped afterwards."""
-    if like.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / f'other_{uuid.uuid4().hex[:8]}.db'}"
-        try:
-            yield url
-        finally:
-            engine_for(url).dispose()
-        return
-    server = make_url(like)
-    name = f"ioc_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+def _backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
 
 
 def _digests(url: str) -> tuple[str, str, str]:
@@ -179,11 +155,11 @@ def _digests(url: str) -> tuple[str, str, str]:
 def test_same_arguments_give_the_same_history(history: History, tmp_path: Path) -> None:
     """Two fresh databases seeded alike hold identical reports, events and feedback."""
     first = _digests(history.url)
-    with _another_database(history.url, tmp_path) as twin:
+    with scratch_database(_backend(history.url), tmp_path) as twin:
         prepare_database(twin)
         _seed(twin)
         assert _digests(twin) == first
-    with _another_database(history.url, tmp_path) as other:  # the seed does matter
+    with scratch_database(_backend(history.url), tmp_path) as other:  # the seed does matter
         prepare_database(other)
         _seed(other, seed_value=SEED + 1)
         assert _digests(other)[0] != first[0]

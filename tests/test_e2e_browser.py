@@ -8,23 +8,16 @@ from __future__ import annotations
 pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
 from api_helpers import AGENCY, PASSWORD, RESULT, post_report, report_body  # noqa: E402
 from browser_helpers import assert_no_console_errors  # noqa: E402
-from dash_helpers import dash_id, sign_in_browser  # noqa: E402
+from dash_helpers import (  # noqa: E402
+    action_button,
+    dash_id,
+    open_row,
+    sign_in_browser,
+    wait_done,
+)
 
 from backend.services.auth import StaffUser  # noqa: E402
 from backend.services.queries import report_detail  # noqa: E402
-
-
-def _act(page_name: str, action: str) -> str:
-    return dash_id(action=action, page=page_name, type="wf-act")
-
-
-def _done(tab, page_name: str, text: str) -> None:
-    tab.wait_for_selector(f"#{page_name}-feedback .feedback.ok:has-text('{text}')")
-
-
-def _open_row(tab, page_name: str, code: str) -> None:
-    tab.click(f"#{page_name}-grid .ag-pinned-left-cols-container [row-id='{code}']")
-    tab.wait_for_selector(f"#{page_name}-panel .rp-code:has-text('{code}')")
 
 
 def test_one_report_from_the_citizen_to_the_wall(dash_live, dash_app, new_page) -> None:
@@ -39,13 +32,13 @@ def test_one_report_from_the_citizen_to_the_wall(dash_live, dash_app, new_page) 
     ioc.click(f"#triage-map .leaflet-marker-icon[title='{code}']")
     ioc.wait_for_selector(f"#triage-panel .rp-code:has-text('{code}')")
     ioc.click("#triage-panel .js-take")
-    _done(ioc, "triage", "Bạn đã nhận xử lý")
-    ioc.click(_act("triage", "accept"))
-    _done(ioc, "triage", "Đã tiếp nhận, chờ phân loại")
+    wait_done(ioc, "triage", "Bạn đã nhận xử lý")
+    ioc.click(action_button("triage", "accept"))
+    wait_done(ioc, "triage", "Đã tiếp nhận, chờ phân loại")
     ioc.click("#triage-panel .af-forward > summary")  # field and agency suggested by the rules
     ioc.wait_for_selector("#triage-panel .af-forward :text('Gợi ý theo quy tắc phân phối')")
-    ioc.click(_act("triage", "forward"))
-    _done(ioc, "triage", "Đã chuyển cơ quan xử lý")
+    ioc.click(action_button("triage", "forward"))
+    wait_done(ioc, "triage", "Đã chuyển cơ quan xử lý")
     viewer = StaffUser(1, "ioc_lan", None, "ioc_handler", None, "", "")
     assert report_detail(code, viewer)["agency"] == AGENCY  # UBND TP Thái Nguyên
     assert_no_console_errors(ioc)
@@ -53,32 +46,32 @@ def test_one_report_from_the_citizen_to_the_wall(dash_live, dash_app, new_page) 
     # the agency's handler receives and answers (D8)
     handler = new_page()
     sign_in_browser(handler, dash_live, "xl_164", "/agency")
-    _open_row(handler, "agency", code)
-    handler.click(_act("agency", "receive"))
-    _done(handler, "agency", "Đang xử lý")
+    open_row(handler, "agency", code)
+    handler.click(action_button("agency", "receive"))
+    wait_done(handler, "agency", "Đang xử lý")
     handler.click("#agency-panel .af-submit_result > summary")
     handler.fill(dash_id(action="submit_result", name="result", page="agency", type="wf-param"),
                  RESULT)
-    handler.click(_act("agency", "submit_result"))
-    _done(handler, "agency", "Chờ lãnh đạo phê duyệt")
+    handler.click(action_button("agency", "submit_result"))
+    wait_done(handler, "agency", "Chờ lãnh đạo phê duyệt")
     assert_no_console_errors(handler)
 
     # its leader approves (D9)
     leader = new_page()
     sign_in_browser(leader, dash_live, "ld_164", "/agency")
-    _open_row(leader, "agency", code)
-    leader.click(_act("agency", "approve"))
-    _done(leader, "agency", "Đã phê duyệt, chờ công khai")
+    open_row(leader, "agency", code)
+    leader.click(action_button("agency", "approve"))
+    wait_done(leader, "agency", "Đã phê duyệt, chờ công khai")
     assert_no_console_errors(leader)
 
     # the IOC publishes the answer in the Phụ lục II template (D10)
     ioc.goto(dash_live + "/publish")
-    _open_row(ioc, "publish", code)
+    open_row(ioc, "publish", code)
     ioc.wait_for_selector("#publish-preview .letter:has-text('UBND thành phố Thái Nguyên')")
     ioc.click("#publish-panel .js-take")
-    _done(ioc, "publish", "Bạn đã nhận xử lý")
-    ioc.click(_act("publish", "publish"))
-    _done(ioc, "publish", "Đã công khai kết quả")
+    wait_done(ioc, "publish", "Bạn đã nhận xử lý")
+    ioc.click(action_button("publish", "publish"))
+    wait_done(ioc, "publish", "Đã công khai kết quả")
     assert_no_console_errors(ioc)
 
     # and the wall shows it as published, without any personal data on screen

@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import subprocess
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
@@ -28,12 +27,12 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import scratch_database
 from docx import Document
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 from PIL import Image, ImageStat
-from sqlalchemy import create_engine, func, or_, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, or_, select
 
 from backend.cli import main
 from backend.config import LOCAL_TZ, REPO_ROOT
@@ -51,7 +50,7 @@ from backend.services import kpi
 from backend.services.kpi import Period
 from backend.services.refdata_load import prepare_database
 from backend.services.reports import NewReport, submit_report
-from backend.storage.db import engine_for, session_factory
+from backend.storage.db import session_factory
 from backend.storage.models import Report
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -66,27 +65,6 @@ SCREENSHOTS = REPO_ROOT / "docs" / "screenshots"
 
 
 # =========================================================================== fixtures
-
-
-def _database(backend: str, folder: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        url = f"sqlite:///{folder / 'packs.db'}"
-        yield url
-        engine_for(url).dispose()
-        return
-    server = make_url(PG_URL)
-    name = f"ioc_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _tricky_reports(url: str) -> dict[str, str]:
@@ -134,7 +112,7 @@ class Packs:
 ])
 def packs(request, tmp_path_factory) -> Iterator[Packs]:
     folder = tmp_path_factory.mktemp("packs")
-    for url in _database(request.param, folder):
+    with scratch_database(request.param, folder) as url:
         prepare_database(url)
         seed(3000, 12, 2026, UNTIL, url=url)
         made = _tricky_reports(url)

@@ -19,15 +19,14 @@ The scenario (November 2026, Vietnam time, figures taken Friday 13/11/2026 10:00
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from conftest import scratch_database
+from sqlalchemy import func, select
 
 from backend.config import LOCAL_TZ
 from backend.domain.sla import StageStatus, stage_status
@@ -37,7 +36,7 @@ from backend.services.calendar import current_calendar, sla_policy
 from backend.services.kpi import Filters, Period, PeriodError
 from backend.services.refdata_load import prepare_database
 from backend.services.reports import NewReport, perform_action, submit_report
-from backend.storage.db import engine_for, session_factory
+from backend.storage.db import session_factory
 from backend.storage.models import Report
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -136,27 +135,6 @@ def test_bad_targets_file_is_refused(tmp_path: Path) -> None:
 # =========================================================================== the scenario
 
 
-def _new_database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp_path / 'kpi.db'}"
-        yield url
-        engine_for(url).dispose()
-        return
-    server = make_url(PG_URL)
-    name = f"ioc_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _report(url: str, when: datetime, **fields) -> str:
     new = NewReport(description="Vỉa hè bị lấn chiếm, người đi bộ phải đi xuống lòng đường",
                     lat=LAT, lon=LON, reporter_name="Trần Thị Bình", reporter_phone="0912345678",
@@ -221,7 +199,7 @@ def _build(url: str) -> dict[str, str]:
 ])
 def scenario(request, tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     """The scenario's database (one per backend, shared by the read-only tests below)."""
-    for url in _new_database(request.param, tmp_path_factory.mktemp("kpi")):
+    with scratch_database(request.param, tmp_path_factory.mktemp("kpi")) as url:
         yield url, _build(url)
 
 
