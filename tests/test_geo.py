@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -136,12 +137,32 @@ def test_commune_always_belongs_to_the_polygon_district(gaz: Gazetteer) -> None:
 
 @needs_data
 def test_locate_many_matches_locate(gaz: Gazetteer) -> None:
+    assert_scalar_matches_vector(gaz, min_inside=50)
+
+
+@needs_data
+def test_scalar_locate_matches_vector_without_polygons(tmp_path: Path) -> None:
+    """`locate` has its own scalar path; the coarse and empty fallbacks must agree too."""
+    for name in (LEGACY_UNITS_FILE, UNITS_2025_FILE):
+        shutil.copy(GEO_DIR / name, tmp_path / name)
+    assert_scalar_matches_vector(Gazetteer.load(tmp_path), min_inside=50)
+    assert_scalar_matches_vector(Gazetteer.load(None), min_inside=50)
+
+
+def assert_scalar_matches_vector(gaz: Gazetteer, min_inside: int) -> None:
     rng = np.random.default_rng(20251129)
     lons = rng.uniform(105.35, 106.35, 400)
     lats = rng.uniform(21.25, 22.80, 400)
+    # Points exactly on district corners and on the unit points themselves (ties, edges).
+    corners = (
+        [(b[0], b[1]) for b in shapely.bounds(gaz._district_geoms)] if gaz.has_polygons else []
+    )
+    exact = list(zip(gaz.units_2025["lon"][:50], gaz.units_2025["lat"][:50], strict=True))
+    extra = np.array(corners + exact, dtype=float).reshape(-1, 2)
+    lons, lats = np.concatenate([lons, extra[:, 0]]), np.concatenate([lats, extra[:, 1]])
     many = gaz.locate_many(lons, lats)
     assert list(many.columns) == ["inside", "district_code", "commune_code", "unit_2025_code"]
-    assert 50 < many["inside"].sum() < 400
+    assert min_inside < many["inside"].sum() < len(lons)
     for row, lon, lat in zip(many.itertuples(index=False), lons, lats, strict=True):
         if not row.inside:
             with pytest.raises(OutsideProvince):
