@@ -95,6 +95,12 @@ def _no_shared_redis_unless_asked(request, monkeypatch) -> None:
         monkeypatch.delenv("REDIS_URL", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _exports_in_tmp(tmp_path_factory, monkeypatch) -> None:
+    """Report packs made by a test stay in its own folder, not in the checkout's var/."""
+    monkeypatch.setenv("IOC_EXPORTS_DIR", str(tmp_path_factory.mktemp("exports")))
+
+
 @pytest.fixture
 def redis_url() -> str:
     """The Redis to test against (CI sets REDIS_URL); skipped with a reason when none is set."""

@@ -17,8 +17,6 @@ walked through the workflow by the real services:
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -31,7 +29,7 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 
 from backend.config import LOCAL_TZ
-from backend.services import kpi
+from backend.services import kpi, pack_files
 from backend.services import leaders as service
 from backend.services.auth import StaffUser
 from backend.services.errors import NotFound
@@ -339,10 +337,15 @@ def test_period_picker_and_formats(app) -> None:
 def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> None:
     token = cb.pack_request("quarter", NOVEMBER.code, None, None, AGENCY)
     steps: list[tuple[str, str]] = []
-    download, status = cb.pack_job(steps.append, token)
-    assert download["filename"].endswith("2026-Q4.zip") and download["base64"]
-    assert "quý IV/2026" in status
-    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(download["content"])))
+    file, status = cb.pack_job(steps.append, token)
+    assert file["name"].endswith("2026-Q4.zip") and file["href"].startswith("/api/v1/packs/")
+    assert "quý IV/2026" in dump(status) and file["href"] in dump(status)  # "Tải lại" link
+    pack_id = file["href"].rsplit("/", 1)[1]
+    path, name = pack_files.open_pack(pack_id, LEADER.username)  # kept for the requester only
+    assert name == file["name"]
+    with pytest.raises(NotFound):
+        pack_files.open_pack(pack_id, "quan_tri")
+    archive = zipfile.ZipFile(path)
     names = sorted(archive.namelist())
     assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "docx", "xlsx"]
     assert steps and steps[-1][0] == "100" and all(1 <= int(p) <= 100 for p, _ in steps)

@@ -80,10 +80,14 @@ def test_leader_reads_the_page_clicks_through_and_downloads_a_pack(dash_live, re
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     assert saved.name == f"bao-cao-phan-anh-{month.code}.zip"
+    assert "/api/v1/packs/" in download.value.url  # streamed by the server, not from a callback
     names = zipfile.ZipFile(io.BytesIO(saved.read_bytes())).namelist()
     assert sorted(n.rsplit(".", 1)[1] for n in names) == ["csv", "docx", "xlsx"]
     page.wait_for_selector(f"#leaders-pack-status:has-text('{saved.name}')")
     assert page.is_enabled("#leaders-pack-month")
+    with page.expect_download() as again:  # the status line's link fetches it again
+        page.click("#leaders-pack-status a.pack-again")
+    assert again.value.suggested_filename == saved.name
     assert_no_console_errors(page)
 
 

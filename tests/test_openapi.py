@@ -19,6 +19,7 @@ import json
 import re
 import threading
 import uuid
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ from werkzeug.serving import make_server
 
 from backend.domain.sla import StageStatus
 from backend.domain.workflow import ACTIONS, RATINGS, Actor, Role, State
-from backend.services import queries
+from backend.services import pack_files, queries
 from backend.services.auth import STAFF_ROLES, create_user
 from backend.services.reports import NewReport, perform_action, submit_report
 from backend.web.extensions import limiter
@@ -147,6 +148,12 @@ def ioc(app: Flask, ready_db: str) -> Api:
     api = Api(app, set())
     api.login("ioc_lan")
     return api
+
+
+def _one_file_zip(path) -> str:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("bao-cao.csv", "Mã,Trạng thái\n")
+    return "bao-cao-phan-anh-2026-11.zip"
 
 
 class Api:
@@ -429,6 +436,11 @@ def test_real_answers_conform(app: Flask, staff: None) -> None:
     ioc.call("GET", "/api/v1/media/999999", 404)
     ioc.call("GET", f"/api/v1/media/{10**30}", 404)
     citizen.call("GET", f"/api/v1/media/{10**30}/public", 404)
+    # a finished report pack: its requester only
+    pack = pack_files.store("lanh_dao_tinh", _one_file_zip)
+    province.call("GET", f"/api/v1/packs/{pack.pack_id}", 200)
+    ioc.call("GET", f"/api/v1/packs/{pack.pack_id}", 404)
+    citizen.call("GET", f"/api/v1/packs/{pack.pack_id}", 404)
 
     # report 3 (confidential): reject → close; no identity for any agency
     ioc.call("POST", f"/api/v1/reports/{rejected_code}/identity-grants", 422,

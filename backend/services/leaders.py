@@ -18,7 +18,6 @@ leader directs an escalated report to an agency (:func:`direct`, D7.2c).
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import tempfile
 import zipfile
@@ -32,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from backend.config import LOCAL_TZ
-from backend.services import kpi
+from backend.services import kpi, pack_files
 from backend.services.auth import StaffUser
 from backend.services.calendar import current_calendar
 
@@ -465,21 +464,25 @@ def direct(code: str, viewer: StaffUser, agency: str, direction: str, *,
 Progress = Callable[[float, str], None]
 
 
-def pack_zip(period: kpi.Period, filters: kpi.Filters | None = None, *,
-             progress: Progress | None = None, url: str | None = None,
-             now: dt.datetime | None = None) -> tuple[str, bytes]:
-    """The period's report pack (Word, Excel, CSV; backend.exports.pack) as one zip file:
-    (file name, bytes). Runs in a background worker, possibly a process forked from a web
-    worker: the database connections inherited from the parent are left to it."""
+def make_pack(period: kpi.Period, filters: kpi.Filters | None = None, *, owner: str,
+              progress: Progress | None = None, url: str | None = None,
+              now: dt.datetime | None = None) -> pack_files.StoredPack:
+    """The period's report pack (Word, Excel, CSV; backend.exports.pack) as one zip file kept
+    for `owner` to download (services/pack_files.py). Runs in a background worker, possibly a
+    process forked from a web worker: the database connections inherited from the parent are
+    left to it."""
     from backend.exports.pack import build_pack  # noqa: PLC0415 - heavy, only for packs
     from backend.storage import db  # noqa: PLC0415
 
     db.engine_for(url).dispose(close=False)
-    with tempfile.TemporaryDirectory(prefix="ioc-pack-") as folder:
-        paths = build_pack(period, folder, url=url, progress=progress, now=now, filters=filters)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for path in paths:
-                archive.write(path, Path(path).name)
-        stem = Path(paths[0]).stem
-    return f"{stem}.zip", buffer.getvalue()
+
+    def write(target: Path) -> str:
+        with tempfile.TemporaryDirectory(prefix="ioc-pack-") as folder:
+            paths = build_pack(period, folder, url=url, progress=progress, now=now,
+                               filters=filters)
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+                for path in paths:
+                    archive.write(path, Path(path).name)
+            return f"{Path(paths[0]).stem}.zip"
+
+    return pack_files.store(owner, write)

@@ -88,7 +88,8 @@ def create_server(config: dict | None = None) -> Flask:
 
 def _blueprints() -> list:
     """Every HTTP surface the server offers, each in its own module."""
-    from backend.api import auth, mapdata, media, open311, openapi, v1
+    from backend.api import auth, mapdata, media, open311, openapi, packs, v1
     from backend.web import portal
 
-    return [auth.bp, v1.bp, media.bp, mapdata.bp, open311.bp, openapi.bp, portal.bp]
+    return [auth.bp, v1.bp, media.bp, packs.bp, mapdata.bp, open311.bp, openapi.bp,
+            portal.bp]

@@ -19,7 +19,9 @@ list is read again (not from the cache) once the step is done.
 
 The report packs are made by a Dash background callback (diskcache or Celery, see
 dashboard/app.py) in another process, where there is no signed-in session: the click is checked
-here (access.require) and turned into a signed, short-lived request that the job verifies.
+here (access.require) and turned into a signed, short-lived request that the job verifies. The
+job keeps the zip on disk for the requester (backend/services/pack_files.py) and answers with a
+link that the browser follows at once: tens of megabytes never travel inside a callback answer.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -54,6 +56,7 @@ TTL = 1800
 DRILL_LIMIT = 500
 PACK_MAX_AGE = 900  # seconds a signed pack request stays valid
 PACK_SALT = "ioc-leaders-pack"
+PACK_URL = "/api/v1/packs"
 P = ui.PREFIX
 
 
@@ -469,8 +472,9 @@ def pack_request(which: str, period_code: str | None, field: str | None,
                                 "u": staff.username})
 
 
-def pack_job(set_progress, token: str | None) -> tuple[Any, str]:
-    """The background job: verify the request, build the pack, hand the zip to the browser."""
+def pack_job(set_progress, token: str | None) -> tuple[Any, Any]:
+    """The background job: verify the request, build the pack, hand the browser its link
+    (the zip is streamed by /api/v1/packs/<id>, to the same signed-in user only)."""
     try:
         request = _serializer().loads(token or "", max_age=PACK_MAX_AGE)
     except BadSignature:
@@ -481,10 +485,10 @@ def pack_job(set_progress, token: str | None) -> tuple[Any, str]:
     def progress(fraction: float, message: str) -> None:
         set_progress((str(max(1, min(100, round(fraction * 100)))), message))
 
-    name, data = service.pack_zip(period, filters, progress=progress)
-    size = f"{len(data) / 1_048_576:.1f}".replace(".", ",")
-    return (dcc.send_bytes(data, name, type="application/zip"),
-            f"Đã tạo {name} ({size} MB): báo cáo {period.label_vi}.")
+    pack = service.make_pack(period, filters, owner=request["u"], progress=progress)
+    href = f"{PACK_URL}/{pack.pack_id}"
+    return {"href": href, "name": pack.name}, ui.pack_done(pack.name, href, pack.size,
+                                                           period.label_vi)
 
 
 # =========================================================================== registration
@@ -544,6 +548,18 @@ def register(app: Dash) -> None:
         Output(f"{P}-districts", "hideout"), Input(f"{P}-map-values", "data"),
         Input(f"{P}-map-mode", "value"), Input(f"{P}-map-resend", "n_intervals"))
 
+    # the finished pack downloads at once, as a plain link would (the server streams it)
+    app.clientside_callback(
+        """function (file) {
+            if (!file || !file.href) { return window.dash_clientside.no_update; }
+            var link = document.createElement('a');
+            link.href = file.href; link.download = file.name; link.style.display = 'none';
+            document.body.appendChild(link); link.click(); link.remove();
+            return file.href;
+        }""",
+        Output(f"{P}-pack-fetched", "data"), Input(f"{P}-pack-file", "data"),
+        prevent_initial_call=True)
+
     app.clientside_callback(
         "function (mode) { return mode === 'late' ? 'show-late' : 'show-overdue'; }",
         Output(f"{P}-overdue", "className"), Input(f"{P}-overdue-mode", "value"))
@@ -589,7 +605,7 @@ def register(app: Dash) -> None:
         return pack_request(which, period, field, district, agency)
 
     @app.callback(
-        Output(f"{P}-download", "data"), Output(f"{P}-pack-status", "children"),
+        Output(f"{P}-pack-file", "data"), Output(f"{P}-pack-status", "children"),
         Input(f"{P}-pack-request", "data"), background=True, prevent_initial_call=True,
         progress=[Output(f"{P}-pack-progress", "value"), Output(f"{P}-pack-text", "children")],
         progress_default=["0", "Đang chuẩn bị…"],

@@ -153,8 +153,16 @@ def packs() -> html.Div:
         html.Div("Word, Excel và CSV trong một tệp .zip", id=f"{PREFIX}-pack-note",
                  className="pack-note"),
         dcc.Store(id=f"{PREFIX}-pack-request"),
-        dcc.Download(id=f"{PREFIX}-download"),
+        dcc.Store(id=f"{PREFIX}-pack-file"),
+        dcc.Store(id=f"{PREFIX}-pack-fetched"),
     ])
+
+
+def pack_done(name: str, href: str, size: int, period_label: str) -> list:
+    """The status line once a pack is made: what it is, and a link to fetch it again."""
+    megabytes = f"{size / 1_048_576:.1f}".replace(".", ",")
+    return [f"Đã tạo {name} ({megabytes} MB): báo cáo {period_label}. ",
+            html.A("Tải lại", href=href, download=name, className="pack-again")]
 
 
 def card(title: str, hint: str, children: list, name: str) -> html.Section:
