@@ -27,7 +27,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry import shape
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import aliased
 
 from backend.domain.workflow import RATINGS, State
@@ -35,6 +35,7 @@ from backend.services import mapdata, places
 from backend.services.errors import NotFound, ValidationError
 from backend.storage.db import session_factory
 from backend.storage.models import AdminUnit, Agency, Attachment, Field, Report
+from backend.storage.textsearch import contains_text, text_matcher
 
 PUBLIC_STATES = (State.PUBLISHED.value, State.CLOSED.value)
 PER_PAGE = 10
@@ -159,17 +160,9 @@ def _conditions(query: ResultQuery) -> list[ColumnElement[bool]]:
             # what is blanked out on display cannot be searched for either (no identity oracle)
             conditions.append(Report.id.is_(None))
         else:
-            pattern = "%" + query.text.replace("\\", "\\\\").replace("%", "\\%") \
-                .replace("_", "\\_") + "%"
-            conditions.append(or_(Report.description.ilike(pattern, escape="\\"),
-                                  Report.answer_text.ilike(pattern, escape="\\"),
-                                  Report.address.ilike(pattern, escape="\\"),
-                                  Report.code.ilike(pattern, escape="\\")))
+            conditions.append(contains_text(query.text, Report.description, Report.answer_text,
+                                            Report.address, Report.code))
     return conditions
-
-
-def _fold(text: str | None) -> str:
-    return unicodedata.normalize("NFC", text or "").casefold()
 
 
 def _text_hits(session, conditions, text: str) -> tuple[list[int], bool]:
@@ -182,12 +175,12 @@ def _text_hits(session, conditions, text: str) -> tuple[list[int], bool]:
         .where(*conditions)
         .order_by(Report.published_at.desc(), Report.id.desc())
         .limit(TEXT_CANDIDATES)).all()
-    needle = _fold(text)
+    matches = text_matcher(text)
     hits = []
     for report_id, code, description, answer, address, name, email, phone in rows:
         who = (name, email, phone)
         shown = (code, redact(description, who), redact(answer, who), redact(address, who))
-        if any(needle in _fold(part) for part in shown):
+        if any(matches(part) for part in shown):
             hits.append(report_id)
     return hits, len(rows) >= TEXT_CANDIDATES
 

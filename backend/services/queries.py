@@ -42,6 +42,7 @@ from backend.storage.models import (
     IdentityGrant,
     Report,
 )
+from backend.storage.textsearch import contains_text
 
 IOC_ROLES = ("ioc_handler", "admin")
 PROVINCE_ROLES = ("ioc_handler", "admin", "provincial_leader", "wall_display")
@@ -63,9 +64,6 @@ def _scope(viewer: StaffUser):
                            Consultation.agency_code == viewer.agency_code)
     return or_(Report.agency_code == viewer.agency_code, asked)
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
@@ -115,10 +113,8 @@ def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: i
     if filters.at_risk is True:
         conditions.append(and_(Report.stage_risk_at <= now, Report.stage_due >= now))
     if filters.text:
-        pattern = f"%{_escape_like(filters.text.strip())}%"
-        conditions.append(or_(Report.description.ilike(pattern, escape="\\"),
-                              Report.code.ilike(pattern, escape="\\"),
-                              Report.address.ilike(pattern, escape="\\")))
+        conditions.append(contains_text(filters.text, Report.description, Report.code,
+                                        Report.address))
     if filters.since:
         conditions.append(Report.submitted_at >= filters.since)
     if filters.until:

@@ -22,9 +22,11 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend import config
+from backend.storage.textsearch import register_sqlite_functions
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    register_sqlite_functions(dbapi_connection)  # Vietnamese text search (textsearch.py)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")

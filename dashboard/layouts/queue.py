@@ -117,7 +117,7 @@ def filters_bar(prefix: str, states: list[dict[str, str]], default_states: list[
                                    options=[{"label": " Chỉ khẩn cấp", "value": "yes"}],
                                    value=[], inputClassName="check"),
         "text": dcc.Input(id=f"{prefix}-f-text", type="search", debounce=True,
-                          placeholder="Tìm mã, nội dung, địa chỉ rồi nhấn Enter",
+                          placeholder="Tìm mã, nội dung, địa chỉ (không dấu cũng được), nhấn Enter",
                           className="input f-text", autoComplete="off"),
     }
     return html.Div([parts[name] for name in names], className="filters", role="search")
