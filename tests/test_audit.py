@@ -21,7 +21,7 @@ from backend.services.refdata_load import prepare_database
 from backend.services.reports import NewReport, perform_action, submit_report
 from backend.storage import db
 from backend.storage.db import engine_for, session_factory
-from backend.storage.models import Event
+from backend.storage.models import Event, StreamHead
 
 MONDAY = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 IOC = Actor("ioc_lan", Role.IOC_HANDLER)
@@ -230,6 +230,53 @@ def test_deleted_whole_history_is_detected(ready_db: str) -> None:
         connection.execute(text("DELETE FROM events WHERE stream = :s"), {"s": code})
     assert verify(ready_db).problems == [
         f"{code}: đầu chuỗi lưu trên phản ánh (#2) không khớp sự kiện cuối (#0)"]
+
+
+def system_changes(url: str, n: int = 3) -> None:
+    with session_factory(url)() as session, session.begin():
+        for i in range(n):
+            audit.append_system_event(session, at=MONDAY + timedelta(minutes=i), actor="admin",
+                                      role="admin", action="agency_update",
+                                      data={"code": "ubnd_164", "n": i})
+            session.flush()
+
+
+def test_deleted_last_system_event_is_detected(ready_db: str) -> None:
+    """The `system` stream has no report row: its head is kept in stream_heads (D3.8)."""
+    system_changes(ready_db)
+    with session_factory(ready_db)() as session:
+        head = session.get(StreamHead, "system")
+        last = session.scalar(select(Event).where(Event.stream == "system", Event.seq == 3))
+        assert (head.seq, head.hash) == (3, last.hash)
+    with without_append_only_triggers(ready_db) as connection:
+        connection.execute(text("DELETE FROM events WHERE stream = 'system' AND seq = 3"))
+    assert verify(ready_db).problems == [
+        "system: đầu chuỗi đã lưu (#3) không khớp sự kiện cuối (#2)"]
+
+
+def test_deleted_whole_system_stream_is_detected(ready_db: str) -> None:
+    system_changes(ready_db, 2)
+    with without_append_only_triggers(ready_db) as connection:
+        connection.execute(text("DELETE FROM events WHERE stream = 'system'"))
+    assert verify(ready_db).problems == [
+        "system: đầu chuỗi đã lưu (#2) không khớp sự kiện cuối (#0)"]
+
+
+def test_event_moved_to_another_report_is_detected(ready_db: str) -> None:
+    """report_id is not hashed (the stream is): an event pointed at another report is caught."""
+    code = new_report(ready_db)
+    other = new_report(ready_db, steps=1)
+    system_changes(ready_db, 1)
+    with without_append_only_triggers(ready_db) as connection:
+        connection.execute(text(
+            "UPDATE events SET report_id = (SELECT id FROM reports WHERE code = :o) "
+            "WHERE stream = :s AND seq = 3"), {"o": other, "s": code})
+        connection.execute(text(
+            "UPDATE events SET report_id = (SELECT id FROM reports WHERE code = :o) "
+            "WHERE stream = 'system'"), {"o": other})
+    assert verify(ready_db).problems == [
+        f"{code}#3: sự kiện bị gắn sang phản ánh khác",
+        "system#1: sự kiện bị gắn sang phản ánh khác"]
 
 
 # --- `ioc audit verify` --------------------------------------------------------------------

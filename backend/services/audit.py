@@ -2,8 +2,10 @@
 
 Each stream (a report's code, or `system`) is a chain: event n stores the SHA-256 of its own
 canonical content together with the hash of event n-1. A report row keeps the head of its chain
-(`last_event_hash`, `event_seq`), so removing the newest events is caught too. Chains are per
-stream rather than global so that concurrent work on different reports never serialises.
+(`last_event_hash`, `event_seq`), the `system` stream's head is a `stream_heads` row, so removing
+the newest events is caught too. An event's `report_id` must be the report its stream names.
+Chains are per stream rather than global so that concurrent work on different reports never
+serialises.
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from backend.storage.models import Event, Report
+from backend.storage.models import Event, Report, StreamHead
 
 SYSTEM_STREAM = "system"
 
@@ -102,6 +104,11 @@ def append_system_event(
         hash=event_hash(SYSTEM_STREAM, seq, at, actor, role, action, None, None, note, payload, prev),
     )
     session.add(event)
+    head = session.get(StreamHead, SYSTEM_STREAM)
+    if head is None:
+        session.add(StreamHead(stream=SYSTEM_STREAM, seq=seq, hash=event.hash))
+    else:
+        head.seq, head.hash = seq, event.hash
     return event
 
 
@@ -156,7 +163,38 @@ def verify_chains(session: Session, batch: int = 20_000, max_problems: int = 50)
     if stream is not None:
         heads[stream] = (expected_seq - 1, prev_hash)
     _check_report_heads(session, heads, result, max_problems)
+    _check_stream_heads(session, heads, result, max_problems)
+    _check_report_links(session, result, max_problems)
     return result
+
+
+def _check_stream_heads(
+    session: Session, heads: dict[str, tuple[int, str]], result: ChainReport, max_problems: int
+) -> None:
+    """The `system` stream's stored head must be its last event (catches cut-off tails)."""
+    stored = {row.stream: (row.seq, row.hash) for row in session.scalars(select(StreamHead))}
+    for stream in sorted({SYSTEM_STREAM, *stored}):
+        found, kept = heads.get(stream, (0, None)), stored.get(stream, (0, None))
+        if found != kept and len(result.problems) < max_problems:
+            result.problems.append(
+                f"{stream}: đầu chuỗi đã lưu (#{kept[0]}) không khớp sự kiện cuối (#{found[0]})")
+
+
+def _check_report_links(session: Session, result: ChainReport, max_problems: int) -> None:
+    """An event of a report's stream must point at that report (and a system event at none):
+    `report_id` is not under the hash, so moving a step to another report is caught here."""
+    rows = session.execute(
+        select(Event.stream, Event.seq)
+        .outerjoin(Report, Report.id == Event.report_id)
+        .where(or_(
+            and_(Event.stream == SYSTEM_STREAM, Event.report_id.is_not(None)),
+            and_(Event.stream != SYSTEM_STREAM,
+                 or_(Report.code.is_(None), Report.code != Event.stream))))
+        .limit(max_problems)  # no ORDER BY: a merge join over 8.5 M events takes 3.5 s,
+    )                         # the ordered nested loop 19 s (PostgreSQL, 1,000,000 reports)
+    for stream, seq in sorted(rows):
+        if len(result.problems) < max_problems:
+            result.problems.append(f"{stream}#{seq}: sự kiện bị gắn sang phản ánh khác")
 
 
 def _check_report_heads(

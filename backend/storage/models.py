@@ -180,6 +180,18 @@ class Event(Base):
     )
 
 
+class StreamHead(Base):
+    """The last event of a stream that has no report row to keep its head (the `system`
+    stream): `ioc audit verify` compares it with the chain, so cutting off the newest
+    administrative changes is caught as it is for a report's steps."""
+
+    __tablename__ = "stream_heads"
+
+    stream: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class Attachment(Base):
     """A photo or video's metadata; the bytes live on disk under the media folder."""
 
