@@ -50,24 +50,20 @@ class lowered(FunctionElement):  # noqa: N801
     inherit_cache = True
 
 
-@compiles(folded, "postgresql")
-def _folded_pg(element: folded, compiler: Any, **kw: Any) -> str:
-    return f"unaccent(lower({compiler.process(element.clauses, **kw)}))"
+def _sql(template: str):
+    def render(element: FunctionElement, compiler: Any, **kw: Any) -> str:
+        return template.format(compiler.process(element.clauses, **kw))
+
+    return render
 
 
-@compiles(folded)
-def _folded_other(element: folded, compiler: Any, **kw: Any) -> str:
-    return f"ioc_fold({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(lowered, "postgresql")
-def _lowered_pg(element: lowered, compiler: Any, **kw: Any) -> str:
-    return f"lower({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(lowered)
-def _lowered_other(element: lowered, compiler: Any, **kw: Any) -> str:
-    return f"ioc_lower({compiler.process(element.clauses, **kw)})"
+# (PostgreSQL, SQLite and any other database): what each element compiles to
+for _element, (_postgresql, _other) in {
+    folded: ("unaccent(lower({}))", "ioc_fold({})"),
+    lowered: ("lower({})", "ioc_lower({})"),
+}.items():
+    compiles(_element, "postgresql")(_sql(_postgresql))
+    compiles(_element)(_sql(_other))
 
 
 def register_sqlite_functions(dbapi_connection: Any) -> None:
