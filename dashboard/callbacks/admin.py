@@ -9,10 +9,10 @@ only when confirmed. Every callback starts with `access.require("admin")`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from dash import Dash, Input, Output, Patch, State, ctx, html, no_update
 from dash.exceptions import PreventUpdate
@@ -27,6 +27,7 @@ from dashboard.format import date_time, number
 from dashboard.layouts.admin import SEASONS
 
 ROLE = "admin"
+T = TypeVar("T")
 AGENCY_KINDS = {"so": "Sở, ngành", "ubnd": "UBND huyện", "doanh_nghiep": "Doanh nghiệp",
                 "cong_an": "Công an"}
 KEY_LABELS = {
@@ -66,6 +67,25 @@ def slots(fields: Sequence[str], error: WorkflowError | None) -> list[str]:
                  if error.field in fields and error.code != "unchanged" else len(fields))
         out[where] = error.message
     return out
+
+
+def form_write(form: Sequence[str], write: Callable[[], T], message: Callable[[T], str],
+               cleared: int = 0) -> tuple:
+    """One service write behind a form: (the form's error lines..., `cleared` inputs emptied,
+    `admin-version`, `admin-flash`). A refusal fills the error line of the field it names and
+    changes nothing else."""
+    try:
+        item = write()
+    except WorkflowError as error:
+        return (*slots(form, error), *[no_update] * (cleared + 2))
+    return (*slots(form, None), *[""] * cleared, version(), flash(message(item)))
+
+
+def first_selected(rows: list[dict[str, Any]] | None, key: str) -> Any:
+    """The key of the grid's selected row; nothing happens without one."""
+    if not rows:
+        raise PreventUpdate
+    return rows[0][key]
 
 
 def flash(text: str, ok: bool = True) -> html.Div:
@@ -317,15 +337,10 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   State("admin-user-new-password", "value"), prevent_initial_call=True)
     def create_user(_n, username, full_name, role, agency, password):
         staff = _admin()
-        try:
-            user = admin.create_user(staff.actor(), username=username or "",
-                                     full_name=full_name or "", role=role or "",
-                                     agency_code=agency, password=password or "")
-        except WorkflowError as error:
-            return (*slots(USER_FORM, error), no_update, no_update, no_update, no_update,
-                    no_update)
-        return (*slots(USER_FORM, None), "", "", "", version(),
-                flash(f"Đã tạo tài khoản {user.username} ({user.role_label})."))
+        return form_write(USER_FORM, lambda: admin.create_user(
+            staff.actor(), username=username or "", full_name=full_name or "", role=role or "",
+            agency_code=agency, password=password or ""),
+            lambda user: f"Đã tạo tài khoản {user.username} ({user.role_label}).", cleared=3)
 
     @app.callback(*[Output(f"admin-user-edit-{f}-error", "children") for f in USER_EDIT],
                   Output("admin-user-edit-error", "children", **dup),
@@ -337,15 +352,10 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   prevent_initial_call=True)
     def update_user(_n, rows, full_name, role, agency):
         staff = _admin()
-        if not rows:
-            raise PreventUpdate
-        try:
-            user = admin.update_user(staff.actor(), rows[0]["username"],
-                                     full_name=full_name or "", role=role or "",
-                                     agency_code=agency)
-        except WorkflowError as error:
-            return (*slots(USER_EDIT, error), no_update, no_update)
-        return (*slots(USER_EDIT, None), version(), flash(f"Đã lưu tài khoản {user.username}."))
+        username = first_selected(rows, "username")
+        return form_write(USER_EDIT, lambda: admin.update_user(
+            staff.actor(), username, full_name=full_name or "", role=role or "",
+            agency_code=agency), lambda user: f"Đã lưu tài khoản {user.username}.")
 
     @app.callback(Output("admin-user-pw-error", "children"),
                   Output("admin-user-pw-result", "children", **dup),
@@ -375,13 +385,9 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   State("admin-users-grid", "selectedRows"), prevent_initial_call=True)
     def enable_user(_n, rows):
         staff = _admin()
-        if not rows:
-            raise PreventUpdate
-        try:
-            user = admin.enable_user(staff.actor(), rows[0]["username"])
-        except WorkflowError as error:
-            return error.message, no_update, no_update
-        return "", version(), flash(f"Đã mở khóa tài khoản {user.username}.")
+        username = first_selected(rows, "username")
+        return form_write((), lambda: admin.enable_user(staff.actor(), username),
+                          lambda user: f"Đã mở khóa tài khoản {user.username}.")
 
     # ---------------------------------------------------------------- agencies
 
@@ -435,16 +441,10 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   State("admin-agency-handler_title", "value"), prevent_initial_call=True)
     def save_focal(_n, rows, leader, leader_title, handler, handler_title):
         staff = _admin()
-        if not rows:
-            raise PreventUpdate
-        try:
-            agency = admin.set_focal_points(staff.actor(), rows[0]["code"], leader=leader,
-                                            leader_title=leader_title, handler=handler,
-                                            handler_title=handler_title)
-        except WorkflowError as error:
-            return (*slots(FOCAL_FORM, error), no_update, no_update)
-        return (*slots(FOCAL_FORM, None), version(),
-                flash(f"Đã lưu đầu mối của {agency.short_name}."))
+        code = first_selected(rows, "code")
+        return form_write(FOCAL_FORM, lambda: admin.set_focal_points(
+            staff.actor(), code, leader=leader, leader_title=leader_title, handler=handler,
+            handler_title=handler_title), lambda agency: f"Đã lưu đầu mối của {agency.short_name}.")
 
     @app.callback(*[Output(f"admin-agency-{f}-error", "children") for f in AGENCY_FORM],
                   Output("admin-agency-error", "children"),
@@ -456,16 +456,10 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   prevent_initial_call=True)
     def save_agency(_n, rows, minutes, email, phone):
         staff = _admin()
-        if not rows:
-            raise PreventUpdate
-        try:
-            agency = admin.update_agency(staff.actor(), rows[0]["code"],
-                                         process_minutes=minutes if minutes is not None else "",
-                                         email=email, phone=phone)
-        except WorkflowError as error:
-            return (*slots(AGENCY_FORM, error), no_update, no_update)
-        return (*slots(AGENCY_FORM, None), version(),
-                flash(f"Đã lưu thông tin {agency.short_name}."))
+        code = first_selected(rows, "code")
+        return form_write(AGENCY_FORM, lambda: admin.update_agency(
+            staff.actor(), code, process_minutes=minutes if minutes is not None else "",
+            email=email, phone=phone), lambda agency: f"Đã lưu thông tin {agency.short_name}.")
 
     # ---------------------------------------------------------------- fields and routing
 
@@ -523,15 +517,11 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   prevent_initial_call=True)
     def create_field(_n, code, name, group_name, default_agency, keywords):
         staff = _admin()
-        try:
-            item = admin_catalogue.create_field(staff.actor(), code=code or "", name=name or "",
-                                      group_name=group_name or "",
-                                      default_agency=default_agency or "", keywords=keywords)
-        except WorkflowError as error:
-            return (*slots(FIELD_FORM, error), *[no_update] * 6)
-        return (*slots(FIELD_FORM, None), "", "", "", "", version(),
-                flash(f"Đã thêm lĩnh vực {item.name}; quy tắc chung chuyển cho "
-                      f"{item.default_agency_name}."))
+        return form_write(FIELD_FORM, lambda: admin_catalogue.create_field(
+            staff.actor(), code=code or "", name=name or "", group_name=group_name or "",
+            default_agency=default_agency or "", keywords=keywords),
+            lambda item: f"Đã thêm lĩnh vực {item.name}; quy tắc chung chuyển cho "
+                         f"{item.default_agency_name}.", cleared=4)
 
     @app.callback(*[Output(f"admin-field-edit-{f}-error", "children") for f in FIELD_EDIT],
                   Output("admin-field-edit-error", "children", **dup),
@@ -542,15 +532,11 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   prevent_initial_call=True)
     def update_field(_n, rows, name, group_name, keywords, description):
         staff = _admin()
-        if not rows:
-            raise PreventUpdate
-        try:
-            item = admin_catalogue.update_field(staff.actor(), rows[0]["code"], name=name or "",
-                                      group_name=group_name or "", description=description,
-                                      keywords=keywords)
-        except WorkflowError as error:
-            return (*slots(FIELD_EDIT, error), no_update, no_update)
-        return (*slots(FIELD_EDIT, None), version(), flash(f"Đã lưu lĩnh vực {item.name}."))
+        code = first_selected(rows, "code")
+        return form_write(FIELD_EDIT, lambda: admin_catalogue.update_field(
+            staff.actor(), code, name=name or "", group_name=group_name or "",
+            description=description, keywords=keywords),
+            lambda item: f"Đã lưu lĩnh vực {item.name}.")
 
     @app.callback(Output("admin-field-edit-error", "children", **dup),
                   Output("admin-version", "data", **dup), Output("admin-flash", "children", **dup),
@@ -558,13 +544,9 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   State("admin-fields-grid", "selectedRows"), prevent_initial_call=True)
     def activate_field(_n, rows):
         staff = _admin()
-        if not rows:
-            raise PreventUpdate
-        try:
-            item = admin_catalogue.set_field_active(staff.actor(), rows[0]["code"], True)
-        except WorkflowError as error:
-            return error.message, no_update, no_update
-        return "", version(), flash(f"Lĩnh vực {item.name} nhận phản ánh trở lại.")
+        code = first_selected(rows, "code")
+        return form_write((), lambda: admin_catalogue.set_field_active(staff.actor(), code, True),
+                          lambda item: f"Lĩnh vực {item.name} nhận phản ánh trở lại.")
 
     @app.callback(Output("admin-rule-delete", "disabled"),
                   Input("admin-rules-grid", "selectedRows"))
@@ -581,16 +563,12 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   prevent_initial_call=True)
     def add_rule(_n, field_code, district, agency, priority, note):
         staff = _admin()
-        try:
-            rule = admin_catalogue.add_routing_rule(staff.actor(), field_code=field_code or "",
-                                          district_code=district, agency_code=agency or "",
-                                          priority="" if priority is None else priority,
-                                          note=note)
-        except WorkflowError as error:
-            return (*slots(RULE_FORM, error), no_update, no_update, no_update)
-        where = rule.district_name or "mọi địa bàn"
-        return (*slots(RULE_FORM, None), "", version(),
-                flash(f"Đã thêm quy tắc {rule.field_name}, {where} → {rule.agency_name}."))
+        return form_write(RULE_FORM, lambda: admin_catalogue.add_routing_rule(
+            staff.actor(), field_code=field_code or "", district_code=district,
+            agency_code=agency or "", priority="" if priority is None else priority, note=note),
+            lambda rule: f"Đã thêm quy tắc {rule.field_name}, "
+                         f"{rule.district_name or 'mọi địa bàn'} → {rule.agency_name}.",
+            cleared=1)
 
     # ---------------------------------------------------------------- stage budgets
 
@@ -635,17 +613,12 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   State("admin-budget-emergency_minutes", "value"), prevent_initial_call=True)
     def save_budget(_n, rows, minutes, emergency):
         staff = _admin()
-        if not rows:
-            raise PreventUpdate
-        try:
-            row = admin_calendar.set_stage_budget(
-                staff.actor(), rows[0]["stage"], minutes="" if minutes is None else minutes,
-                emergency_minutes="" if emergency is None else emergency)
-        except WorkflowError as error:
-            return (*slots(BUDGET_FORM, error), no_update, no_update)
-        return (*slots(BUDGET_FORM, None), version(),
-                flash(f"Đã lưu thời hạn bước {row.name_vi}: {_minutes_text(row.minutes)} làm "
-                      f"việc, khẩn cấp {_clock_text(row.emergency_minutes)}."))
+        stage = first_selected(rows, "stage")
+        return form_write(BUDGET_FORM, lambda: admin_calendar.set_stage_budget(
+            staff.actor(), stage, minutes="" if minutes is None else minutes,
+            emergency_minutes="" if emergency is None else emergency),
+            lambda row: f"Đã lưu thời hạn bước {row.name_vi}: {_minutes_text(row.minutes)} làm "
+                        f"việc, khẩn cấp {_clock_text(row.emergency_minutes)}.")
 
     # ---------------------------------------------------------------- calendar
 
@@ -694,11 +667,9 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   *[State(i, "value") for i in season_inputs], prevent_initial_call=True)
     def save_seasons(_n, *values):
         staff = _admin()
-        try:
-            admin_calendar.set_seasons(staff.actor(), season_inputs_from(values))
-        except WorkflowError as error:
-            return error.message, no_update, no_update
-        return "", version(), flash("Đã lưu giờ làm việc; thời hạn tính từ nay theo giờ mới.")
+        return form_write((), lambda: admin_calendar.set_seasons(staff.actor(),
+                                                                 season_inputs_from(values)),
+                          lambda _: "Đã lưu giờ làm việc; thời hạn tính từ nay theo giờ mới.")
 
     @app.callback(Output("admin-override-remove", "disabled"),
                   Input("admin-overrides-grid", "selectedRows"))
@@ -715,14 +686,10 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
                   State("admin-override-note", "value"), prevent_initial_call=True)
     def add_override(_n, day, kind, note):
         staff = _admin()
-        try:
-            row = admin_calendar.add_override(staff.actor(), day or "", kind == "working",
-                                              note or "")
-        except WorkflowError as error:
-            return (*slots(OVERRIDE_FORM, error), no_update, no_update, no_update, no_update)
-        what = "ngày làm việc" if row.working else "ngày nghỉ"
-        return (*slots(OVERRIDE_FORM, None), "", "", version(),
-                flash(f"Đã thêm {admin_calendar.day_text(row.day)} là {what}."))
+        return form_write(OVERRIDE_FORM, lambda: admin_calendar.add_override(
+            staff.actor(), day or "", kind == "working", note or ""),
+            lambda row: f"Đã thêm {admin_calendar.day_text(row.day)} là "
+                        f"{'ngày làm việc' if row.working else 'ngày nghỉ'}.", cleared=2)
 
     # ---------------------------------------------------------------- log
 
