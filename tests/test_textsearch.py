@@ -4,20 +4,27 @@ queue and on the citizens' results page."""
 
 from __future__ import annotations
 
+import random
+import unicodedata
+
 import pytest
 
 pytest.register_assert_rewrite("api_helpers")
-from api_helpers import make_report  # noqa: E402
+from api_helpers import ACTORS, RESULT, make_report  # noqa: E402
 from sqlalchemy import literal, select  # noqa: E402
+from sqlalchemy import text as sa_text  # noqa: E402
 
+from backend.domain.workflow import Actor, Role  # noqa: E402
 from backend.services import public_results, queries  # noqa: E402
 from backend.services.auth import StaffUser  # noqa: E402
+from backend.services.reports import perform_action  # noqa: E402
 from backend.storage.db import session_factory  # noqa: E402
+from backend.storage.models import Report  # noqa: E402
 from backend.storage.textsearch import (  # noqa: E402
-    contains_text,
+    MAX_QUERY,
     fold,
-    folded,
     lowered,
+    search_document,
     text_matcher,
 )
 
@@ -28,6 +35,7 @@ VOWELS = {
     "o": "oòóỏõọôồốổỗộơờớởỡợ", "u": "uùúủũụưừứửữự", "y": "yỳýỷỹỵ", "d": "dđ",
 }
 EVERY_LETTER = "".join(VOWELS.values())
+RESULT_WORDS = RESULT.split(" và ")[0]
 
 
 def test_fold_strips_every_vietnamese_mark_and_case() -> None:
@@ -49,17 +57,53 @@ def test_python_matcher_follows_the_rule() -> None:
 
 
 def test_the_database_folds_like_python(ready_db: str) -> None:
-    """unaccent(lower()) on PostgreSQL and the registered function on SQLite agree with `fold`
-    on every Vietnamese letter, both cases; lower() knows every letter too."""
+    """Migration 0007 fills existing rows in SQL (lower(unaccent()) on PostgreSQL, the
+    registered function on SQLite): the same as `fold` on every Vietnamese letter, both cases;
+    `lowered` (the check of a query with diacritics) knows every letter too."""
     text = f"{EVERY_LETTER} {EVERY_LETTER.upper()} Đường Hoàng Văn Thụ"
     with session_factory(ready_db)() as session:
-        got_fold, got_lower = session.execute(
-            select(folded(literal(text)), lowered(literal(text)))).one()
-        assert session.scalar(select(folded(literal(None)))) is None
-        assert session.scalar(select(contains_text("50%", literal("giảm 50% giá")))) in (1, True)
-        assert session.scalar(select(contains_text("50%", literal("giảm 500 giá")))) in (0, False)
-    assert got_fold == fold(text)
-    assert got_lower == text.lower()
+        sql = ("SELECT lower(unaccent(:t))" if session.get_bind().dialect.name == "postgresql"
+               else "SELECT ioc_fold(:t)")
+        assert session.scalar(sa_text(sql), {"t": text}) == fold(text)
+        assert session.scalar(select(lowered(literal(text)))) == text.lower()
+        assert session.scalar(select(lowered(literal(None)))) is None
+
+
+def test_fold_matches_its_definition_on_any_text() -> None:
+    """`fold` is three C-speed passes; the definition is per character (NFD, drop every
+    combining mark, đ -> d, lower case, NFC). Final sigma aside, they agree."""
+    rng = random.Random(20261129)
+    for _ in range(5_000):
+        text = "".join(chr(rng.randrange(0x20, 0x10000)) for _ in range(rng.randrange(30)))
+        text = "".join(c for c in text if not 0xD800 <= ord(c) < 0xE000 and c != "Σ")
+        stripped = "".join(c for c in unicodedata.normalize("NFD", text)
+                           if unicodedata.category(c) != "Mn")
+        assert fold(text) == unicodedata.normalize(
+            "NFC", stripped.replace("đ", "d").replace("Đ", "d").lower()), repr(text)
+
+
+def test_search_text_follows_every_write(ready_db: str) -> None:
+    """Submission (the fast insert path on PostgreSQL), a citizen's supplement and the
+    publication all refresh the stored, folded search text."""
+    code = make_report(ready_db, description="Ổ gà lớn", address="Đường Bắc Kạn", steps=6)
+
+    def stored() -> str:
+        with session_factory(ready_db)() as session:
+            report = session.scalar(select(Report).where(Report.code == code))
+            assert report.search_text == search_document(
+                report.code, report.description, report.address, report.answer_text)
+            return report.search_text
+
+    assert "o ga lon" in stored() and "duong bac kan" in stored() and code.lower() in stored()
+    assert fold(RESULT_WORDS) in stored()  # the published answer
+    asked = make_report(ready_db, description="Rác thải", steps=1)
+    perform_action(asked, "request_supplement", ACTORS["ioc_lan"],
+                   {"missing": "Ảnh hiện trường"}, url=ready_db)
+    perform_action(asked, "supplement", Actor("citizen", Role.CITIZEN),
+                   {"text": "Bãi rác ở ngõ 5 Lương Ngọc Quyến"}, url=ready_db)
+    with session_factory(ready_db)() as session:
+        text = session.scalar(select(Report.search_text).where(Report.code == asked))
+    assert "luong ngoc quyen" in text and "rac thai" in text
 
 
 def test_queue_search_with_and_without_diacritics(ready_db: str, sign_in) -> None:
@@ -79,6 +123,9 @@ def test_queue_search_with_and_without_diacritics(ready_db: str, sign_in) -> Non
     assert codes("tp thai nguyen") == set()
     assert codes("100%") == set()
     assert codes(lamp.lower()) == {lamp}
+    assert codes("   ") == {lamp, flood}  # blank: no text filter
+    too_long = ioc.get("/api/v1/reports", query_string={"q": "x" * (MAX_QUERY + 1)})
+    assert too_long.status_code == 422 and too_long.get_json()["field"] == "q"
 
 
 def test_results_page_search_ignores_marks_too(ready_db: str) -> None:

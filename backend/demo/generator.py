@@ -25,6 +25,7 @@ from backend.domain.workflow import Role, State
 from backend.domain.worktime import WorkCalendar
 from backend.services.audit import canonical_json
 from backend.services.templates import fill_reply
+from backend.storage.textsearch import search_document
 
 NAT = np.datetime64("NaT", "s")
 SEC = np.timedelta64(1, "s")
@@ -110,7 +111,7 @@ REPORT_COLUMNS = (
     "received_at", "progress_notice_at", "result_text", "result_by", "answer_text", "published_at",
     "closed_at", "rating", "return_count", "rework_count", "reopen_count", "escalation_count",
     "updated_at", "event_seq", "last_event_hash", "consent_at", "consent_version",
-    "stage", "stage_due", "stage_risk_at",
+    "stage", "stage_due", "stage_risk_at", "search_text",
 )
 CONSENT_VERSION = "2026-01"  # the consent text the demo citizens agreed to (Law 91/2025)
 EVENT_COLUMNS = ("stream", "seq", "report_id", "at", "actor", "role", "action", "from_state",
@@ -516,6 +517,7 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
             int(H[S_RETURN][i]), int(H[S_REWORK][i]), 0, int(H[S_ESCALATE][i]),
             upd_s[i], int(seqs[i]), hashes[i], sub_s[i], CONSENT_VERSION,
             stage[i], stage_due_s[i], stage_risk_s[i],
+            search_document(codes[i], descriptions[i], addresses[i], answer[i]),
         ))
     return Chunk(reports=reports, events=events, users=users), feedback_rows
 

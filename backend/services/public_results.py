@@ -160,8 +160,8 @@ def _conditions(query: ResultQuery) -> list[ColumnElement[bool]]:
             # what is blanked out on display cannot be searched for either (no identity oracle)
             conditions.append(Report.id.is_(None))
         else:
-            conditions.append(contains_text(query.text, Report.description, Report.answer_text,
-                                            Report.address, Report.code))
+            conditions.append(contains_text(query.text, Report.search_text, Report.description,
+                                            Report.answer_text, Report.address, Report.code))
     return conditions
 
 

@@ -42,7 +42,7 @@ from backend.storage.models import (
     IdentityGrant,
     Report,
 )
-from backend.storage.textsearch import contains_text
+from backend.storage.textsearch import MAX_QUERY, contains_text
 
 IOC_ROLES = ("ioc_handler", "admin")
 PROVINCE_ROLES = ("ioc_handler", "admin", "provincial_leader", "wall_display")
@@ -93,6 +93,8 @@ def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: i
                         ("district", filters.district), ("q", filters.text)):
         if value and "\x00" in value:  # PostgreSQL text cannot hold U+0000
             raise ValidationError(name, f"'{name}' chứa ký tự không hợp lệ.")
+    if filters.text and len(filters.text.strip()) > MAX_QUERY:
+        raise ValidationError("q", f"Nội dung tìm kiếm tối đa {MAX_QUERY} ký tự.")
     for state in filters.states:
         if state not in State.__members__.values():
             raise ValidationError("state", f"Trạng thái '{state}' không tồn tại.")
@@ -112,9 +114,9 @@ def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: i
         conditions.append(or_(Report.stage_due.is_(None), Report.stage_due >= now))
     if filters.at_risk is True:
         conditions.append(and_(Report.stage_risk_at <= now, Report.stage_due >= now))
-    if filters.text:
-        conditions.append(contains_text(filters.text, Report.description, Report.code,
-                                        Report.address))
+    if filters.text and filters.text.strip():
+        conditions.append(contains_text(filters.text, Report.search_text, Report.description,
+                                        Report.code, Report.address))
     if filters.since:
         conditions.append(Report.submitted_at >= filters.since)
     if filters.until:

@@ -248,6 +248,7 @@ def submit_report(
         )
         if report_id is not None:  # one INSERT with code and chain head; no UPDATE after it
             session.expunge(event)  # no relationship orders the two rows: the report goes first
+            report.refresh_search_text()  # no flush, so no before_insert hook, on this path
             _insert_new_report(session, report, event)
         outbox.enqueue_for_submission(session, report, now)
         if within is not None:

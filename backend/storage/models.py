@@ -21,8 +21,11 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from backend.storage.textsearch import search_document
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -134,8 +137,16 @@ class Report(Base):
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
+    # code, description, address and answer folded for search (storage/textsearch.py)
+    search_text: Mapped[str | None] = mapped_column(Text)
 
     attachments: Mapped[list[Attachment]] = relationship(back_populates="report")
+
+    def refresh_search_text(self) -> None:
+        """Fold the searchable fields again; a flush does it (see below), the fast insert path
+        of a submission calls it itself."""
+        self.search_text = search_document(self.code, self.description, self.address,
+                                           self.answer_text)
 
     # The service bumps `version` once per workflow step; the ORM adds WHERE version = old.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
@@ -473,3 +484,10 @@ class WorkSeasonSetting(Base):
     shifts: Mapped[str] = mapped_column(String(200))  # JSON [["07:00","11:30"],["13:30","17:00"]]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
+@event.listens_for(Report, "before_insert")
+@event.listens_for(Report, "before_update")
+def _fold_for_search(_mapper, _connection, report: Report) -> None:
+    """Every write of a report keeps its search text in step with the fields it folds."""
+    report.refresh_search_text()
