@@ -35,7 +35,7 @@ from backend.services import mapdata, places
 from backend.services.errors import NotFound, ValidationError
 from backend.storage.db import session_factory
 from backend.storage.models import AdminUnit, Agency, Attachment, Field, Report
-from backend.storage.textsearch import contains_text, text_matcher
+from backend.storage.textsearch import contains_text, fold, text_matcher
 
 PUBLIC_STATES = (State.PUBLISHED.value, State.CLOSED.value)
 PER_PAGE = 10
@@ -124,9 +124,15 @@ def redact(text: str | None, identities: Iterable[str | None] = ()) -> str:
         return ""
     out = _EMAIL.sub(HIDDEN, unicodedata.normalize("NFC", text))
     out = _PHONE.sub(HIDDEN, out)
+    loose = None
     for identity in identities:
         name = " ".join(unicodedata.normalize("NFC", identity or "").split())
         if len(name) < 2:
+            continue
+        # most texts do not hold the name at all: a substring test (accents and case folded,
+        # a superset of what the pattern matches) spares compiling a pattern per report
+        loose = loose if loose is not None else fold(out).casefold()
+        if fold(name.split(" ")[-1]).casefold() not in loose:
             continue
         words = [re.escape(w) for w in name.split(" ")]
         pattern = re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)", re.IGNORECASE)
@@ -176,11 +182,15 @@ def _text_hits(session, conditions, text: str) -> tuple[list[int], bool]:
         .order_by(Report.published_at.desc(), Report.id.desc())
         .limit(TEXT_CANDIDATES)).all()
     matches = text_matcher(text)
+    # blanking out only removes text, unless the query is found in the placeholder itself:
+    # otherwise a part that does not match as stored is not blanked out to be checked again
+    every_part = matches(HIDDEN)
     hits = []
     for report_id, code, description, answer, address, name, email, phone in rows:
         who = (name, email, phone)
-        shown = (code, redact(description, who), redact(answer, who), redact(address, who))
-        if any(matches(part) for part in shown):
+        if matches(code) or any(
+                (every_part or matches(part)) and matches(redact(part, who))
+                for part in (description, answer, address)):
             hits.append(report_id)
     return hits, len(rows) >= TEXT_CANDIDATES
 
