@@ -3,8 +3,11 @@ minutes through the shared cache; plain data only, so any cache backend can hold
 
 from __future__ import annotations
 
+from typing import Any
+
 from backend.services import catalogue
 from backend.services.admin_units import unit_names
+from backend.storage.textsearch import fold
 from dashboard import cache
 from geo.boundaries import short_district_name
 
@@ -31,7 +34,11 @@ def agency_names() -> dict[str, str]:
                           lambda: {a.code: a.name for a in catalogue.list_agencies()})
 
 
-def options(names: dict[str, str]) -> list[dict[str, str]]:
+def option(label: str, value: Any) -> dict[str, Any]:
+    """A dropdown option that is also found when typed without diacritics ("giao thong")."""
+    return {"label": label, "value": value, "search": f"{label} {fold(label)}"}
+
+
+def options(names: dict[str, str]) -> list[dict[str, Any]]:
     """Dropdown options sorted by their Vietnamese label."""
-    return [{"label": label, "value": code}
-            for code, label in sorted(names.items(), key=lambda item: item[1])]
+    return [option(label, code) for code, label in sorted(names.items(), key=lambda item: item[1])]

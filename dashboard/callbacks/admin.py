@@ -25,6 +25,7 @@ from dashboard import access
 from dashboard.format import date as format_date
 from dashboard.format import date_time, number
 from dashboard.layouts.admin import SEASONS
+from dashboard.lookups import option
 
 ROLE = "admin"
 T = TypeVar("T")
@@ -163,7 +164,7 @@ def user_rows() -> list[dict[str, Any]]:
 
 
 def agency_options(active_only: bool = True) -> list[dict[str, str]]:
-    return [{"label": a.short_name, "value": a.code} for a in admin.list_agencies()
+    return [option(a.short_name, a.code) for a in admin.list_agencies()
             if a.active or not active_only]
 
 
@@ -415,8 +416,8 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
             return ("Chưa chọn cơ quan nào.", True, [], None, None, [], None, None, None, None,
                     None)
         candidates = admin.focal_candidates(row["code"])
-        options = {kind: [{"label": f"{u.full_name or u.username} ({u.username})",
-                           "value": u.username} for u in users]
+        options = {kind: [option(f"{u.full_name or u.username} ({u.username})", u.username)
+                          for u in users]
                    for kind, users in candidates.items()}
         title = html.Div(className="selected", children=[
             html.Strong(row["name"]),
@@ -473,11 +474,10 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
     def load_fields(tab, _version):
         load_tab(tab, "fields")
         fields = field_rows()
-        field_options = [{"label": f["name"] + ("" if f["active"] else " (ngừng)"),
-                          "value": f["code"]} for f in sorted(fields, key=lambda f: f["name"])]
+        field_options = [option(f["name"] + ("" if f["active"] else " (ngừng)"), f["code"])
+                         for f in sorted(fields, key=lambda f: f["name"])]
         agencies = agency_options()
-        districts = [{"label": name, "value": code}
-                     for code, name in admin_catalogue.district_choices()]
+        districts = [option(name, code) for code, name in admin_catalogue.district_choices()]
         return fields, agencies, field_options, field_options, districts, agencies
 
     @app.callback(Output("admin-rules-grid", "rowData"),
