@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -468,7 +467,8 @@ def make_pack(period: kpi.Period, filters: kpi.Filters | None = None, *, owner: 
               progress: Progress | None = None, url: str | None = None,
               now: dt.datetime | None = None) -> pack_files.StoredPack:
     """The period's report pack (Word, Excel, CSV; backend.exports.pack) as one zip file kept
-    for `owner` to download (services/pack_files.py). Runs in a background worker, possibly a
+    for the account named `owner` to download (services/pack_files.py, which refuses an account
+    that may not make packs, or a disk nearly full). Runs in a background worker, possibly a
     process forked from a web worker: the database connections inherited from the parent are
     left to it."""
     from backend.exports.pack import build_pack  # noqa: PLC0415 - heavy, only for packs
@@ -477,12 +477,13 @@ def make_pack(period: kpi.Period, filters: kpi.Filters | None = None, *, owner: 
     db.engine_for(url).dispose(close=False)
 
     def write(target: Path) -> str:
-        with tempfile.TemporaryDirectory(prefix="ioc-pack-") as folder:
-            paths = build_pack(period, folder, url=url, progress=progress, now=now,
-                               filters=filters)
-            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-                for path in paths:
-                    archive.write(path, Path(path).name)
-            return f"{Path(paths[0]).stem}.zip"
+        # the files are made beside the zip, in the job's own folder under the exports folder:
+        # a killed job's hundreds of megabytes are swept there, never left in /tmp
+        paths = build_pack(period, target.parent, url=url, progress=progress, now=now,
+                           filters=filters)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+            for path in paths:
+                archive.write(path, Path(path).name)
+        return f"{Path(paths[0]).stem}.zip"
 
-    return pack_files.store(owner, write)
+    return pack_files.store(owner, write, url=url)
