@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from backend.config import LOCAL_TZ
 from backend.services import kpi, pack_files
 from backend.services import leaders as service
-from backend.services.auth import StaffUser
+from backend.services.auth import StaffUser, create_user
 from backend.services.errors import NotFound
 from backend.services.reports import perform_action
 from backend.storage.db import session_factory
@@ -335,21 +335,22 @@ def test_period_picker_and_formats(app) -> None:
 
 
 def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> None:
+    create_user(LEADER.username, LEADER.role, "mat-khau-lanh-dao-2026")
     token = cb.pack_request("quarter", NOVEMBER.code, None, None, AGENCY)
     steps: list[tuple[str, str]] = []
     file, status = cb.pack_job(steps.append, token)
     assert file["name"].endswith("2026-Q4.zip") and file["href"].startswith("/api/v1/packs/")
     assert "quý IV/2026" in dump(status) and file["href"] in dump(status)  # "Tải lại" link
     pack_id = file["href"].rsplit("/", 1)[1]
-    path, name = pack_files.open_pack(pack_id, LEADER.username)  # kept for the requester only
+    stored, name = pack_files.open_pack(pack_id, LEADER.username)  # the requester's only
     assert name == file["name"]
     with pytest.raises(NotFound):
         pack_files.open_pack(pack_id, "quan_tri")
-    archive = zipfile.ZipFile(path)
-    names = sorted(archive.namelist())
+    with stored, zipfile.ZipFile(stored) as archive:
+        names = sorted(archive.namelist())
+        csv = archive.read(next(n for n in names if n.endswith(".csv"))).decode("utf-8-sig")
     assert [n.rsplit(".", 1)[1] for n in names] == ["csv", "docx", "xlsx"]
     assert steps and steps[-1][0] == "100" and all(1 <= int(p) <= 100 for p, _ in steps)
-    csv = archive.read(next(n for n in names if n.endswith(".csv"))).decode("utf-8-sig")
     for private in PRIVATE:
         assert private not in csv
     assert cast["processing"] in csv and cast["waiting"] not in csv  # the agency filter
@@ -360,6 +361,17 @@ def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> Non
         patch.setattr(TimestampSigner, "get_timestamp", lambda self: yesterday)
         stale = cb._serializer().dumps({"p": "2026-11", "f": {}, "u": "lanh_dao_tinh"})
     assert "hết hạn" in cb.pack_job(steps.append, stale)[1]
+
+
+def test_a_refused_pack_says_why(app, ready_db: str, monkeypatch) -> None:
+    """The job's refusal (no longer allowed, disk nearly full) is shown, not a failed poll."""
+    token = cb.pack_request("month", NOVEMBER.code, None, None, None)  # no such account here
+    file, status = cb.pack_job(lambda _step: None, token)
+    assert file is no_update and "không được tạo tệp báo cáo" in dump(status)
+    create_user(LEADER.username, LEADER.role, "mat-khau-lanh-dao-2026")
+    monkeypatch.setattr(pack_files, "MIN_FREE", 10**18)
+    file, status = cb.pack_job(lambda _step: None, token)
+    assert file is no_update and "pack-error" in dump(status)
 
 
 # =========================================================================== direction (D7.2c)

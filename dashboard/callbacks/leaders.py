@@ -485,7 +485,10 @@ def pack_job(set_progress, token: str | None) -> tuple[Any, Any]:
     def progress(fraction: float, message: str) -> None:
         set_progress((str(max(1, min(100, round(fraction * 100)))), message))
 
-    pack = service.make_pack(period, filters, owner=request["u"], progress=progress)
+    try:
+        pack = service.make_pack(period, filters, owner=request["u"], progress=progress)
+    except WorkflowError as error:  # no longer allowed, or the disk is nearly full
+        return no_update, html.Span(error.message, className="pack-error")
     href = f"{PACK_URL}/{pack.pack_id}"
     return {"href": href, "name": pack.name}, ui.pack_done(pack.name, href, pack.size,
                                                            period.label_vi)
