@@ -436,9 +436,10 @@ def direction_choices(detail: Mapping[str, Any], *, url: str | None = None) -> d
     """What the direction form offers (D7.2c): the active agencies, and the agency the routing
     rules suggest for the report's field and district (None when no rule covers it)."""
     from backend.services import catalogue, routing_suggest  # noqa: PLC0415 - the form only
+    from backend.storage.textsearch import fold  # noqa: PLC0415
 
-    agencies = sorted(({"value": a.code, "label": a.name} for a in catalogue.list_agencies(url)),
-                      key=lambda a: a["label"])
+    agencies = sorted(({"value": a.code, "label": a.name, "search": f"{a.name} {fold(a.name)}"}
+                       for a in catalogue.list_agencies(url)), key=lambda a: a["label"])
     suggested = routing_suggest.suggest_agency(detail.get("field"), detail.get("district"), url)
     if suggested not in {a["value"] for a in agencies}:
         suggested = None
