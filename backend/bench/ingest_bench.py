@@ -444,6 +444,7 @@ def _floor_worker(engine: Any, place: tuple[str | None, str | None, str | None],
                 verify_start=now, verify_due=due, forward_start=now, forward_due=due,
                 stage="verify", stage_due=due, stage_risk_at=now + timedelta(hours=6),
             )
+            report.refresh_search_text()  # a submission stores it too
             session.add(report)
             session.flush()
             session.add(Event(

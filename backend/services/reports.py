@@ -236,6 +236,7 @@ def submit_report(
         report.verify_done = report.forward_done = None
         report.stage, report.stage_due, report.stage_risk_at = (  # track_current_stage's, at once
             INTAKE_STAGE, report.verify_due, verify_risk_at)
+        report.refresh_search_text()  # no insert hook (it would turn off the fast INSERT)
         if report_id is None:  # SQLite: the id (and so the code) comes with the INSERT
             session.add(report)
             session.flush()
@@ -248,7 +249,6 @@ def submit_report(
         )
         if report_id is not None:  # one INSERT with code and chain head; no UPDATE after it
             session.expunge(event)  # no relationship orders the two rows: the report goes first
-            report.refresh_search_text()  # no flush, so no before_insert hook, on this path
             _insert_new_report(session, report, event)
         outbox.enqueue_for_submission(session, report, now)
         if within is not None:

@@ -143,8 +143,9 @@ class Report(Base):
     attachments: Mapped[list[Attachment]] = relationship(back_populates="report")
 
     def refresh_search_text(self) -> None:
-        """Fold the searchable fields again; a flush does it (see below), the fast insert path
-        of a submission calls it itself."""
+        """Fold the searchable fields again: an UPDATE does it (see below); whoever creates a
+        report calls it (a `before_insert` hook would turn off the submission's fast INSERT,
+        services/reports.py `_insert_plan`)."""
         self.search_text = search_document(self.code, self.description, self.address,
                                            self.answer_text)
 
@@ -486,8 +487,7 @@ class WorkSeasonSetting(Base):
     updated_by: Mapped[str] = mapped_column(String(64))
 
 
-@event.listens_for(Report, "before_insert")
 @event.listens_for(Report, "before_update")
 def _fold_for_search(_mapper, _connection, report: Report) -> None:
-    """Every write of a report keeps its search text in step with the fields it folds."""
+    """Every change of a report keeps its search text in step with the fields it folds."""
     report.refresh_search_text()
