@@ -78,6 +78,7 @@ def _login_callback(client, username: str, password: str, headers=None):
         "outputs": [{"id": "redirect", "property": "href"},
                     {"id": "login-error", "property": "children"}],
         "inputs": [{"id": "login-submit", "property": "n_clicks", "value": 1},
+                   {"id": "login-username", "property": "n_submit", "value": 0},
                    {"id": "login-password", "property": "n_submit", "value": 0}],
         "changedPropIds": ["login-submit.n_clicks"],
         "state": [{"id": "login-username", "property": "value", "value": username},
@@ -120,12 +121,15 @@ def live_app(ready_db: str, media_root, staff_accounts) -> Iterator[str]:
 
 def test_sign_in_navigate_404_and_sign_out_in_the_browser(live_app, page) -> None:
     page.goto(live_app + "/leaders")
+    page.wait_for_selector("#login-username")
+    page.wait_for_timeout(500)  # the router has drawn the form; nothing was typed yet
+    assert page.inner_text("#login-error") == ""  # no error before anyone asked
     page.fill("#login-username", "lanh_dao_tinh")
     page.fill("#login-password", "khong-dung-mat-khau")
     page.click("#login-submit")
     page.wait_for_selector("#login-error:has-text('không đúng')")
     page.fill("#login-password", PASSWORD)
-    page.press("#login-password", "Enter")  # the keyboard works as well as the button
+    page.press("#login-username", "Enter")  # the keyboard works as well as the button
     page.wait_for_url(live_app + "/leaders")
     page.wait_for_selector(".nav-user:has-text('Lãnh đạo UBND tỉnh')")
     assert page.locator(".nav-link").all_inner_texts() == [

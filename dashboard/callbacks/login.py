@@ -33,8 +33,12 @@ def sign_in(username: str | None, password: str | None, next_path: str | None) -
 
 def register(app: Dash) -> None:
     @app.callback(Output("redirect", "href"), Output("login-error", "children"),
-                  Input("login-submit", "n_clicks"), Input("login-password", "n_submit"),
+                  Input("login-submit", "n_clicks"), Input("login-username", "n_submit"),
+                  Input("login-password", "n_submit"),
                   State("login-username", "value"), State("login-password", "value"),
                   State("login-next", "data"), prevent_initial_call=True)
-    def submit(_clicks, _submits, username, password, next_path):
+    def submit(clicks, user_submits, password_submits, username, password, next_path):
+        if not (clicks or user_submits or password_submits):
+            # the form was just drawn (the router inserts it): nobody has asked yet
+            return no_update, no_update
         return sign_in(username, password, next_path)

@@ -13,7 +13,7 @@ def layout(next_path: str = "/") -> html.Div:
                    className="muted"),
             html.Label("Tên đăng nhập", htmlFor="login-username"),
             dcc.Input(id="login-username", type="text", autoComplete="username", autoFocus=True,
-                      className="input", debounce=False),
+                      className="input", debounce=False, n_submit=0),
             html.Label("Mật khẩu", htmlFor="login-password"),
             dcc.Input(id="login-password", type="password", autoComplete="current-password",
                       className="input", n_submit=0),
