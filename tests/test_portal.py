@@ -445,3 +445,14 @@ def test_portal_forms_work_in_a_browser_where_staff_are_signed_in(sign_in, ready
     assert answer.status_code == 201 and "PA-" in _text(answer)
     tracked = staff.client.post("/portal/track", data={"code": "PA-2026-999999", "phone": PHONE})
     assert tracked.status_code != 403
+
+
+def test_a_mistyped_portal_address_gets_the_portals_own_404(client) -> None:
+    """Not the staff sign-in page (the dashboard answers every other unknown path)."""
+    for path in ("/portal/abc", "/portal/tra-cuu/xyz", "/portal/results/1/2"):
+        answer = client.get(path)
+        assert answer.status_code == 404, path
+        page = _text(answer)
+        assert "Không tìm thấy" in page and "Đăng nhập" not in page
+    assert client.get("/portal").status_code == 200  # the real pages are untouched
+    assert client.get("/portal/track").status_code == 200

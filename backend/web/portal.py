@@ -264,6 +264,12 @@ def _page_error(status: int, message: str | None = None) -> tuple[Any, int, dict
                            status=status), status, headers
 
 
+@bp.route("/<path:_rest>", methods=["GET", "POST"])
+def unknown_page(_rest: str):
+    """A mistyped portal address gets the portal's own page, not the staff sign-in."""
+    return _page_error(404)
+
+
 @bp.errorhandler(Exception)
 def _portal_error(error: Exception):
     """Portal pages answer in HTML and Vietnamese, also for 404, 413 and 429."""
