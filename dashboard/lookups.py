@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.domain.collation import sort_key
 from backend.services import catalogue
 from backend.services.admin_units import unit_names
 from backend.storage.textsearch import fold
@@ -40,5 +41,6 @@ def option(label: str, value: Any) -> dict[str, Any]:
 
 
 def options(names: dict[str, str]) -> list[dict[str, Any]]:
-    """Dropdown options sorted by their Vietnamese label."""
-    return [option(label, code) for code, label in sorted(names.items(), key=lambda item: item[1])]
+    """Dropdown options in Vietnamese alphabetical order of their label."""
+    return [option(label, code)
+            for code, label in sorted(names.items(), key=lambda item: sort_key(item[1]))]
