@@ -250,6 +250,17 @@ class Gazetteer:
         """Legacy district polygons (properties code, name, full_name) for a map layer."""
         return json.loads(self._district_json)
 
+    def extent(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) of the province: its outline, else every unit point's
+        padded box, else the 2025 province's known extent; what a map should show at first."""
+        if self._province_bounds is not None:
+            return tuple(float(v) for v in self._province_bounds)
+        if len(self._district_bounds):
+            b = self._district_bounds
+            return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
+                    float(b[:, 3].max()))
+        return tuple(float(v) for v in self._bbox)
+
     def province_geojson(self) -> dict:
         """Province outline (2025 if available); empty FeatureCollection without polygons."""
         return json.loads(self._province_json)

@@ -317,3 +317,16 @@ def test_sample_points_inside_their_district_and_denser_in_the_city(
     density_city = counts["164"] / area_km2["164"]
     density_vo_nhai = counts["170"] / area_km2["170"]
     assert density_city > 5 * density_vo_nhai
+
+
+@needs_data
+def test_extent_is_the_whole_province_as_it_is_now(gaz: Gazetteer, tmp_path: Path) -> None:
+    """Maps open on the 2025 province (old Bắc Kạn included: reports come from there too)."""
+    west, south, east, north = gaz.extent()
+    assert west < BAC_KAN_TOWN[0] < east and south < BAC_KAN_TOWN[1] < north
+    assert west < TP_THAI_NGUYEN[0] < east and south < PHO_YEN[1] < north
+    for name in (LEGACY_UNITS_FILE, UNITS_2025_FILE):
+        shutil.copy(GEO_DIR / name, tmp_path / name)
+    coarse = Gazetteer.load(tmp_path).extent()  # no outline: the unit points' padded box
+    assert coarse[0] < BAC_KAN_TOWN[0] < coarse[2] and coarse[1] < BAC_KAN_TOWN[1] < coarse[3]
+    assert Gazetteer.load(None).extent() == pytest.approx((105.43, 21.32, 106.25, 22.75))

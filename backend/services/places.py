@@ -28,3 +28,10 @@ def locate(lon: float, lat: float) -> Location:
         raise ValidationError("lat", str(exc), code="outside_province") from exc
     except ValueError as exc:
         raise ValidationError("lat", str(exc)) from exc
+
+
+def map_bounds() -> list[list[float]]:
+    """[[south, west], [north, east]] of the province (Leaflet's order) for a map's first view:
+    from the boundary data, so the whole province as it is now is in sight."""
+    west, south, east, north = gazetteer().extent()
+    return [[round(south, 3), round(west, 3)], [round(north, 3), round(east, 3)]]

@@ -16,9 +16,10 @@ from dash import dcc, html
 
 from backend.services import leaders as service
 from backend.services.auth import StaffUser
+from backend.services.places import map_bounds
 from dashboard.format import date_time, number, percent
 from dashboard.layouts import report_panel
-from dashboard.layouts.map import BOUNDARIES_URL, BOUNDS, CENTER, tile_layer
+from dashboard.layouts.map import BOUNDARIES_URL, CENTER, tile_layer
 from dashboard.layouts.queue import DROPDOWN_VI
 
 PREFIX = "leaders"
@@ -177,7 +178,7 @@ def district_map() -> dl.Map:
     """Districts coloured by the chosen rate (values through `hideout`, geometry from the
     cacheable boundaries route; no tile server needed)."""
     return dl.Map(
-        id=f"{PREFIX}-map", center=CENTER, zoom=9, zoomSnap=0.25, viewport={"bounds": BOUNDS},
+        id=f"{PREFIX}-map", center=CENTER, zoom=9, zoomSnap=0.25, viewport={"bounds": map_bounds()},
         scrollWheelZoom=False, className="report-map ld-map", children=[
             *tile_layer(),
             dl.GeoJSON(id=f"{PREFIX}-districts", url=BOUNDARIES_URL,

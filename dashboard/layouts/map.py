@@ -7,9 +7,9 @@ import os
 
 import dash_leaflet as dl
 
-# the districts the reports are filed under (legacy Thái Nguyên), fitted to whatever screen
-BOUNDS = [[21.33, 105.47], [22.04, 106.24]]
-CENTER = [21.68, 105.85]
+from backend.services.places import map_bounds
+
+CENTER = [21.68, 105.85]  # before the bounds apply: fitted to the screen at once
 BOUNDARIES_URL = "/api/v1/map/boundaries.geojson"
 POINTS_URL = "/api/v1/map/points.geojson"
 EMPTY = {"type": "FeatureCollection", "features": []}
@@ -29,7 +29,7 @@ def report_map(prefix: str, *, dark: bool, points_url: str = "", cluster: bool =
     the newest reports from the page's own tick until the next minute's points arrive."""
     return dl.Map(
         id=f"{prefix}-map", center=CENTER, zoom=10, zoomSnap=0.25, preferCanvas=True,
-        viewport={"bounds": BOUNDS},
+        viewport={"bounds": map_bounds()},
         className="report-map dark" if dark else "report-map",
         children=[
             *tile_layer(),
