@@ -1,7 +1,9 @@
-"""Vietnamese display formats shared by every page: dd/mm/yyyy, Asia/Ho_Chi_Minh, 1.234."""
+"""Vietnamese display formats shared by every page: dd/mm/yyyy, Asia/Ho_Chi_Minh, 1.234,
+regulation clauses as "Đ6.2", and who did a step in words rather than account names."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from backend.config import LOCAL_TZ
@@ -51,3 +53,25 @@ def countdown(due: str | datetime | None, now: datetime) -> str:
         parts.append(f"{minutes} phút")
     text = " ".join(parts)
     return f"quá hạn {text}" if late else f"còn {text}"
+
+
+_CLAUSE_ID = re.compile(r"\bD(?=\d)")
+
+
+def clause(ref: str | None) -> str:
+    """A regulation reference as people read it: the internal ids ("D6.2", "D8 bước 3", kept in
+    `data/sla.toml` and `ACTIONS`) shown with the Vietnamese "Điều" abbreviation ("Đ6.2",
+    "Đ8 bước 3"); "Phụ lục I" and already Vietnamese text pass unchanged."""
+    return _CLAUSE_ID.sub("Đ", ref or "")
+
+
+# Accounts that are not people with a username: the reporter's own steps are recorded as
+# "citizen" (submit, supplement, feedback); "system" is the administrative stream's name.
+ACTOR_LABELS_VI = {"citizen": "Người dân", "system": "Hệ thống"}
+
+
+def actor(name: str | None) -> str:
+    """Who did a step: a staff member's account name as is, a built-in actor in Vietnamese."""
+    if not name:
+        return ACTOR_LABELS_VI["system"]
+    return ACTOR_LABELS_VI.get(name, name)

@@ -19,13 +19,14 @@ from dash.exceptions import PreventUpdate
 
 from backend.config import LOCAL_TZ
 from backend.domain.workflow import WorkflowError
-from backend.services import admin, admin_calendar, admin_catalogue
+from backend.services import admin, admin_calendar, admin_catalogue, catalogue
 from backend.services.auth import AGENCY_ROLES, StaffUser
 from dashboard import access
+from dashboard.format import clause, date_time, number
 from dashboard.format import date as format_date
-from dashboard.format import date_time, number
 from dashboard.layouts.admin import SEASONS
 from dashboard.lookups import option
+from geo.boundaries import short_district_name
 
 ROLE = "admin"
 T = TypeVar("T")
@@ -99,9 +100,35 @@ def version() -> float:
     return datetime.now(UTC).timestamp()
 
 
-def _show(key: str, value: Any) -> str:
+# Keys whose values are stored as codes: the log shows the name (agency short name, field name,
+# district) instead of "dien_luc".
+CODED_KEYS = ("agency", "default_agency", "field", "district")
+
+
+def code_names() -> dict[str, dict[str, str]]:
+    """Code → name for every coded key, read once per list of changes (inactive ones too: the log
+    keeps what was)."""
+    agencies = {a.code: a.short_name or a.name
+                for a in catalogue.list_agencies(active_only=False)}
+    return {"agency": agencies, "default_agency": agencies,
+            "field": {f.code: f.name for f in catalogue.list_fields(active_only=False)},
+            "district": {code: short_district_name(name)
+                         for code, name in catalogue.district_names().items()}}
+
+
+def _coded(data: dict[str, Any]) -> bool:
+    sides = [data.get("before") or {}, data.get("after") or {}]
+    return bool(data.get("focal_removed")) or any(
+        key in side for side in sides if isinstance(side, dict) for key in CODED_KEYS)
+
+
+def _show(key: str, value: Any, names: dict[str, dict[str, str]] | None = None) -> str:
+    if key == "district" and value is None:
+        return "mọi địa bàn"
     if value is None or value == "":
         return "(trống)"
+    if names and key in names and isinstance(value, str):
+        return names[key].get(value, value)
     if key == "role":
         return admin.ROLE_LABELS.get(value, value)
     if key == "active":
@@ -109,24 +136,28 @@ def _show(key: str, value: Any) -> str:
     if key == "working":
         return "ngày làm việc" if value else "ngày nghỉ"
     if isinstance(value, dict):
-        return ", ".join(f"{KEY_LABELS.get(k, k)} {_show(k, v)}" for k, v in value.items())
+        return ", ".join(f"{KEY_LABELS.get(k, k)} {_show(k, v, names)}" for k, v in value.items())
     return str(value)
 
 
-def describe(data: dict[str, Any]) -> str:
-    """'Vai trò: Người xử lý cơ quan → Lãnh đạo đơn vị; ...' from an event's before/after."""
+def describe(data: dict[str, Any], names: dict[str, dict[str, str]] | None = None) -> str:
+    """'Vai trò: Người xử lý cơ quan → Lãnh đạo đơn vị; Cơ quan: Điện lực Thái Nguyên' from an
+    event's before/after; codes are shown by name (`names`, looked up when not given)."""
     before, after = data.get("before") or {}, data.get("after") or {}
+    if names is None and _coded(data):
+        names = code_names()
     parts = []
     for key in dict.fromkeys([*before, *after]):
+        label = KEY_LABELS.get(key, key)
         if key in before and key in after:
-            parts.append(f"{KEY_LABELS.get(key, key)}: {_show(key, before[key])} → "
-                         f"{_show(key, after[key])}")
+            parts.append(f"{label}: {_show(key, before[key], names)} → "
+                         f"{_show(key, after[key], names)}")
         elif key in after:
-            parts.append(f"{KEY_LABELS.get(key, key)}: {_show(key, after[key])}")
+            parts.append(f"{label}: {_show(key, after[key], names)}")
         else:
-            parts.append(f"{KEY_LABELS.get(key, key)}: {_show(key, before[key])} (bỏ)")
+            parts.append(f"{label}: {_show(key, before[key], names)} (bỏ)")
     for point in data.get("focal_removed", []):
-        parts.append(f"Bỏ vai trò đầu mối tại {point['agency']}")
+        parts.append(f"Bỏ vai trò đầu mối tại {_show('agency', point['agency'], names)}")
     if data.get("sessions_ended"):
         parts.append(f"Kết thúc {data['sessions_ended']} phiên đăng nhập")
     return "; ".join(parts)
@@ -226,10 +257,11 @@ def budget_rows() -> list[dict[str, Any]]:
         row = asdict(b)
         row.pop("updated_at")
         row["normal"] = _minutes_text(b.minutes)
+        row["clause"] = clause(b.clause)
         row["legal"] = _minutes_text(b.legal_minutes)
         row["emergency"] = _clock_text(b.emergency_minutes)
         row["source"] = (f"Điều chỉnh bởi {b.updated_by}, {date_time(b.updated_at)}"
-                         if b.changed else "Theo Quy chế (data/sla.toml)")
+                         if b.changed else "Theo cấu hình mặc định (mức của Quy chế)")
         rows.append(row)
     return rows
 
@@ -247,9 +279,12 @@ def library_rows(year: int) -> list[dict[str, Any]]:
 
 
 def log_rows() -> list[dict[str, Any]]:
+    changes = admin.list_changes()
+    names = code_names() if any(_coded(c.data) for c in changes) else None
     return [{"seq": c.seq, "at_text": date_time(c.at), "actor": c.actor,
-             "action_label": c.action_label, "note": c.note or "", "details": describe(c.data)}
-            for c in admin.list_changes()]
+             "action_label": c.action_label, "note": c.note or "",
+             "details": describe(c.data, names or {})}
+            for c in changes]
 
 
 def _selected(rows: list[dict] | None, fresh: list[dict] | None, key: str) -> dict | None:
@@ -634,13 +669,13 @@ def register(app: Dash) -> None:  # noqa: C901 (one page, many small callbacks)
         load_tab(tab, "calendar")
         seasons = {s.name: s for s in admin_calendar.list_seasons()}
         values: list[Any] = []
-        source = "Theo tệp cấu hình"
+        source = "Theo cấu hình mặc định"
         for name, _label in SEASONS:
             s = seasons.get(name)
             if s is None:
                 values += [None] * 6
                 continue
-            source = "Mặc định (data/calendar.toml)" if s.from_file else "Đã điều chỉnh"
+            source = "Theo cấu hình mặc định" if s.from_file else "Đã điều chỉnh"
             shifts = list(s.shifts) + [("", "")] * (2 - len(s.shifts))
             values += [s.start, s.end, shifts[0][0], shifts[0][1], shifts[1][0], shifts[1][1]]
         this_year = datetime.now(LOCAL_TZ).year
@@ -786,7 +821,7 @@ def confirmation(trigger: str | None, users, fields, rules, overrides,
                 "trở lại theo lịch nghỉ lễ và ngày trong tuần.",
                 {"kind": "override.remove", "target": o["day"]})
     if trigger == "admin-seasons-reset":
-        return ("Khôi phục giờ làm việc mặc định theo data/calendar.toml?",
+        return ("Khôi phục giờ làm việc theo cấu hình mặc định?",
                 {"kind": "seasons.reset", "target": None})
     if trigger == "admin-budget-reset" and budgets:
         b = budgets[0]

@@ -21,6 +21,7 @@ from dash import dcc, html
 
 from backend.domain.workflow import ACTIONS, AT_IOC_STATES, State
 from backend.services.auth import StaffUser
+from dashboard.format import clause
 from dashboard.layouts.queue import DROPDOWN_VI
 
 IOC_ROLES = ("ioc_handler", "admin")
@@ -128,7 +129,7 @@ def hold_row(page: str, detail: dict[str, Any], staff: StaffUser) -> html.Div:
 def act_button(page: str, action: str, label: str, css: str, disabled: bool) -> html.Button:
     return html.Button(label, id={"type": "wf-act", "page": page, "action": action},
                        className=f"btn {css}", disabled=disabled, n_clicks=0,
-                       title=f"{ACTIONS[action].label_vi} ({ACTIONS[action].clause})")
+                       title=f"{ACTIONS[action].label_vi} ({clause(ACTIONS[action].clause)})")
 
 
 def _param_id(page: str, action: str, name: str) -> dict[str, str]:

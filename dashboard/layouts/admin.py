@@ -62,7 +62,7 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
             html.Div([
                 html.H1("Quản trị hệ thống"),
                 html.P("Tài khoản, cơ quan xử lý và đầu mối, lĩnh vực, thời hạn và lịch làm việc. "
-                       "Mọi thay đổi được ghi vào nhật ký không sửa được (D3.8).",
+                       "Mọi thay đổi được ghi vào nhật ký không sửa được (Đ3.8).",
                        className="muted admin-sub"),
             ]),
             html.Div(id="admin-flash", className="admin-flash", role="status",
@@ -286,7 +286,7 @@ def agencies_tab() -> list:
                           field("Thời hạn xử lý (phút làm việc)",
                                 text_input("admin-agency-process_minutes", type="number"),
                                 "admin-agency-process_minutes-error",
-                                hint="Tối đa 1.440 phút = 3 ngày làm việc (D8 bước 3)."),
+                                hint="Tối đa 1.440 phút = 3 ngày làm việc (Đ8 bước 3)."),
                           field("Điện thoại", text_input("admin-agency-phone"),
                                 "admin-agency-phone-error"),
                           field("Thư điện tử nhận thông báo", text_input("admin-agency-email"),
@@ -323,7 +323,7 @@ def fields_tab() -> list:
         html.Div(className="admin-split", children=[
             html.Section(className="card admin-panel", children=[
                 html.Div(className="panel-bar", children=[
-                    html.H2("Danh mục lĩnh vực (D13.4)", className="panel-title"),
+                    html.H2("Danh mục lĩnh vực (Đ13.4)", className="panel-title"),
                     search("admin-fields-search", "Tìm lĩnh vực…"),
                 ]),
                 grid("admin-fields-grid", field_columns, "code", height=400),
@@ -380,7 +380,7 @@ def fields_tab() -> list:
         html.Div(className="admin-split", children=[
             html.Section(className="card admin-panel", children=[
                 html.Div(className="panel-bar", children=[
-                    html.H2("Quy tắc phân phối (D7.1)", className="panel-title"),
+                    html.H2("Quy tắc phân phối (Đ7.1)", className="panel-title"),
                     dropdown("admin-rules-filter", placeholder="Mọi lĩnh vực",
                              className="dropdown admin-filter"),
                 ]),

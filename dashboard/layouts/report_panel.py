@@ -13,7 +13,7 @@ from dash import dcc, html
 
 from backend.domain.workflow import ACTIONS, ROLE_LABELS_VI, Role
 from backend.services.nearby import Nearby
-from dashboard.format import date_time
+from dashboard.format import actor, clause, date_time
 
 EVENT_LABELS = {"submit": "Gửi phản ánh", **{name: a.label_vi for name, a in ACTIONS.items()}}
 
@@ -161,7 +161,7 @@ def consultations(items: list[dict[str, Any]]) -> html.Section | None:
 
 def deadlines(stages: dict[str, dict[str, Any]]) -> html.Section:
     head = html.Tr([html.Th(t) for t in ("Bước", "Bắt đầu", "Hạn", "Hoàn thành", "Tình trạng")])
-    rows = [html.Tr([html.Td([s["name"], html.Span(f" {s['clause']}", className="muted")]),
+    rows = [html.Tr([html.Td([s["name"], html.Span(f" {clause(s['clause'])}", className="muted")]),
                      html.Td(date_time(s["start"]), className="when"),
                      html.Td(date_time(s["due"]), className="when"),
                      html.Td(date_time(s["done"]), className="when"),
@@ -181,7 +181,7 @@ def history(events: list[dict[str, Any]]) -> html.Section:
         items.append(html.Li(className="tl-item", children=[
             html.Span(date_time(e["at"]), className="tl-time"),
             html.Span(EVENT_LABELS.get(e["action"], e["action"]), className="tl-action"),
-            html.Span(f"{e['actor']} · {role}", className="tl-who"),
+            html.Span(f"{actor(e['actor'])} · {role}", className="tl-who"),
             html.Div(e["note"], className="tl-note") if e.get("note") else None,
         ]))
     return section("Lịch sử xử lý", [html.Ol(items, className="timeline")])
