@@ -69,6 +69,62 @@ RATINGS: dict[str, str] = {
     "khong_hai_long": "Không hài lòng",
 }
 
+# The one mapping of a parameter's (or a citizen form field's) machine name to the words a person
+# sees on the form: messages name a field by its label, never by its name, which stays for
+# machines in `WorkflowError.field`. Covers every required parameter of `ACTIONS`, every field
+# `backend.services.validation` checks, and the API's query flags (tests/test_wording.py).
+PARAM_LABELS_VI: dict[str, str] = {
+    # steps of the workflow
+    "reason": "lý do",
+    "missing": "nội dung cần bổ sung",
+    "text": "nội dung bổ sung",
+    "result": "kết quả xử lý",
+    "field": "lĩnh vực",
+    "agency": "cơ quan xử lý",
+    "agencies": "cơ quan được lấy ý kiến",
+    "direction": "nội dung chỉ đạo",
+    "note": "nội dung thông báo",  # progress_notice (its only required use); consult: the question
+    "answer": "nội dung trả lời",
+    "rating": "đánh giá",
+    "reply": "ý kiến phản hồi",
+    "emergency": "mức khẩn cấp",
+    # a citizen's submission (D5)
+    "description": "nội dung phản ánh",
+    "lat": "vĩ độ",
+    "lon": "kinh độ",
+    "address": "địa chỉ",
+    "incident_time": "thời gian xảy ra sự việc",
+    "name": "họ và tên",
+    "phone": "số điện thoại",
+    "email": "thư điện tử",
+    "confidential": "yêu cầu giữ bí mật danh tính",
+    "consent": "đồng ý xử lý dữ liệu cá nhân",
+    "channel": "kênh gửi",
+    # the staff API's list filters
+    "overdue": "bộ lọc quá hạn",
+    "at_risk": "bộ lọc sắp đến hạn",
+}
+# Parameters picked from a list rather than typed ("Vui lòng chọn ..." rather than "nhập").
+_CHOSEN_PARAMS = frozenset({"field", "agency", "agencies", "rating", "emergency", "confidential",
+                            "consent", "channel", "overdue", "at_risk"})
+
+
+def param_label(name: str) -> str:
+    """'lý do' for `reason`: the field as the person filling the form knows it."""
+    return PARAM_LABELS_VI.get(name, "thông tin")
+
+
+def param_label_title(name: str) -> str:
+    """The label at the start of a sentence: 'Lý do'."""
+    label = param_label(name)
+    return label[:1].upper() + label[1:]
+
+
+def please_enter(name: str) -> str:
+    """'Vui lòng nhập lý do' / 'Vui lòng chọn cơ quan xử lý'."""
+    return f"Vui lòng {'chọn' if name in _CHOSEN_PARAMS else 'nhập'} {param_label(name)}"
+
+
 OPEN_STATES = frozenset(State) - {State.REJECTED, State.PUBLISHED, State.ANSWERED_PRIVATELY, State.CLOSED}
 AT_IOC_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.RETURNED_TO_IOC, State.APPROVED})
 AT_AGENCY_STATES = frozenset({State.FORWARDED, State.IN_PROGRESS, State.AWAITING_APPROVAL})
@@ -191,7 +247,7 @@ def _text(params: Mapping[str, Any], name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidParams("invalid_param", f"Trường '{name}' phải là chuỗi văn bản.", name)
+        raise InvalidParams("invalid_param", f"{param_label_title(name)} phải là văn bản.", name)
     value = value.strip()
     return value or None
 
@@ -201,7 +257,8 @@ def check_params(action: Action, params: Mapping[str, Any]) -> None:
     for name in action.required:
         if _text(params, name) is None:
             raise InvalidParams(
-                "missing_param", f"Thao tác '{action.label_vi}' cần có '{name}'.", name
+                "missing_param",
+                f"{please_enter(name)} trước khi xác nhận '{action.label_vi}'.", name,
             )
     if action.name == "feedback":
         rating = params.get("rating")
@@ -258,7 +315,7 @@ def decide(report: ReportFacts, action_name: str, actor: Actor, params: Mapping[
     if action.name in ("approve", "edit_and_approve") and (
         report.result_submitted_by is not None and report.result_submitted_by == actor.username
     ):
-        raise Forbidden("own_work", "Không được tự phê duyệt kết quả do chính mình nhập (D9).")
+        raise Forbidden("own_work", "Không được tự phê duyệt kết quả do chính mình nhập (Đ9).")
     if action.name == "publish" and (report.confidential or report.state_secret):
         # D10.3: the reporter asked for secrecy; D10.4: state secrets are never public.
         return State.ANSWERED_PRIVATELY

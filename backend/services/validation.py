@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from backend.config import TIMEZONE
+from backend.domain.workflow import param_label_title, please_enter
 from backend.services.errors import ValidationError
 
 MAX_DESCRIPTION = 4000
@@ -38,11 +39,11 @@ def clean_text(value: Any, field: str, *, max_len: int, min_len: int = 0,
     """NFC, no invisible or control characters, trimmed, within length."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise ValidationError(field, _REQUIRED.get(field, f"Trường '{field}' là bắt buộc."),
+            raise ValidationError(field, _REQUIRED.get(field, f"{please_enter(field)}."),
                                   code="required")
         return None
     if not isinstance(value, str):
-        raise ValidationError(field, f"Trường '{field}' phải là văn bản.")
+        raise ValidationError(field, f"{param_label_title(field)} phải là văn bản.")
     text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
     text = _BIDI.sub("", text)
     if not multiline:
@@ -50,10 +51,12 @@ def clean_text(value: Any, field: str, *, max_len: int, min_len: int = 0,
     else:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _CONTROL.search(text):
-        raise ValidationError(field, f"Trường '{field}' chứa ký tự điều khiển không hợp lệ.")
+        raise ValidationError(field, f"{param_label_title(field)} chứa ký tự điều khiển không "
+                                     "hợp lệ.")
     text = text.strip()
     if len(text) > max_len:
-        raise ValidationError(field, f"Trường '{field}' dài quá {max_len} ký tự.", code="too_long")
+        raise ValidationError(field, f"{param_label_title(field)} dài quá {max_len} ký tự.",
+                              code="too_long")
     if len(text) < min_len:
         raise ValidationError(field, f"Nội dung quá ngắn (cần ít nhất {min_len} ký tự).",
                               code="too_short")
@@ -95,7 +98,7 @@ def parse_bool(value: Any, field: str, default: bool | None = None) -> bool:
     """JSON booleans, and the strings a form sends ("true", "1", "on")."""
     if value is None or value == "":
         if default is None:
-            raise ValidationError(field, f"Trường '{field}' là bắt buộc.", code="required")
+            raise ValidationError(field, f"{please_enter(field)}.", code="required")
         return default
     if isinstance(value, bool):
         return value
@@ -103,20 +106,20 @@ def parse_bool(value: Any, field: str, default: bool | None = None) -> bool:
         return True
     if isinstance(value, str) and value.lower() in ("false", "0", "off", "no"):
         return False
-    raise ValidationError(field, f"Trường '{field}' phải là true hoặc false.")
+    raise ValidationError(field, f"{param_label_title(field)} chỉ nhận giá trị true hoặc false.")
 
 
 def parse_coordinate(value: Any, field: str, low: float, high: float) -> float:
     if value is None or value == "":
         raise ValidationError(field, _REQUIRED[field], code="required")
     if isinstance(value, bool):
-        raise ValidationError(field, f"Tọa độ '{field}' phải là số.")
+        raise ValidationError(field, f"{param_label_title(field)} phải là số.")
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):  # OverflowError: an int like 10**400
-        raise ValidationError(field, f"Tọa độ '{field}' phải là số.") from None
+        raise ValidationError(field, f"{param_label_title(field)} phải là số.") from None
     if not math.isfinite(number) or not low <= number <= high:
-        raise ValidationError(field, f"Tọa độ '{field}' nằm ngoài khoảng hợp lệ.")
+        raise ValidationError(field, f"{param_label_title(field)} nằm ngoài khoảng hợp lệ.")
     return number
 
 
