@@ -436,7 +436,7 @@ def test_budget_refusals(db: str) -> None:
         return admin_calendar.set_stage_budget(ADMIN, stage, minutes=minutes,
                                                emergency_minutes=emergency, url=db)
 
-    refused(lambda: budget(minutes=300), "minutes", "15 đến 240", "D6.2", "4 giờ")
+    refused(lambda: budget(minutes=300), "minutes", "15 đến 240", "Đ6.2", "4 giờ")
     refused(lambda: budget(stage="process", minutes=2000), "minutes", "1.440", "3 ngày")
     refused(lambda: budget(minutes="nửa ngày"), "minutes", "số nguyên")
     refused(lambda: budget(minutes=120.5), "minutes", "số nguyên")

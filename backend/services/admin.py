@@ -544,7 +544,7 @@ def update_agency(actor: Actor, code: str, *, process_minutes: Any, email: str |
     require_admin(actor)
     now = _now(now)
     minutes = whole_number(process_minutes, "process_minutes", "Thời hạn xử lý của cơ quan", 60,
-                           MAX_PROCESS_MINUTES, "phút làm việc (tối đa 3 ngày, D8 bước 3)")
+                           MAX_PROCESS_MINUTES, "phút làm việc (tối đa 3 ngày, Đ8 bước 3)")
     mail = clean(email, "email", "Thư điện tử", max_len=254, required=False)
     if mail and not _EMAIL.match(mail):
         raise ValidationError("email", f"Thư điện tử '{mail}' không hợp lệ.")

@@ -119,7 +119,7 @@ def set_stage_budget(actor: Actor, stage: str, *, minutes: Any, emergency_minute
     stage = _stage(stage)
     legal = admin_settings.file_policy().budget(stage)
     normal = whole_number(minutes, "minutes", f"Thời hạn bước {legal.name_vi}", 15,
-                          legal.minutes, f"phút làm việc (Quy chế, {legal.clause}: tối đa "
+                          legal.minutes, f"phút làm việc (Quy chế, {legal.clause.replace('D', 'Đ', 1)}: tối đa "
                           f"{_working(legal.minutes)} làm việc)")
     urgent = whole_number(emergency_minutes, "emergency_minutes",
                           "Thời hạn khi khẩn cấp", 5, MAX_EMERGENCY_MINUTES,
