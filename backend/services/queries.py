@@ -3,10 +3,16 @@
 Scope (TESTPLAN 19): an agency sees the reports forwarded to it (and those it was asked about);
 anything else does not exist for it. Identity (D13.3, TESTPLAN 21): the IOC sees who reported;
 an agency only when the IOC granted it and never for a confidential report; each view is logged.
+A viewer who may not see who reported reads every free text of the report (description with its
+supplements, address, notes, consultations, result, answer, feedback replies) with the reporter's
+name, phone and e-mail, and any phone number or e-mail address, blanked out as on the public
+portal (`public_results.redact`), and cannot find a report by searching for what is blanked out.
+The wall display reads no report at all: it shows counts and a map (D5.4).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +27,7 @@ from backend.domain.workflow import (
     RATINGS,
     STATE_LABELS_VI,
     Actor,
+    Forbidden,
     ReportFacts,
     Role,
     State,
@@ -30,6 +37,7 @@ from backend.services.auth import StaffUser
 from backend.services.calendar import calendar_from_session, sla_policy
 from backend.services.errors import NotFound, ValidationError
 from backend.services.holds import active_holder
+from backend.services.public_results import HIDDEN, TEXT_CANDIDATES, redact
 from backend.storage.db import session_factory
 from backend.storage.models import (
     AccessLog,
@@ -42,10 +50,13 @@ from backend.storage.models import (
     IdentityGrant,
     Report,
 )
-from backend.storage.textsearch import MAX_QUERY, contains_text
+from backend.storage.textsearch import MAX_QUERY, contains_text, text_matcher
 
 IOC_ROLES = ("ioc_handler", "admin")
-PROVINCE_ROLES = ("ioc_handler", "admin", "provincial_leader", "wall_display")
+AGENCY_ROLES = ("agency_handler", "agency_leader")
+PROVINCE_ROLES = ("ioc_handler", "admin", "provincial_leader")
+# who may read reports at all: not the wall display (nor any role added later without thought)
+READ_ROLES = (*PROVINCE_ROLES, *AGENCY_ROLES)
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000  # far beyond any queue; keeps the SQL offset a 64-bit integer
 STAGES = ("verify", "forward", "process", "approve", "publish")
@@ -56,8 +67,17 @@ def iso(at: datetime | None) -> str | None:
     return at.astimezone(LOCAL).isoformat() if at else None
 
 
+def _check_reader(viewer: StaffUser) -> None:
+    """Forbidden (403) for a role that reads no report: the wall screen shows counts and a map,
+    never a report's text, place, history or photos."""
+    if viewer.role not in READ_ROLES:
+        raise Forbidden("forbidden_role", "Vai trò của bạn không được xem nội dung phản ánh.")
+
+
 def _scope(viewer: StaffUser):
-    """SQL condition for the reports this viewer may see at all."""
+    """SQL condition for the reports this viewer may see at all (Forbidden for a role that may
+    see none)."""
+    _check_reader(viewer)
     if viewer.role in PROVINCE_ROLES:
         return None
     asked = exists().where(Consultation.report_id == Report.id,
@@ -84,7 +104,12 @@ class Filters:
 
 def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: int = 50,
                  now: datetime | None = None, url: str | None = None) -> dict[str, Any]:
-    """A page of the viewer's queue, oldest deadline first; no personal data in list rows."""
+    """A page of the viewer's queue, oldest deadline first; no personal data in list rows.
+
+    A text search by a viewer who may not see who reported looks at what that viewer is shown
+    (the identity blanked out), in the first TEXT_CANDIDATES matches of the stored text in queue
+    order, as the public portal does: a reporter's name or phone finds none of their reports."""
+    _check_reader(viewer)
     if not 1 <= page <= MAX_PAGE:
         raise ValidationError("page", f"Trang bắt đầu từ 1 (tối đa {MAX_PAGE}).")
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -121,20 +146,51 @@ def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: i
         conditions.append(Report.submitted_at >= filters.since)
     if filters.until:
         conditions.append(Report.submitted_at < filters.until)
+    order = (Report.stage_due.is_(None), Report.stage_due, Report.id)
     with session_factory(url)() as session:
-        total = session.scalar(select(func.count()).select_from(Report).where(*conditions))
+        offset = (page - 1) * per_page
+        if filters.text and filters.text.strip() and viewer.role not in IOC_ROLES:
+            hits = _shown_text_hits(session, viewer, conditions, order, filters.text)
+            total, conditions, offset = len(hits), [Report.id.in_(hits[offset:offset + per_page])], 0
+        else:
+            total = session.scalar(select(func.count()).select_from(Report).where(*conditions))
         rows = session.execute(
             select(Report, Field.name, Agency.name)
             .outerjoin(Field, Field.code == Report.field_code)
             .outerjoin(Agency, Agency.code == Report.agency_code)
             .where(*conditions)
-            .order_by(Report.stage_due.is_(None), Report.stage_due, Report.id)
-            .offset((page - 1) * per_page).limit(per_page)
+            .order_by(*order)
+            .offset(offset).limit(per_page)
         ).all()
-    return {
-        "page": page, "per_page": per_page, "total": total,
-        "items": [_summary(r, field, agency, now) for r, field, agency in rows],
-    }
+        shown = _identity_shown(session, viewer, [(r.id, r.confidential) for r, _, _ in rows])
+        items = [_summary(r, field, agency, now, _blanker(r, r.id in shown))
+                 for r, field, agency in rows]
+    return {"page": page, "per_page": per_page, "total": total, "items": items}
+
+
+def _shown_text_hits(session: Session, viewer: StaffUser, conditions: list, order: tuple,
+                     text: str) -> list[int]:
+    """Ids (queue order) of the reports whose text *as this viewer is shown it* holds `text`:
+    SQL finds candidates in the stored text, then the text with the identity blanked out is
+    checked where the viewer may not see who reported (the public portal's `_text_hits`)."""
+    rows = session.execute(
+        select(Report.id, Report.confidential, Report.code, Report.description, Report.address,
+               Report.answer_text, Report.reporter_name, Report.reporter_email,
+               Report.reporter_phone)
+        .where(*conditions).order_by(*order).limit(TEXT_CANDIDATES)).all()
+    shown = _identity_shown(session, viewer, [(row.id, row.confidential) for row in rows])
+    matches = text_matcher(text)
+    # blanking out only removes text, unless the query is found in the placeholder itself:
+    # otherwise a part that does not match as stored need not be blanked out to be checked
+    every_part = matches(HIDDEN)
+    hits = []
+    for row in rows:
+        who = (row.reporter_name, row.reporter_email, row.reporter_phone)
+        if row.id in shown or matches(row.code) or any(
+                (every_part or matches(part)) and matches(redact(part, who))
+                for part in (row.description, row.address, row.answer_text)):
+            hits.append(row.id)
+    return hits
 
 
 def _sla_label(report: Report, now: datetime) -> str | None:
@@ -147,13 +203,27 @@ def _sla_label(report: Report, now: datetime) -> str | None:
     return "on_time"
 
 
+Blank = Callable[[str | None], str | None]
+
+
+def _blanker(report: Report, identity_shown: bool) -> Blank:
+    """What a free text of `report` becomes for a viewer: as stored when the viewer may see who
+    reported; otherwise with the reporter's name, phone and e-mail (and any phone number or
+    e-mail address) replaced by [đã ẩn], as on the public portal. Nothing stored changes."""
+    if identity_shown:
+        return lambda text: text
+    who = (report.reporter_name, report.reporter_email, report.reporter_phone)
+    return lambda text: text if text is None else redact(text, who)
+
+
 def _summary(report: Report, field_name: str | None, agency_name: str | None,
-             now: datetime) -> dict[str, Any]:
+             now: datetime, blank: Blank) -> dict[str, Any]:
     sla = _sla_label(report, now)
     return {
         "code": report.code, "state": report.state,
         "state_label": STATE_LABELS_VI[State(report.state)],
-        "submitted_at": iso(report.submitted_at), "description": report.description[:300],
+        "submitted_at": iso(report.submitted_at),
+        "description": (blank(report.description) or "")[:300],
         "field": report.field_code, "field_name": field_name,
         "agency": report.agency_code, "agency_name": agency_name,
         "district": report.district_code, "commune": report.commune_code,
@@ -167,9 +237,9 @@ def _summary(report: Report, field_name: str | None, agency_name: str | None,
 
 def _load_visible(session: Session, code: str, viewer: StaffUser,
                   client: str | None = None) -> Report:
+    condition = _scope(viewer)  # first: a role that reads no report learns nothing, not even 404
     if "\x00" in code:  # no code has one, and PostgreSQL refuses it in a query
         raise NotFound()
-    condition = _scope(viewer)
     query = select(Report).where(Report.code == code)
     if condition is not None:
         query = query.where(condition)
@@ -195,11 +265,22 @@ def _log_denied(session: Session, code: str, viewer: StaffUser, client: str | No
 
 def may_see_identity(session: Session, report: Report, viewer: StaffUser) -> bool:
     """IOC roles always; an agency only by the IOC's grant and never for a confidential report."""
+    return report.id in _identity_shown(session, viewer, [(report.id, report.confidential)])
+
+
+def _identity_shown(session: Session, viewer: StaffUser,
+                    reports: Iterable[tuple[int, bool]]) -> set[int]:
+    """Of (id, confidential) pairs, the ids whose reporter this viewer may see (D13.3): all for
+    the IOC; for an agency those the IOC granted it, never a confidential one; else none."""
+    reports = list(reports)
     if viewer.role in IOC_ROLES:
-        return True
-    if viewer.role not in ("agency_handler", "agency_leader") or report.confidential:
-        return False
-    return session.get(IdentityGrant, (report.id, viewer.agency_code)) is not None
+        return {report_id for report_id, _ in reports}
+    candidates = [report_id for report_id, confidential in reports if not confidential]
+    if viewer.role not in AGENCY_ROLES or not candidates:
+        return set()
+    return set(session.scalars(select(IdentityGrant.report_id).where(
+        IdentityGrant.agency_code == viewer.agency_code,
+        IdentityGrant.report_id.in_(candidates))))
 
 
 def report_detail(code: str, viewer: StaffUser, now: datetime | None = None,
@@ -208,26 +289,28 @@ def report_detail(code: str, viewer: StaffUser, now: datetime | None = None,
     now = now or datetime.now(LOCAL)
     with session_factory(url)() as session, session.begin():
         report = _load_visible(session, code, viewer, client)
-        detail = _summary(report, *_names(session, report), now)
+        identity_shown = may_see_identity(session, report, viewer)
+        blank = _blanker(report, identity_shown)
+        detail = _summary(report, *_names(session, report), now, blank)
         detail.update({
-            "description": report.description, "address": report.address,
+            "description": blank(report.description), "address": blank(report.address),
             "incident_at": iso(report.incident_at), "state_secret": report.state_secret,
-            "result": report.result_text, "answer": report.answer_text,
+            "result": blank(report.result_text), "answer": blank(report.answer_text),
             "published_at": iso(report.published_at), "rating": report.rating,
             "rating_label": RATINGS.get(report.rating) if report.rating else None,
             "counts": {"returns": report.return_count, "rework": report.rework_count,
                        "reopened": report.reopen_count, "escalations": report.escalation_count},
             "deadlines": _deadlines(session, report, now),
-            "history": _history(session, report),
+            "history": _history(session, report, blank),
             "attachments": _attachments(session, report, viewer),
-            "consultations": _consultations(session, report),
-            "feedback": [{"at": iso(f.at), "rating": f.rating, "reply": f.reply}
+            "consultations": _consultations(session, report, blank),
+            "feedback": [{"at": iso(f.at), "rating": f.rating, "reply": blank(f.reply)}
                          for f in session.scalars(select(Feedback).where(
                              Feedback.report_id == report.id).order_by(Feedback.id))],
             "allowed_actions": _allowed(session, report, viewer),
             "reporter": None,
         })
-        if may_see_identity(session, report, viewer):
+        if identity_shown:
             detail["reporter"] = {"name": report.reporter_name, "phone": report.reporter_phone,
                                   "email": report.reporter_email}
             session.add(AccessLog(at=now, username=viewer.username, role=viewer.role,
@@ -255,10 +338,12 @@ def _deadlines(session: Session, report: Report, now: datetime) -> dict[str, Any
     return out
 
 
-def _history(session: Session, report: Report) -> list[dict[str, Any]]:
+def _history(session: Session, report: Report, blank: Blank) -> list[dict[str, Any]]:
+    """Every step; its note blanked like the rest (a supplement or a feedback reply is the
+    citizen's own words, and staff notes may quote them)."""
     events = session.scalars(select(Event).where(Event.stream == report.code).order_by(Event.seq))
     return [{"seq": e.seq, "at": iso(e.at), "actor": e.actor, "role": e.role, "action": e.action,
-             "from": e.from_state, "to": e.to_state, "note": e.note} for e in events]
+             "from": e.from_state, "to": e.to_state, "note": blank(e.note)} for e in events]
 
 
 def _attachments(session: Session, report: Report, viewer: StaffUser) -> list[dict[str, Any]]:
@@ -269,11 +354,12 @@ def _attachments(session: Session, report: Report, viewer: StaffUser) -> list[di
             for a in rows]
 
 
-def _consultations(session: Session, report: Report) -> list[dict[str, Any]]:
+def _consultations(session: Session, report: Report, blank: Blank) -> list[dict[str, Any]]:
     rows = session.scalars(select(Consultation).where(Consultation.report_id == report.id)
                            .order_by(Consultation.id))
     return [{"agency": c.agency_code, "asked_by": c.asked_by, "asked_at": iso(c.asked_at),
-             "question": c.question, "answer": c.answer, "answered_at": iso(c.answered_at)}
+             "question": blank(c.question), "answer": blank(c.answer),
+             "answered_at": iso(c.answered_at)}
             for c in rows]
 
 
