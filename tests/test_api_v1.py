@@ -294,7 +294,7 @@ def test_agency_queue_holds_only_its_own_reports(ready_db, sign_in) -> None:
 
 @pytest.mark.parametrize(("steps", "expected"), [
     (0, {"ioc_lan": ["accept", "reject", "request_supplement"],
-         "lanh_dao_tinh": [], "quan_tri": [], "man_hinh": []}),
+         "lanh_dao_tinh": [], "quan_tri": []}),
     (2, {"ioc_lan": [], "xl_164": ["receive", "return_to_ioc"], "ld_164": [],
          "lanh_dao_tinh": []}),
     (3, {"xl_164": ["consult", "return_to_ioc", "progress_notice", "submit_result"],

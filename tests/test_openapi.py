@@ -370,7 +370,8 @@ def test_real_answers_conform(app: Flask, staff: None) -> None:
     for bad in ({"per_page": "0"}, {"per_page": "201"}, {"page": "0"}, {"page": "một"},
                 {"state": "bogus"}, {"overdue": "maybe"}, {"from": "hôm qua"}):
         ioc.call("GET", "/api/v1/reports", 422, query_string=bad)
-    wall.call("GET", "/api/v1/reports", 200)
+    wall.call("GET", "/api/v1/reports", 403)  # the wall screen reads no report
+    wall.call("GET", f"/api/v1/reports/{code}", 403)
 
     # detail
     detail = ioc.call("GET", f"/api/v1/reports/{photo_code}", 200).get_json()
