@@ -30,6 +30,7 @@ from shapely.geometry import shape
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import aliased
 
+from backend.domain.collation import sort_key
 from backend.domain.workflow import RATINGS, State
 from backend.services import mapdata, places
 from backend.services.errors import NotFound, ValidationError
@@ -309,15 +310,17 @@ def map_points(query: ResultQuery, url: str | None = None,
 
 
 def choices(url: str | None = None) -> Choices:
-    """Fields (active) and districts for the filters, ordered by name."""
+    """Fields (active) and districts for the filters, in Vietnamese alphabetical order."""
     with session_factory(url)() as session:
         fields = session.execute(select(Field.code, Field.name).where(Field.active.is_(True))
                                  .order_by(Field.name)).all()
         districts = session.execute(select(AdminUnit.code, AdminUnit.name)
                                     .where(AdminUnit.level == "district")
                                     .order_by(AdminUnit.name)).all()
-    return Choices(tuple(Choice(c, n) for c, n in fields),
-                   tuple(Choice(c, n) for c, n in districts))
+    def ordered(rows) -> tuple[Choice, ...]:
+        return tuple(Choice(c, n) for c, n in sorted(rows, key=lambda row: sort_key(row[1])))
+
+    return Choices(ordered(fields), ordered(districts))
 
 
 def data_version(url: str | None = None) -> str:
