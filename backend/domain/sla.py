@@ -161,7 +161,7 @@ class StageStatus(StrEnum):
 
 STATUS_LABELS_VI: dict[StageStatus, str] = {
     StageStatus.PENDING: "Chưa bắt đầu",
-    StageStatus.ON_TIME: "Đúng hạn",
+    StageStatus.ON_TIME: "Trong hạn",  # open, not yet near its deadline (done: "đúng hạn")
     StageStatus.AT_RISK: "Sắp đến hạn",
     StageStatus.OVERDUE: "Quá hạn",
     StageStatus.OVERDUE_NOTIFIED: "Quá hạn (đã thông báo tiến độ)",

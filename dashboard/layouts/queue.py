@@ -97,7 +97,7 @@ DROPDOWN_VI = {"select_all": "Chọn tất cả", "deselect_all": "Bỏ chọn t
 SLA_FILTER = [{"label": "Mọi tình trạng hạn", "value": "all"},
               {"label": "Quá hạn", "value": "overdue"},
               {"label": "Sắp đến hạn", "value": "at_risk"},
-              {"label": "Còn trong hạn", "value": "in_time"}]
+              {"label": "Trong hạn", "value": "in_time"}]
 FILTERS = ("state", "field", "district", "sla", "emergency", "text")
 
 
