@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from backend.commands import count, seconds
 from backend.config import TIMEZONE
 
 
@@ -34,11 +35,11 @@ def demo_seed(reports: int, months: int, seed_value: int, until: datetime | None
         until = until.replace(tzinfo=ZoneInfo(TIMEZONE))
 
     def progress(done: int, total: int) -> None:
-        click.echo(f"  {done:,}/{total:,} phản ánh", err=True)
+        click.echo(f"  {count(done)}/{count(total)} phản ánh", err=True)
 
     result = seed(reports, months, seed_value, until, progress=progress)
-    click.echo(f"Đã tạo {result.reports:,} phản ánh và {result.events:,} sự kiện "
-               f"trong {result.seconds:.1f} giây.")
+    click.echo(f"Đã tạo {count(result.reports)} phản ánh và {count(result.events)} sự kiện "
+               f"trong {seconds(result.seconds)} giây.")
 
 
 @demo.command("live")

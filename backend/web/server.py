@@ -31,7 +31,7 @@ _STATUS_PAGE = """<!doctype html>
  .emg{color:#f87171;font-weight:700} small{color:#94a3b8}
 </style></head><body>
 <header><h1>Trung tâm Điều hành thông minh tỉnh Thái Nguyên - Phản ánh hiện trường</h1>
-<small>Trạng thái hệ thống lúc {{ now }} · tổng số phản ánh: {{ data.total }}</small></header>
+<small>Trạng thái hệ thống lúc {{ now }} · tổng số phản ánh: {{ "{:,}".format(data.total).replace(",", ".") }}</small></header>
 <main>
 <section><h2>Theo trạng thái</h2><table>
 <tr><th>Trạng thái</th><th class="n">Số phản ánh</th></tr>
