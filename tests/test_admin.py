@@ -141,6 +141,8 @@ def test_user_lifecycle_is_recorded_with_before_and_after(db: str) -> None:
     ({"username": "ab"}, "username", ("3-64 ký tự",)),
     ({"username": "nguyễn"}, "username", ("không dấu",)),
     ({"full_name": "   "}, "full_name", ("Nhập họ và tên",)),
+    ({"full_name": "x"}, "full_name", ("ít nhất hai chữ cái",)),
+    ({"full_name": "1 2 3"}, "full_name", ("ít nhất hai chữ cái",)),
     ({"role": ""}, "role", ("Chọn vai trò",)),
     ({"role": "superuser"}, "role", ("không có trong hệ thống",)),
     ({"agency": None}, "agency", ("cần chọn cơ quan xử lý",)),

@@ -129,6 +129,16 @@ def clean(value: Any, field_name: str, label: str, *, max_len: int, required: bo
     return text
 
 
+def person_name(value: Any) -> str:
+    """A staff member's full name: at least two letters (it is shown on every step they take,
+    in the event log and in the report packs), at most 200 characters."""
+    person = clean(value, "full_name", "Họ và tên", max_len=200)
+    if sum(c.isalpha() for c in person) < 2:
+        raise ValidationError("full_name", "Họ và tên phải có ít nhất hai chữ cái.",
+                              code="too_short")
+    return person
+
+
 def whole_number(value: Any, field_name: str, label: str, low: int, high: int,
                  unit: str = "") -> int:
     """An integer in [low, high]; text from a form is accepted ("240")."""
@@ -293,7 +303,7 @@ def create_user(actor: Actor, *, username: str, full_name: str, role: str,
         raise ValidationError("username", "Tên đăng nhập dài 3-64 ký tự, chỉ gồm chữ thường "
                                           "không dấu, số, dấu chấm và gạch dưới "
                                           "(ví dụ: xl_ubnd_164).")
-    person = clean(full_name, "full_name", "Họ và tên", max_len=200)
+    person = person_name(full_name)
     password = _check_password(password, name)
 
     def work(session: Session) -> UserRow:
@@ -322,7 +332,7 @@ def update_user(actor: Actor, username: str, *, full_name: str, role: str,
     duty that no longer fits the new role or agency is removed with the change."""
     require_admin(actor)
     now = _now(now)
-    person = clean(full_name, "full_name", "Họ và tên", max_len=200)
+    person = person_name(full_name)
 
     def work(session: Session) -> UserRow:
         user = _user(session, username)
