@@ -17,6 +17,7 @@ import pytest
 from api_helpers import serve
 from flask import Flask
 
+from backend.services.auth import StaffUser
 from dashboard.wsgi import create_app
 
 PASSWORD = "mat-khau-thu-nghiem-2026"  # the same as api_helpers.PASSWORD
@@ -68,3 +69,32 @@ def open_row(tab, page_name: str, code: str) -> None:
     """Click a report's row in a page's queue and wait for its panel."""
     tab.click(f"#{page_name}-grid .ag-pinned-left-cols-container [row-id='{code}']")
     tab.wait_for_selector(f"#{page_name}-panel .rp-code:has-text('{code}')")
+
+
+def staff(username: str) -> StaffUser:
+    """A signed-in staff member of the test cast (api_helpers.STAFF), as callbacks see them."""
+    from api_helpers import STAFF
+
+    role, agency_code = STAFF[username]
+    return StaffUser(1, username, username, role, agency_code, "csrf", "hash")
+
+
+def texts(component) -> str:
+    """All the text of a component tree, to look for what a person would read."""
+    found, stack = [], [component]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        if isinstance(node, str | int | float):
+            found.append(str(node))
+            continue
+        if isinstance(node, list | tuple):
+            stack.extend(reversed(node))
+            continue
+        for prop in ("value", "label"):
+            value = getattr(node, prop, None)
+            if isinstance(value, str):
+                found.append(value)
+        stack.append(getattr(node, "children", None))
+    return " ".join(found)

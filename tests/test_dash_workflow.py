@@ -18,7 +18,6 @@ from backend.services.agency_summary import (
     agency_summary,
     month_bounds,
 )
-from backend.services.auth import StaffUser
 from backend.services.nearby import bounding_box, haversine_m, nearby_open
 from backend.services.queries import report_detail
 from backend.services.reports import perform_action
@@ -29,35 +28,10 @@ from dashboard.layouts import action_form, queue
 from dashboard.layouts.triage import DEFAULT_STATES
 
 pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
-from api_helpers import ACTORS, AGENCY, FIELD, LAT, LON, RESULT, STAFF, make_report  # noqa: E402
+from api_helpers import ACTORS, AGENCY, FIELD, LAT, LON, RESULT, make_report  # noqa: E402
+from dash_helpers import staff, texts  # noqa: E402
 
 METRES_PER_DEG_LAT = 111_195.0
-
-
-def staff(username: str) -> StaffUser:
-    role, agency_code = STAFF[username]
-    return StaffUser(1, username, username, role, agency_code, "csrf", "hash")
-
-
-def texts(component) -> str:
-    """All the text of a component tree, to look for what a person would read."""
-    found, stack = [], [component]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            continue
-        if isinstance(node, str | int | float):
-            found.append(str(node))
-            continue
-        if isinstance(node, list | tuple):
-            stack.extend(reversed(node))
-            continue
-        for prop in ("children", "value", "label"):
-            value = getattr(node, prop, None)
-            if value is not None and prop != "children" and isinstance(value, str):
-                found.append(value)
-        stack.append(getattr(node, "children", None))
-    return " ".join(found)
 
 
 def find(component, **id_parts):

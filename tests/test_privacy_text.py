@@ -23,17 +23,16 @@ from api_helpers import (  # noqa: E402
     AGENCY,
     FIELD,
     OTHER_AGENCY,
-    STAFF,
     jpeg_bytes,
     make_report,
     new_key,
     report_body,
 )
+from dash_helpers import staff, texts  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from backend.domain.workflow import Forbidden  # noqa: E402
 from backend.services import queries  # noqa: E402
-from backend.services.auth import StaffUser  # noqa: E402
 from backend.services.public_results import HIDDEN  # noqa: E402
 from backend.services.reports import perform_action  # noqa: E402
 from backend.storage.db import session_factory  # noqa: E402
@@ -101,29 +100,6 @@ def whole_life(client, *, confidential: bool) -> tuple[str, int]:
     act(code, "publish", "ioc_lan")
     citizen(client, code, action="feedback", rating="hai_long", reply=REPLY)
     return code, attachment
-
-
-def as_viewer(username: str) -> StaffUser:
-    role, agency = STAFF[username]
-    return StaffUser(1, username, username, role, agency, "csrf", "hash")
-
-
-def texts(component) -> str:
-    """All the text a person reads in a Dash component tree."""
-    found, stack = [], [component]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            continue
-        if isinstance(node, str | int | float):
-            found.append(str(node))
-        elif isinstance(node, list | tuple):
-            stack.extend(node)
-        else:
-            found.extend(v for v in (getattr(node, p, None) for p in ("value", "label"))
-                         if isinstance(v, str))
-            stack.append(getattr(node, "children", None))
-    return " ".join(found)
 
 
 # --- 1. identity typed into the text -------------------------------------------------------------
@@ -229,7 +205,7 @@ def test_queue_search_pages_and_counts_what_the_viewer_may_find(ready_db) -> Non
     plain = [make_report(ready_db, steps=2, now=now + timedelta(minutes=10 * (n + 1)),
                          description=f"Đèn đường hỏng số {n} tại tổ 7 phường Quang Trung")
              for n in range(5)]
-    viewer = as_viewer("xl_164")
+    viewer = staff("xl_164")
     everything = queries.list_reports(viewer, queries.Filters(text="den duong"), url=ready_db)
     assert [i["code"] for i in everything["items"]] == [hidden, *plain]  # oldest deadline first
     assert everything["total"] == 6
@@ -247,7 +223,7 @@ def test_agency_panel_on_the_dashboard_shows_the_text_blanked(dash_app, client,
     from dashboard.callbacks import actions, agency
 
     code, _ = whole_life(client, confidential=True)
-    handler = as_viewer("xl_164")
+    handler = staff("xl_164")
     with dash_app.app_context():
         panel, shown = actions.load_panel(code, handler, agency.build_panel, "")
         text = texts(panel)
@@ -296,7 +272,7 @@ def test_wall_display_is_refused_by_the_read_service_itself(client, ready_db) ->
     """The refusal lives in `queries` (every caller: API, media, dashboard callbacks), not in
     one route."""
     code, _ = submit_with_identity_in_text(client, confidential=False)
-    wall = as_viewer("man_hinh")
+    wall = staff("man_hinh")
     for call in (lambda: queries.list_reports(wall, queries.Filters(), url=ready_db),
                  lambda: queries.report_detail(code, wall, url=ready_db),
                  lambda: queries.check_visible(code, wall, url=ready_db)):
