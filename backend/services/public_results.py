@@ -19,7 +19,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -182,18 +182,27 @@ def _text_hits(session, conditions, text: str) -> tuple[list[int], bool]:
         .where(*conditions)
         .order_by(Report.published_at.desc(), Report.id.desc())
         .limit(TEXT_CANDIDATES)).all()
-    matches = text_matcher(text)
-    # blanking out only removes text, unless the query is found in the placeholder itself:
-    # otherwise a part that does not match as stored is not blanked out to be checked again
-    every_part = matches(HIDDEN)
-    hits = []
-    for report_id, code, description, answer, address, name, email, phone in rows:
-        who = (name, email, phone)
-        if matches(code) or any(
-                (every_part or matches(part)) and matches(redact(part, who))
-                for part in (description, answer, address)):
-            hits.append(report_id)
+    shown = shown_text_matcher(text)
+    hits = [report_id for report_id, code, description, answer, address, name, email, phone
+            in rows if shown(code, (description, answer, address), (name, email, phone))]
     return hits, len(rows) >= TEXT_CANDIDATES
+
+
+def shown_text_matcher(text: str) -> Callable[[str, Iterable[str | None],
+                                               Iterable[str | None]], bool]:
+    """`matches(code, texts, identities)`: does `text` occur in the code or in one of the texts
+    *as shown* with `identities` blanked out? Blanking out only removes text, unless the query
+    is found in the placeholder itself: otherwise a text that does not match as stored is not
+    blanked out to be checked again (most candidates of a search)."""
+    matches = text_matcher(text)
+    every_part = matches(HIDDEN)
+
+    def shown(code: str, texts: Iterable[str | None], identities: Iterable[str | None]) -> bool:
+        who = tuple(identities)
+        return matches(code) or any((every_part or matches(part)) and matches(redact(part, who))
+                                    for part in texts)
+
+    return shown
 
 
 def _rows(session, conditions, *, offset: int, limit: int):

@@ -37,7 +37,7 @@ from backend.services.auth import StaffUser
 from backend.services.calendar import calendar_from_session, sla_policy
 from backend.services.errors import NotFound, ValidationError
 from backend.services.holds import active_holder
-from backend.services.public_results import HIDDEN, TEXT_CANDIDATES, redact
+from backend.services.public_results import TEXT_CANDIDATES, redact, shown_text_matcher
 from backend.storage.db import session_factory
 from backend.storage.models import (
     AccessLog,
@@ -50,7 +50,7 @@ from backend.storage.models import (
     IdentityGrant,
     Report,
 )
-from backend.storage.textsearch import MAX_QUERY, contains_text, text_matcher
+from backend.storage.textsearch import MAX_QUERY, contains_text
 
 IOC_ROLES = ("ioc_handler", "admin")
 AGENCY_ROLES = ("agency_handler", "agency_leader")
@@ -179,18 +179,10 @@ def _shown_text_hits(session: Session, viewer: StaffUser, conditions: list, orde
                Report.reporter_phone)
         .where(*conditions).order_by(*order).limit(TEXT_CANDIDATES)).all()
     shown = _identity_shown(session, viewer, [(row.id, row.confidential) for row in rows])
-    matches = text_matcher(text)
-    # blanking out only removes text, unless the query is found in the placeholder itself:
-    # otherwise a part that does not match as stored need not be blanked out to be checked
-    every_part = matches(HIDDEN)
-    hits = []
-    for row in rows:
-        who = (row.reporter_name, row.reporter_email, row.reporter_phone)
-        if row.id in shown or matches(row.code) or any(
-                (every_part or matches(part)) and matches(redact(part, who))
-                for part in (row.description, row.address, row.answer_text)):
-            hits.append(row.id)
-    return hits
+    as_shown = shown_text_matcher(text)
+    return [row.id for row in rows if row.id in shown or as_shown(
+        row.code, (row.description, row.address, row.answer_text),
+        (row.reporter_name, row.reporter_email, row.reporter_phone))]
 
 
 def _sla_label(report: Report, now: datetime) -> str | None:
