@@ -12,6 +12,7 @@ import click
 
 from backend.bench.dashboard_bench import dashboard_command
 from backend.bench.ingest_bench import ingest_command
+from backend.bench.reads_bench import reads_command
 from backend.config import TIMEZONE
 from backend.domain.sla import STAGES, load_sla_policy, stage_deadline
 from backend.domain.worktime import WorkCalendar, load_calendar_spec
@@ -83,6 +84,7 @@ def bench() -> None:
 
 bench.add_command(ingest_command)  # `ioc bench ingest` (backend/bench/ingest_bench.py)
 bench.add_command(dashboard_command)  # `ioc bench dashboard` (backend/bench/dashboard_bench.py)
+bench.add_command(reads_command)  # `ioc bench reads` (backend/bench/reads_bench.py)
 
 
 @bench.command("sla")
