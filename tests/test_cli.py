@@ -338,3 +338,19 @@ def test_ioc_run_serves_the_dashboard_and_status_page(tmp_path: Path) -> None:
             server.wait(timeout=10)
         server.stdout.close()
     assert (tmp_path / "run.db").exists()
+
+
+def test_bench_reads_prints_every_figure(ready_db: str) -> None:
+    """`ioc bench reads` on a small seeded database: each read path timed, one line each."""
+    seeded = CliRunner().invoke(main, ["demo", "seed", "--reports", "300", "--months", "2",
+                                       "--seed", "3", "--until", UNTIL])
+    assert seeded.exit_code == 0, seeded.output
+    result = CliRunner().invoke(main, ["bench", "reads", "--yes"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("reads-bench database=")
+    assert any(line.startswith("locate one point: scalar ") for line in lines)
+    assert sum(line.startswith("search '") for line in lines) == 5
+    assert any(line.startswith("leaders quarter after one new report: ") for line in lines)
+    with session_factory(ready_db)() as session:  # --yes: the one report it submits
+        assert session.scalar(select(func.count()).select_from(Report)) == 301
