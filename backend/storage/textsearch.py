@@ -41,8 +41,9 @@ def _marks() -> re.Pattern[str]:
 def fold(text: str) -> str:
     """Lower case without diacritics: "Đường Hoàng Văn Thụ" -> "duong hoang van thu".
 
-    Decompose, drop the combining marks, đ -> d (it has no decomposition), lower case. Three
-    C-speed passes (~2 µs for a description): it runs on every submission and step."""
+    Decompose, drop the combining marks, đ -> d (it has no decomposition), lower case: passes
+    in C over the whole text (about 11 µs for a report's search text, `ioc bench reads`), as it
+    runs on every submission and step."""
     stripped = _marks().sub("", unicodedata.normalize("NFD", text))
     return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "d").lower())
 
