@@ -1,7 +1,14 @@
 """The Dash app, built by a factory on the Flask server (DASH.md: no global callbacks).
 
-Every page is a pair of modules: `layouts/<page>.py` builds components, `callbacks/<page>.py`
-registers callbacks with `register(app)`. The router shows a page by path and role.
+Where things are:
+- `pages.py`: the list of pages (`PAGES`), with their paths, menu labels, roles, layout and
+  callbacks;
+- `layouts/`: what is drawn, one module (or folder) per page, and the frame around the pages
+  (`shell`: the menu and the page area; `login`; `not_found`);
+- `callbacks/`: what it does, one module (or folder) per page, the frame's (`router`, `login`)
+  and the workflow pages' shared wiring (`workflow`);
+- `widgets/`: pieces several pages share (map, work queue, report panel, workflow action forms);
+- `access.py` (who is looking), `lookups.py` (names and choices), `cache.py` (the shared cache).
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ from flask import Flask
 from backend.config import var_dir
 from backend.web.settings import redis_url
 from dashboard import cache
-from dashboard.callbacks import PAGE_CALLBACKS
+from dashboard.callbacks import login, router
 from dashboard.layouts import shell
+from dashboard.pages import PAGES
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -61,8 +69,10 @@ def create_dash(server: Flask) -> Dash:
     app.validation_layout = shell.validation_layout()
     cache.init_app(server)
     _time_callbacks(server)
-    for register in PAGE_CALLBACKS:
-        register(app)
+    router.register(app)
+    login.register(app)
+    for page in PAGES:
+        page.register(app)
     return app
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.domain.collation import sort_key
-from backend.services import catalogue
-from backend.services.admin_units import unit_names
-from backend.storage.textsearch import fold
+from backend.services.admin.units import unit_names
+from backend.services.reads import catalogue
+from backend.vietnamese import fold, sort_key
 from dashboard import cache
 from geo.boundaries import short_district_name
 

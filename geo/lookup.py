@@ -14,7 +14,7 @@ inside the bounding box of all unit points padded by `FALLBACK_PAD_DEG` (or, wit
 point, unless a 2025 unit from the old Bắc Kạn area (one no legacy commune maps to) is nearer,
 in which case district and commune are None.
 
-Loading costs ~0.1 s; callers should keep one instance (e.g. behind `functools.lru_cache`).
+Loading takes a while (docs/benchmarks.md); callers should keep one instance (e.g. behind `functools.lru_cache`).
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ class Gazetteer:
         """Units for one point; raises ValueError for bad input, OutsideProvince outside.
 
         Scalar path (a citizen's submission locates one point): the same rules as
-        `locate_indices`, without building one-element arrays, ~10x faster per point.
+        `locate_indices`, without building one-element arrays (faster per point: docs/benchmarks.md).
         """
         lon_f, lat_f = validate_coordinates(lon, lat)
         d, c, u = self._locate_one(lon_f, lat_f)

@@ -1,6 +1,7 @@
-"""Shared fixtures and helpers for the HTTP API tests (`test_api_v1.py`, `test_api_security.py`).
+"""Shared fixtures and helpers for the HTTP API tests (`test_api_v1.py`, `test_security_*.py`).
 
-Loaded by those modules with `pytest_plugins = ("api_helpers",)`. Every test gets a fresh
+A fixture plugin, declared once in `conftest.py` (`pytest_plugins`); test modules import only
+its helper functions and constants. Every test gets a fresh
 `create_server()` (so the in-memory rate limits never leak between tests) on `ready_db`
 (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), its own media folder, and a fixed
 secret key. Photos are made in memory with Pillow; no binary file is committed.
@@ -19,17 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from backend.domain.workflow import Actor, Role
-from backend.services import auth as auth_service
-from backend.services.auth import create_user
-from backend.services.reports import NewReport, perform_action, submit_report
+from backend.domain.roles import Role
+from backend.domain.workflow import Actor
+from backend.services.access.auth import create_user
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.steps import perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 from backend.web.server import create_server
@@ -171,17 +172,22 @@ def make_report(url: str, *, steps: int = 0, now: datetime | None = None,
 
 # --- fixtures ---------------------------------------------------------------------------------
 
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture
-def media_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Own media folder and secret key; argon2 with cheap parameters so that the many
-    sign-ins of these tests stay fast (the algorithm and code path are the production ones)."""
+def fast_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 with cheap parameters (`IOC_ARGON2_*`), so that the many sign-ins and accounts of
+    the tests stay fast (the algorithm and code path are the production ones)."""
+    monkeypatch.setenv("IOC_ARGON2_TIME_COST", "1")
+    monkeypatch.setenv("IOC_ARGON2_MEMORY_KIB", "1024")
+
+
+@pytest.fixture
+def media_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast_argon2: None) -> Path:
+    """Own media folder (`IOC_MEDIA_DIR`) and secret key (`IOC_SECRET_KEY`); cheap argon2."""
     root = tmp_path / "media"
     monkeypatch.setenv("IOC_MEDIA_DIR", str(root))
     monkeypatch.setenv("IOC_SECRET_KEY", "api-tests-secret-" + "x" * 32)
-    monkeypatch.setattr(auth_service, "_hasher", lambda: FAST_HASHER)
     return root
 
 

@@ -1,6 +1,6 @@
 """Browser tests in real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
-Loaded with `pytest_plugins = ("api_helpers", "browser_helpers")`. `page` is a fresh tab whose
+A fixture plugin, declared once in `conftest.py`. `page` is a fresh tab whose
 console errors and uncaught page errors are collected; `assert_no_console_errors(page)` checks
 them (DASH.md: a browser test asserts no browser errors). Skips with a reason when Chromium is
 not installed (`make test` installs it; CI always has it).

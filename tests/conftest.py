@@ -3,6 +3,20 @@
 `TEST_DATABASE_URL` names a PostgreSQL server database (CI always sets it, see `.ci/run`); each
 test module that asks for a database gets its own freshly created one, dropped afterwards, so
 runs never see each other's data (SERVICES.md).
+
+Every shared fixture has one home, and this file names them all (`pytest_plugins`, declared
+here once and nowhere else):
+
+* here: the databases (`empty_db`, `ready_db`), `redis_url`, the file calendar `cal`, and the
+  autouse guards (no shared Redis, report packs in a temporary folder);
+* `api_helpers`: the HTTP API cast and servers (`media_root`, `fast_argon2`, `app`, `client`,
+  `staff_accounts`, `sign_in`, `live_server`) and helpers such as `make_report`, `serve`;
+* `browser_helpers`: headless Chromium (`browser`, `page`, `new_page`);
+* `dash_helpers`: the whole web application (`dash_app`, `dash_live`) and selector helpers;
+* `security_helpers` (not a plugin: plain functions) for the `test_security_*.py` files.
+
+A test module imports the helper *functions* it uses from those modules (`from api_helpers
+import make_report`); it never declares `pytest_plugins` or re-defines their fixtures.
 """
 
 from __future__ import annotations
@@ -17,7 +31,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from backend.domain.worktime import WorkCalendar
+from backend.reference.rules import load_calendar_spec
 from backend.storage import db
+
+pytest_plugins = ["api_helpers", "browser_helpers", "dash_helpers"]
+# plugins get pytest's assertion rewriting; plain helper modules with asserts are named here
+pytest.register_assert_rewrite("security_helpers")
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 PG_SKIP_REASON = "no PostgreSQL configured: set TEST_DATABASE_URL (CI does) to run this on PostgreSQL"
@@ -74,7 +94,7 @@ def empty_db(request, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def ready_db(empty_db: str, monkeypatch) -> str:
     """A migrated database with the reference data loaded; also the default `DATABASE_URL`."""
-    from backend.services.refdata_load import prepare_database
+    from backend.services.admin.reference_data import prepare_database
 
     prepare_database(empty_db)
     monkeypatch.setenv("DATABASE_URL", empty_db)
@@ -108,3 +128,9 @@ def redis_url() -> str:
     if not url:
         pytest.skip("no Redis configured: set REDIS_URL (CI does) to run this against Redis")
     return url
+
+
+@pytest.fixture(scope="module")
+def cal() -> WorkCalendar:
+    """The working calendar of `data/calendar.toml` (no database overrides)."""
+    return WorkCalendar(load_calendar_spec())

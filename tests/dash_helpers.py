@@ -1,6 +1,6 @@
 """Shared fixtures for dashboard tests: the whole app (API server + Dash), served live.
 
-Loaded with `pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")`. `dash_app` is
+A fixture plugin, declared once in `conftest.py`. `dash_app` is
 `dashboard.wsgi.create_app` on the test database (`ready_db`, both backends) with the STAFF
 accounts of api_helpers; `dash_live` serves it with werkzeug on a free port; `sign_in_browser`
 signs a Playwright tab in through the login page; `dash_id` writes a pattern-matching id the way
@@ -17,8 +17,7 @@ import pytest
 from api_helpers import serve
 from flask import Flask
 
-from backend.services.auth import StaffUser
-from dashboard.wsgi import create_app
+from backend.services.access.auth import StaffUser
 
 PASSWORD = "mat-khau-thu-nghiem-2026"  # the same as api_helpers.PASSWORD
 
@@ -26,6 +25,9 @@ PASSWORD = "mat-khau-thu-nghiem-2026"  # the same as api_helpers.PASSWORD
 @pytest.fixture
 def dash_app(ready_db: str, media_root, staff_accounts) -> Flask:
     """The full web application (API and dashboard) on the test database, STAFF signed up."""
+    # imported here: this plugin is loaded for every test (conftest), Dash only for these
+    from dashboard.wsgi import create_app
+
     return create_app({"IOC_SUBMIT_RATE": "1000 per minute"})
 
 

@@ -10,17 +10,21 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from argon2 import PasswordHasher
+from api_helpers import make_report
 from sqlalchemy import func, select, update
 
 from backend.config import LOCAL_TZ
+from backend.domain.roles import Role
 from backend.domain.sla import stage_deadline
-from backend.domain.workflow import Actor, Forbidden, Role
-from backend.services import admin, admin_calendar, admin_catalogue, admin_settings
-from backend.services import auth as auth_service
-from backend.services.admin_calendar import SeasonInput
+from backend.domain.workflow import Actor, Forbidden
+from backend.services import clocks
+from backend.services.access import auth as auth_service
+from backend.services.admin import accounts as admin
+from backend.services.admin import calendar as admin_calendar
+from backend.services.admin import catalogue as admin_catalogue
+from backend.services.admin.calendar import SeasonInput
 from backend.services.audit import verify_chains
-from backend.services.calendar import calendar_from_session
+from backend.services.clocks import calendar_from_session
 from backend.services.errors import ValidationError
 from backend.storage.db import engine_for, session_factory
 from backend.storage.models import (
@@ -34,21 +38,19 @@ from backend.storage.models import (
     StaffSession,
     User,
 )
-from dashboard.callbacks import admin as admin_callbacks
-
-pytest_plugins = ("api_helpers",)
-from api_helpers import make_report  # noqa: E402
+from dashboard.callbacks.admin import budgets as admin_budgets
+from dashboard.callbacks.admin import calendar as admin_calendar_tab
+from dashboard.callbacks.admin import common as admin_common
+from dashboard.callbacks.admin import confirm as admin_confirm
+from dashboard.callbacks.admin import log as admin_log
+from dashboard.callbacks.admin import users as admin_users
 
 ADMIN = Actor("quantri", Role.ADMIN)
 PASSWORD = "mat-khau-rat-dai-2026"
 FRIDAY_16H = datetime(2026, 12, 4, 16, 0, tzinfo=LOCAL_TZ)  # winter, before a normal weekend
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
-@pytest.fixture(autouse=True)
-def fast_argon2(monkeypatch) -> None:
-    """argon2 with cheap parameters: the algorithm and code path are the production ones."""
-    monkeypatch.setattr(auth_service, "_hasher", lambda: FAST)
+pytestmark = pytest.mark.usefixtures("fast_argon2")  # cheap argon2 (api_helpers)
 
 
 @pytest.fixture
@@ -102,7 +104,7 @@ def test_migration_0004_matches_the_models(ready_db: str) -> None:
 def test_user_lifecycle_is_recorded_with_before_and_after(db: str) -> None:
     created = new_user(db, "XL_Lan ", name="  Nguyễn   Thị Lan ")
     assert (created.username, created.full_name, created.role_label, created.agency_name) == (
-        "xl_lan", "Nguyễn Thị Lan", "Người xử lý cơ quan", "UBND TP Thái Nguyên")
+        "xl_lan", "Nguyễn Thị Lan", "Người xử lý của cơ quan", "UBND TP Thái Nguyên")
     assert auth_service.login("xl_lan", PASSWORD, url=db) is not None
     action, note, data = last_event(db)
     assert action == "user.create" and "xl_lan" in note and PASSWORD not in json.dumps(data)
@@ -113,7 +115,7 @@ def test_user_lifecycle_is_recorded_with_before_and_after(db: str) -> None:
                               agency_code="ubnd_164", url=db)
     assert moved.role == "agency_leader"
     action, note, data = last_event(db)
-    assert action == "user.update" and "Người xử lý cơ quan → Lãnh đạo đơn vị" in note
+    assert action == "user.update" and "Người xử lý của cơ quan → Lãnh đạo đơn vị" in note
     assert data == {"username": "xl_lan", "before": {"role": "agency_handler"},
                     "after": {"role": "agency_leader"}}
 
@@ -409,14 +411,14 @@ def test_a_budget_change_moves_the_deadline(db: str) -> None:
     start = FRIDAY_16H.astimezone(UTC)
     with session_factory(db)() as session:
         calendar = calendar_from_session(session)
-        before = stage_deadline(admin_settings.effective_policy(session), calendar, "verify",
+        before = stage_deadline(clocks.effective_policy(session), calendar, "verify",
                                 start)
     assert local(before) == "Mon 07/12 10:30"
     row = admin_calendar.set_stage_budget(ADMIN, "verify", minutes="120", emergency_minutes=30,
                                           url=db)
     assert (row.minutes, row.emergency_minutes, row.changed) == (120, 30, True)
     with session_factory(db)() as session:
-        policy = admin_settings.effective_policy(session)
+        policy = clocks.effective_policy(session)
         assert local(stage_deadline(policy, calendar, "verify", start)) == "Mon 07/12 08:30"
         assert stage_deadline(policy, calendar, "verify", start, emergency=True) == \
             start + timedelta(minutes=30)
@@ -430,7 +432,7 @@ def test_a_budget_change_moves_the_deadline(db: str) -> None:
     reset = admin_calendar.reset_stage_budget(ADMIN, "verify", url=db)
     assert (reset.minutes, reset.changed) == (240, False)
     with session_factory(db)() as session:
-        assert admin_settings.effective_policy(session).budget("verify").minutes == 240
+        assert clocks.effective_policy(session).budget("verify").minutes == 240
 
 
 def test_budget_refusals(db: str) -> None:
@@ -476,8 +478,8 @@ def test_working_seasons_move_the_deadline_and_reset(db: str) -> None:
     rows = admin_calendar.set_seasons(ADMIN, [SUMMER, winter], url=db)
     assert {r.name: r.shifts for r in rows}["winter"] == (("08:00", "12:00"), ("13:00", "17:00"))
     with session_factory(db)() as session:
-        calendar = admin_settings.effective_calendar(session)
-        policy = admin_settings.effective_policy(session)
+        calendar = clocks.effective_calendar(session)
+        policy = clocks.effective_policy(session)
     assert local(stage_deadline(policy, calendar, "verify", start)) == "Mon 07/12 11:00"
     action, note, data = last_event(db)
     assert action == "calendar.seasons" and "Mùa đông" in note and "Mùa hè" not in note
@@ -489,7 +491,7 @@ def test_working_seasons_move_the_deadline_and_reset(db: str) -> None:
     file_rows = admin_calendar.reset_seasons(ADMIN, url=db)
     assert all(r.from_file for r in file_rows)
     with session_factory(db)() as session:
-        calendar = admin_settings.effective_calendar(session)
+        calendar = clocks.effective_calendar(session)
     assert local(stage_deadline(policy, calendar, "verify", start)) == "Mon 07/12 10:30"
     refused(lambda: admin_calendar.reset_seasons(ADMIN, url=db), "seasons", "mặc định")
 
@@ -519,16 +521,16 @@ def test_season_refusals(db: str, winter: tuple, field: str, words: tuple) -> No
 
 def test_settings_text_round_trip(db: str) -> None:
     with session_factory(db)() as session:
-        assert admin_settings.stored_settings(session) == admin_settings.Settings()
+        assert clocks.stored_settings(session) == clocks.Settings()
     admin_calendar.set_stage_budget(ADMIN, "approve", minutes=120, emergency_minutes=45, url=db)
     admin_calendar.set_stage_budget(ADMIN, "verify", minutes=180, emergency_minutes=30, url=db)
     admin_calendar.set_seasons(ADMIN, [SUMMER, SeasonInput(
         "winter", "15/10", "14/4", (("08:00", "12:00"), ("13:00", "17:00")))], url=db)
     with session_factory(db)() as session:
-        settings = admin_settings.stored_settings(session)
+        settings = clocks.stored_settings(session)
     assert settings.budgets == (("approve", 120, 45), ("verify", 180, 30))
     assert [s.name for s in settings.seasons] == ["summer", "winter"]
-    assert admin_settings.policy_with(settings.budgets).budget("approve").emergency_minutes == 45
+    assert clocks.policy_with(settings.budgets).budget("approve").emergency_minutes == 45
 
 
 # --------------------------------------------------------------------------- the change log
@@ -553,36 +555,36 @@ def test_change_log_newest_first_and_chained(db: str) -> None:
 
 def test_callback_helpers_speak_vietnamese(db: str) -> None:
     error = ValidationError("email", "Thư điện tử 'x' không hợp lệ.")
-    assert admin_callbacks.slots(("process_minutes", "email", "phone"), error) == [
+    assert admin_common.slots(("process_minutes", "email", "phone"), error) == [
         "", "Thư điện tử 'x' không hợp lệ.", "", ""]
     unchanged = ValidationError("email", "Không có thay đổi nào để lưu.", code="unchanged")
-    assert admin_callbacks.slots(("email",), unchanged) == ["", "Không có thay đổi nào để lưu."]
-    assert admin_callbacks.describe({"before": {"role": "agency_handler", "active": True},
+    assert admin_common.slots(("email",), unchanged) == ["", "Không có thay đổi nào để lưu."]
+    assert admin_log.describe({"before": {"role": "agency_handler", "active": True},
                                      "after": {"role": "agency_leader", "active": False},
                                      "sessions_ended": 2}) == (
-        "Vai trò: Người xử lý cơ quan → Lãnh đạo đơn vị; Trạng thái: hoạt động → ngừng; "
+        "Vai trò: Người xử lý của cơ quan → Lãnh đạo đơn vị; Trạng thái: hoạt động → ngừng; "
         "Kết thúc 2 phiên đăng nhập")
-    assert admin_callbacks.season_total(["07:30", "11:30", "13:00", "17:00"]) == \
+    assert admin_calendar_tab.season_total(["07:30", "11:30", "13:00", "17:00"]) == \
         "Tổng 8 giờ một ngày"
-    assert admin_callbacks.season_total(["07:30", "11:30", "13:00", "16:30"]) == \
+    assert admin_calendar_tab.season_total(["07:30", "11:30", "13:00", "16:30"]) == \
         "Tổng 7 giờ 30 phút một ngày - cần đủ 8 giờ"
-    seasons = admin_callbacks.season_inputs_from(
+    seasons = admin_calendar_tab.season_inputs_from(
         ["15/4", "14/10", "07:00", "11:30", "13:30", "17:00",
          "15/10", "14/4", "07:30", "11:30", "", ""])
     assert seasons[1] == SeasonInput("winter", "15/10", "14/4", (("07:30", "11:30"),))
-    question, pending = admin_callbacks.confirmation(
+    question, pending = admin_confirm.confirmation(
         "admin-user-disable", [{"username": "xl_lan"}], None, None, None, None)
     assert "Khóa tài khoản xl_lan?" in question
     assert pending == {"kind": "user.disable", "target": "xl_lan"}
-    assert admin_callbacks.confirmation("admin-rule-delete", None, None, [], None, None) is None
+    assert admin_confirm.confirmation("admin-rule-delete", None, None, [], None, None) is None
 
     new_user(db, "xl_lan")
     admin.disable_user(ADMIN, "xl_lan", url=db)
-    rows = admin_callbacks.log_rows()
+    rows = admin_log.log_rows()
     assert rows[0]["action_label"] == "Khóa tài khoản"
     assert "Trạng thái: hoạt động → ngừng" in rows[0]["details"]
     assert rows[0]["at_text"].endswith(datetime.now(LOCAL_TZ).strftime("%d/%m/%Y"))
-    users = {r["username"]: r for r in admin_callbacks.user_rows()}
+    users = {r["username"]: r for r in admin_users.user_rows()}
     assert users["xl_lan"]["status"] == "Đã khóa"
-    budgets = admin_callbacks.budget_rows()
+    budgets = admin_budgets.budget_rows()
     assert budgets[2]["normal"] == "3 ngày" and budgets[2]["emergency"] == "24 giờ"

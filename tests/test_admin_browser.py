@@ -4,18 +4,16 @@ it through the confirmation dialog, and finds both in the change log; no browser
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
+from api_helpers import serve
+from browser_helpers import assert_no_console_errors
 
-from backend.services.auth import create_user
+from backend.domain.roles import role_label
+from backend.services.access.auth import create_user
 from dashboard.layouts.admin import TABS
 from dashboard.wsgi import create_app
-
-pytest_plugins = ("api_helpers", "browser_helpers")
-from browser_helpers import assert_no_console_errors  # noqa: E402
 
 PASSWORD = "mat-khau-quan-tri-2026"
 
@@ -24,16 +22,8 @@ PASSWORD = "mat-khau-quan-tri-2026"
 def admin_live(ready_db: str, media_root) -> Iterator[str]:
     """The whole application on the test database with one administrator, served by werkzeug."""
     create_user("quantri", "admin", PASSWORD, full_name="Quản trị hệ thống")
-    server = make_server("127.0.0.1", 0, create_app({"TESTING": True}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with serve(create_app({"TESTING": True})) as url:
+        yield url
 
 
 def choose(tab, dropdown_id: str, value: str) -> None:
@@ -79,7 +69,7 @@ def test_admin_page_users_calendar_and_log(admin_live: str, page) -> None:
     page.wait_for_selector("#admin-users-grid [row-id='xl_moi']")
     assert page.inner_text("#admin-user-new-password-error") == ""
     page.click("#admin-users-grid [row-id='xl_moi'] [col-id='username']")
-    page.wait_for_selector("#admin-user-selected:has-text('Người xử lý cơ quan')")
+    page.wait_for_selector(f"#admin-user-selected:has-text('{role_label('agency_handler')}')")
 
     # an extra working Saturday, then removed after confirming
     open_tab(page, "Lịch làm việc")

@@ -13,9 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-pytest.register_assert_rewrite("api_helpers")
-from api_helpers import (  # noqa: E402
+from api_helpers import (
     AGENCY,
     FIELD,
     OTHER_AGENCY,
@@ -28,13 +26,11 @@ from api_helpers import (  # noqa: E402
     report_body,
     submit,
 )
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from backend.config import LOCAL_TZ as LOCAL  # noqa: E402
-from backend.storage.db import session_factory  # noqa: E402
-from backend.storage.models import Attachment, Feedback, Report  # noqa: E402
-
-pytest_plugins = ("api_helpers",)
+from backend.config import LOCAL_TZ as LOCAL
+from backend.storage.db import session_factory
+from backend.storage.models import Attachment, Feedback, Report
 
 ISO_WITH_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+07:00$")
 STAGES = ("verify", "forward", "process", "approve", "publish")
@@ -344,8 +340,8 @@ def test_deadlines_follow_override_days_edited_in_the_database(ready_db) -> None
     every process: each submission and step reads the list in its own transaction, and the
     engine a process built for an older list is not reused. Friday 27/11/2026 15:00 + 240
     working minutes is Monday 09:30; Monday off: Tuesday 09:30; Saturday worked: Saturday 09:30."""
-    from backend.services.calendar import calendar_from_session
-    from backend.services.reports import NewReport, submit_report
+    from backend.services.clocks import calendar_from_session
+    from backend.services.intake.submit import NewReport, submit_report
     from backend.storage.models import CalendarOverride
 
     friday = datetime(2026, 11, 27, 15, 0, tzinfo=LOCAL)

@@ -14,11 +14,13 @@ from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import DBAPIError
 
 from backend.cli import main
-from backend.domain.workflow import Actor, Role
+from backend.domain.roles import Role
+from backend.domain.workflow import Actor
 from backend.services import audit
+from backend.services.admin.reference_data import prepare_database
 from backend.services.audit import event_hash, verify_chains
-from backend.services.refdata_load import prepare_database
-from backend.services.reports import NewReport, perform_action, submit_report
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.steps import perform_action
 from backend.storage import db
 from backend.storage.db import engine_for, session_factory
 from backend.storage.models import Event, StreamHead

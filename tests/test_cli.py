@@ -21,8 +21,8 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
-from backend import refdata
 from backend.cli import main
+from backend.reference import files as refdata
 from backend.storage.db import engine_for, session_factory
 from backend.storage.models import (
     AdminUnit,

@@ -22,6 +22,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_helpers import ACTORS, AGENCY, FIELD, OTHER_AGENCY, make_report
 from dash import no_update
 from dash.exceptions import PreventUpdate
 from itsdangerous.timed import TimestampSigner
@@ -29,20 +30,22 @@ from plotly.utils import PlotlyJSONEncoder
 from sqlalchemy import func, select
 
 from backend.config import LOCAL_TZ
-from backend.services import kpi, pack_files
-from backend.services import leaders as service
-from backend.services.auth import StaffUser, create_user
+from backend.services import kpis as kpi
+from backend.services.access.auth import StaffUser, create_user
 from backend.services.errors import NotFound
-from backend.services.reports import perform_action
+from backend.services.kpis import leaders as service
+from backend.services.kpis import pack_files
+from backend.services.workflow.steps import perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import AccessLog
+from backend.web import leaders_data
 from dashboard import access
-from dashboard.callbacks import leaders as cb
-from dashboard.layouts import leaders as ui
+from dashboard.callbacks.leaders import drilldown, packs
+from dashboard.callbacks.leaders import page as cb
+from dashboard.layouts.leaders import drilldown as drilldown_layout
+from dashboard.layouts.leaders import kpis, tables
+from dashboard.layouts.leaders.page import PREFIX
 from dashboard.wsgi import create_app
-
-pytest_plugins = ("api_helpers",)
-from api_helpers import ACTORS, AGENCY, FIELD, OTHER_AGENCY, make_report  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=LOCAL_TZ).astimezone(UTC)
 NOVEMBER, Q4 = kpi.Period.month(2026, 11), kpi.Period.quarter(2026, 4)
@@ -109,7 +112,8 @@ def plain(figures: dict) -> dict:
 
 @pytest.fixture(autouse=True)
 def _actors_include_citizen(monkeypatch) -> None:
-    from backend.domain.workflow import Actor, Role
+    from backend.domain.roles import Role
+    from backend.domain.workflow import Actor
 
     monkeypatch.setitem(ACTORS, "citizen", Actor("citizen", Role.CITIZEN))
 
@@ -120,7 +124,7 @@ def _actors_include_citizen(monkeypatch) -> None:
 @pytest.mark.parametrize("period", [NOVEMBER, Q4], ids=["month", "quarter"])
 def test_page_figures_are_kpi_figures(app, cast, ready_db: str, period: kpi.Period) -> None:
     out = cb.refresh(period.code, None, None, None, now=NOW)
-    view = cb.page_data(period, kpi.Filters(), NOW)
+    view = leaders_data.page_data(period, kpi.Filters(), NOW)
     expected = kpi.snapshot(period, now=NOW, url=ready_db)
     assert view["figures"] == plain(expected.figures())
     received = 5 if period == NOVEMBER else 6  # Q4 holds the October report too
@@ -139,7 +143,7 @@ def test_page_figures_are_kpi_figures(app, cast, ready_db: str, period: kpi.Peri
 
 
 def test_the_numbers_of_the_scenario(app, cast) -> None:
-    view = cb.page_data(NOVEMBER, kpi.Filters(), NOW)
+    view = leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)
     f = view["figures"]
     assert (f["returned"], f["escalation_waiting"], f["answered"], f["rated"]) == (1, 1, 1, 1)
     assert f["process.overdue"] == 2 and f["verify.overdue"] == 1  # processing, misrouted
@@ -163,12 +167,12 @@ def test_filters_give_kpi_figures_of_the_same_filters(app, cast, ready_db: str) 
                                     (None, "164", None), ("giao_duc", None, None)):
         filters = kpi.Filters(field=field, district=district, agency=agency)
         cb.refresh(NOVEMBER.code, field, district, agency, now=NOW)
-        view = cb.page_data(NOVEMBER, filters, NOW)
+        view = leaders_data.page_data(NOVEMBER, filters, NOW)
         assert view["figures"] == plain(kpi.snapshot(NOVEMBER, filters, now=NOW,
                                                      url=ready_db).figures()), filters
-    agency_view = cb.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
+    agency_view = leaders_data.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
     assert agency_view["figures"]["received"] == 3  # on_time, processing, misrouted
-    assert cb.page_data(NOVEMBER, kpi.Filters(field="giao_duc"), NOW)["figures"]["received"] == 0
+    assert leaders_data.page_data(NOVEMBER, kpi.Filters(field="giao_duc"), NOW)["figures"]["received"] == 0
 
 
 def test_month_counts_are_taken_once_for_every_filter_and_period(app, cast, monkeypatch) -> None:
@@ -176,19 +180,19 @@ def test_month_counts_are_taken_once_for_every_filter_and_period(app, cast, monk
     original = service.month_counts
     monkeypatch.setattr(service, "month_counts", lambda months, **kw: taken.append(
         [m.code for m in months]) or original(months, **kw))
-    cb.page_data(NOVEMBER, kpi.Filters(), NOW)
+    leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)
     assert taken == [["2026-10", "2026-11"]]  # one query for the month and the one before
-    cb.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
-    cb.page_data(NOVEMBER, kpi.Filters(field=FIELD), NOW)
+    leaders_data.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
+    leaders_data.page_data(NOVEMBER, kpi.Filters(field=FIELD), NOW)
     assert len(taken) == 1  # a filter is a sum over the same counts
     cb.trend(cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12], now=NOW)
     assert taken[1] == [m.code for m in NOVEMBER.months_back(12) if m.code not in
                         ("2026-10", "2026-11")]
-    cb.page_data(Q4, kpi.Filters(), NOW)  # Q4 and Q3: known, but for December (still empty)
+    leaders_data.page_data(Q4, kpi.Filters(), NOW)  # Q4 and Q3: known, but for December (still empty)
     assert taken[2:] == [["2026-12"]]
     calls = []
     monkeypatch.setattr(kpi, "snapshot", lambda *a, **k: calls.append(a))
-    cb.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)  # flipping back: all cached
+    leaders_data.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)  # flipping back: all cached
     assert calls == []
 
 
@@ -205,8 +209,8 @@ def test_trend_is_kpis_monthly_trend(app, cast, ready_db: str) -> None:
 
 
 def test_trend_of_the_running_quarter_stops_at_this_month(app) -> None:
-    assert cb.trend_end(Q4, NOW) == NOVEMBER
-    assert cb.trend_end(kpi.Period.quarter(2026, 3), NOW).code == "2026-09"
+    assert leaders_data.trend_end(Q4, NOW) == NOVEMBER
+    assert leaders_data.trend_end(kpi.Period.quarter(2026, 3), NOW).code == "2026-09"
 
 
 # =========================================================================== click-through
@@ -214,43 +218,43 @@ def test_trend_of_the_running_quarter_stops_at_this_month(app) -> None:
 
 def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db: str) -> None:
     store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
-    view = cb.page_data(NOVEMBER, kpi.Filters(), NOW)
-    title, body = cb.open_drill(ui.drill_key("process.overdue", 1), store)
+    view = leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)
+    title, body = drilldown.open_drill(kpis.drill_key("process.overdue", 1), store)
     text = dump([title, body])
     assert "Xử lý: đang quá hạn" in text and "1 phản ánh" in text and cast["processing"] in text
     for metric in ("received", "e2e.late", "returned", "rated", "escalation_waiting",
                    "verify.overdue"):
         codes = kpi.report_codes(metric, NOVEMBER, now=NOW, url=ready_db)
         assert len(codes) == view["figures"][metric], metric
-        _, body = cb.open_drill(ui.drill_key(metric, len(codes)), store)
+        _, body = drilldown.open_drill(kpis.drill_key(metric, len(codes)), store)
         shown = [b.children for b in body[1].children] if codes else []
         assert shown == codes, metric
     # a cell of the heatmap, a month of the trend, a district of the map
-    opened = cb.drawer(f"{ui.PREFIX}-heatmap", {"points": [{}]}, store, "late", None,
+    opened = drilldown.drawer(f"{PREFIX}-heatmap", {"points": [{}]}, store, "late", None,
                        {"points": [{"z": 0.0, "customdata": [AGENCY, "164", 1, 2, 1, ""]}]},
                        None)
     assert opened[0] == "ld-drawer open" and cast["processing"] in dump(opened[2])
-    opened = cb.drawer(f"{ui.PREFIX}-trend", {"points": [{}]}, store, "late",
+    opened = drilldown.drawer(f"{PREFIX}-trend", {"points": [{}]}, store, "late",
                        {"points": [{"customdata": "2026-10"}]}, None, None)
     assert cast["october"] in dump(opened[2])
-    opened = cb.drawer(f"{ui.PREFIX}-districts", {"properties": {}}, store, "overdue", None,
+    opened = drilldown.drawer(f"{PREFIX}-districts", {"properties": {}}, store, "overdue", None,
                        None, {"properties": {"kind": "district", "code": "164"}})
     listed = dump(opened[2])
     assert cast["processing"] in listed and cast["waiting"] in listed
     # numbers drawn anew (value None) open nothing; the close button closes
     with pytest.raises(PreventUpdate):
-        cb.drawer({"type": f"{ui.PREFIX}-drill", "key": "received|||||5", "at": "tile-received"}, None, store, "late",
+        drilldown.drawer({"type": f"{PREFIX}-drill", "key": "received|||||5", "at": "tile-received"}, None, store, "late",
                    None, None, None)
-    assert cb.drawer(f"{ui.PREFIX}-drawer-close", 1, store, "late", None, None, None)[0] == \
+    assert drilldown.drawer(f"{PREFIX}-drawer-close", 1, store, "late", None, None, None)[0] == \
         "ld-drawer"
     # another period or filter on the page: the list was for the one before
-    assert cb.drawer(f"{ui.PREFIX}-view", store, store, "late", None, None, None)[0] == \
+    assert drilldown.drawer(f"{PREFIX}-view", store, store, "late", None, None, None)[0] == \
         "ld-drawer"
 
 
 def test_a_bad_click_through_says_why(app, cast) -> None:
     store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
-    title, body = cb.open_drill("rate.rework|||||1", store)  # a ratio, not a count
+    title, body = drilldown.open_drill("rate.rework|||||1", store)  # a ratio, not a count
     assert "Không mở được danh sách" in dump(title)
     assert "không phải là một số đếm" in dump(body)
 
@@ -259,7 +263,7 @@ def test_report_detail_is_read_only_and_never_reads_the_reporter(app, cast, read
                                                                   monkeypatch) -> None:
     store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
     monkeypatch.setattr(access, "viewer", lambda: IOC_VIEWER)  # the IOC may see who reported
-    opened = cb.drawer({"type": f"{ui.PREFIX}-code", "code": cast["on_time"], "at": "drawer"}, 1, store, "late",
+    opened = drilldown.drawer({"type": f"{PREFIX}-code", "code": cast["on_time"], "at": "drawer"}, 1, store, "late",
                        None, None, None)
     assert opened[0] == "ld-drawer open detail"
     text = dump(opened[3])
@@ -269,7 +273,7 @@ def test_report_detail_is_read_only_and_never_reads_the_reporter(app, cast, read
     with session_factory(ready_db)() as session:  # nor is a view of the identity logged
         assert session.scalar(select(func.count()).select_from(AccessLog).where(
             AccessLog.what == "view_identity")) == 0
-    missing = cb.open_report("PA-2026-999999", IOC_VIEWER)
+    missing = drilldown.open_report("PA-2026-999999", IOC_VIEWER)
     assert "Không tìm thấy" in dump(missing)
 
 
@@ -280,7 +284,7 @@ def test_only_the_pages_roles_get_anything(app, cast, monkeypatch) -> None:
         with pytest.raises(PreventUpdate):
             cb.refresh(NOVEMBER.code, None, None, None, now=NOW)
         with pytest.raises(PreventUpdate):
-            cb.pack_request("month", NOVEMBER.code, None, None, None)
+            packs.pack_request("month", NOVEMBER.code, None, None, None)
     with pytest.raises(NotFound):
         service.report_brief(cast["on_time"], StaffUser(9, "x", None, "agency_handler", AGENCY,
                                                         "c", "h"))
@@ -307,13 +311,13 @@ def test_sections_render_in_vietnamese(app, cast) -> None:
 
 
 def test_ranking_sets_small_samples_apart(app, cast) -> None:
-    view = cb.page_data(NOVEMBER, kpi.Filters(), NOW)
+    view = leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)
     assert view["ranking"] and not any(r["eligible"] for r in view["ranking"])
-    table = dump(ui.ranking_table(view))
+    table = dump(tables.ranking_table(view))
     assert "Chưa đủ mẫu để xếp hạng" in table and "dưới 30 bước xử lý" in table
     small = view["ranking"][0]
     view["ranking"] = [{**small, "agency": "so_xd", "eligible": True, "rank": 1}, small]
-    table = dump(ui.ranking_table(view))
+    table = dump(tables.ranking_table(view))
     assert table.index("small-sample") > table.index("Chưa đủ mẫu để xếp hạng")
 
 
@@ -322,12 +326,12 @@ def test_period_picker_and_formats(app) -> None:
     assert value == "2026-Q4" and options[0]["label"].startswith("Quý ")
     options, value = cb.period_kind("month", "2026-Q3")
     assert value == "2026-09" and options[0]["label"].startswith("Tháng ")
-    assert cb.pack_periods(kpi.Period.quarter(2026, 3), NOW)[0].code == "2026-09"
-    assert cb.pack_periods(Q4, NOW)[0] == NOVEMBER  # the running quarter: this month
-    assert ui.fmt(1234567, "count") == "1.234.567" and ui.fmt(0.125, "rate") == "12,5%"
-    assert ui.fmt(12.55, "hours") == "12,6 giờ" and ui.fmt_change(-0.016, "rate") == "1,6 điểm %"
-    assert ui.waiting(19.5) == "2 ngày 3,5 giờ làm việc" and ui.waiting(4) == "4,0 giờ làm việc"
-    assert ui.short_district("Thành phố Thái Nguyên") == "TP Thái Nguyên"
+    assert packs.pack_periods(kpi.Period.quarter(2026, 3), NOW)[0].code == "2026-09"
+    assert packs.pack_periods(Q4, NOW)[0] == NOVEMBER  # the running quarter: this month
+    assert kpis.fmt(1234567, "count") == "1.234.567" and kpis.fmt(0.125, "rate") == "12,5%"
+    assert kpis.fmt(12.55, "hours") == "12,6 giờ" and kpis.fmt_change(-0.016, "rate") == "1,6 điểm %"
+    assert tables.waiting(19.5) == "2 ngày 3,5 giờ làm việc" and tables.waiting(4) == "4,0 giờ làm việc"
+    assert kpis.short_district("Thành phố Thái Nguyên") == "TP Thái Nguyên"
     assert cb.refresh("2026-13", None, None, None, now=NOW)[-1].startswith("Tháng '2026-13'")
 
 
@@ -336,9 +340,9 @@ def test_period_picker_and_formats(app) -> None:
 
 def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> None:
     create_user(LEADER.username, LEADER.role, "mat-khau-lanh-dao-2026")
-    token = cb.pack_request("quarter", NOVEMBER.code, None, None, AGENCY)
+    token = packs.pack_request("quarter", NOVEMBER.code, None, None, AGENCY)
     steps: list[tuple[str, str]] = []
-    file, status = cb.pack_job(steps.append, token)
+    file, status = packs.pack_job(steps.append, token)
     assert file["name"].endswith("2026-Q4.zip") and file["href"].startswith("/api/v1/packs/")
     assert "quý IV/2026" in dump(status) and file["href"] in dump(status)  # "Tải lại" link
     pack_id = file["href"].rsplit("/", 1)[1]
@@ -355,22 +359,22 @@ def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> Non
         assert private not in csv
     assert cast["processing"] in csv and cast["waiting"] not in csv  # the agency filter
     forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
-    assert cb.pack_job(steps.append, forged)[1].startswith("Yêu cầu tải báo cáo không hợp lệ")
+    assert packs.pack_job(steps.append, forged)[1].startswith("Yêu cầu tải báo cáo không hợp lệ")
     yesterday = int((datetime.now(UTC) - timedelta(days=1)).timestamp())
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(TimestampSigner, "get_timestamp", lambda self: yesterday)
-        stale = cb._serializer().dumps({"p": "2026-11", "f": {}, "u": "lanh_dao_tinh"})
-    assert "hết hạn" in cb.pack_job(steps.append, stale)[1]
+        stale = packs._serializer().dumps({"p": "2026-11", "f": {}, "u": "lanh_dao_tinh"})
+    assert "hết hạn" in packs.pack_job(steps.append, stale)[1]
 
 
 def test_a_refused_pack_says_why(app, ready_db: str, monkeypatch) -> None:
     """The job's refusal (no longer allowed, disk nearly full) is shown, not a failed poll."""
-    token = cb.pack_request("month", NOVEMBER.code, None, None, None)  # no such account here
-    file, status = cb.pack_job(lambda _step: None, token)
+    token = packs.pack_request("month", NOVEMBER.code, None, None, None)  # no such account here
+    file, status = packs.pack_job(lambda _step: None, token)
     assert file is no_update and "không được tạo tệp báo cáo" in dump(status)
     create_user(LEADER.username, LEADER.role, "mat-khau-lanh-dao-2026")
     monkeypatch.setattr(pack_files, "MIN_FREE", 10**18)
-    file, status = cb.pack_job(lambda _step: None, token)
+    file, status = packs.pack_job(lambda _step: None, token)
     assert file is no_update and "pack-error" in dump(status)
 
 
@@ -390,12 +394,12 @@ def escalated(ready_db: str) -> str:
 
 
 def direct_ids(code: str) -> dict[str, dict]:
-    return {"send": {"type": ui.DIRECT_SEND, "code": code},
-            "agency": {"type": ui.DIRECT_PARAM, "code": code, "name": "agency"},
-            "direction": {"type": ui.DIRECT_PARAM, "code": code, "name": "direction"},
-            "version": {"type": ui.DIRECT_VERSION, "code": code},
-            "feedback": {"type": ui.DIRECT_FEEDBACK, "code": code},
-            "reload": {"type": ui.DIRECT_RELOAD, "code": code}}
+    return {"send": {"type": drilldown_layout.DIRECT_SEND, "code": code},
+            "agency": {"type": drilldown_layout.DIRECT_PARAM, "code": code, "name": "agency"},
+            "direction": {"type": drilldown_layout.DIRECT_PARAM, "code": code, "name": "direction"},
+            "version": {"type": drilldown_layout.DIRECT_VERSION, "code": code},
+            "feedback": {"type": drilldown_layout.DIRECT_FEEDBACK, "code": code},
+            "reload": {"type": drilldown_layout.DIRECT_RELOAD, "code": code}}
 
 
 def find(node, wanted: dict):
@@ -414,7 +418,7 @@ def click_direct(code: str, agency: str | None, direction: str | None, version: 
     """What the browser sends when the leader clicks "Gửi chỉ đạo" (or "Tải lại phản ánh")."""
     ids = direct_ids(code)
     view = view or {"period": NOVEMBER.code, "filters": service.filters_dict(kpi.Filters())}
-    return cb.direction_click(ids[trigger], [{"id": ids["agency"], "value": agency},
+    return drilldown.direction_click(ids[trigger], [{"id": ids["agency"], "value": agency},
                                              {"id": ids["direction"], "value": direction}],
                               [{"id": ids["version"], "value": version}],
                               [{"id": ids["feedback"]}], view)
@@ -422,11 +426,11 @@ def click_direct(code: str, agency: str | None, direction: str | None, version: 
 
 def test_leader_directs_an_escalated_report_to_an_agency(app, escalated: str,
                                                           ready_db: str) -> None:
-    from backend.services.routing_suggest import suggest_agency
+    from backend.services.workflow.routing import suggest_agency
 
     view = {"period": NOVEMBER.code, "filters": service.filters_dict(kpi.Filters())}
-    assert "Không có phản ánh" not in dump(cb.fresh_escalations(view))  # it waits
-    opened = cb.drawer({"type": f"{ui.PREFIX}-code", "code": escalated, "at": "esc-0"}, 1, view,
+    assert "Không có phản ánh" not in dump(drilldown.fresh_escalations(view))  # it waits
+    opened = drilldown.drawer({"type": f"{PREFIX}-code", "code": escalated, "at": "esc-0"}, 1, view,
                        "late", None, None, None)
     assert opened[0] == "ld-drawer open detail"
     ids = component_ids(opened[3])
@@ -462,11 +466,11 @@ def test_ioc_and_admin_viewers_read_an_escalation_without_the_form(app, escalate
     for viewer in (IOC_VIEWER, ADMIN_VIEWER):
         monkeypatch.setattr(access, "viewer", lambda viewer=viewer: viewer)
         assert service.report_brief(escalated, viewer)["allowed_actions"] == []
-        detail = cb.open_report(escalated, viewer)
+        detail = drilldown.open_report(escalated, viewer)
         text = dump(detail)
         assert escalated in text and "Lịch sử xử lý" in text
         assert "Gửi chỉ đạo" not in text
-        assert not [i for i in component_ids(detail) if ui.DIRECT_PARAM in i]
+        assert not [i for i in component_ids(detail) if drilldown_layout.DIRECT_PARAM in i]
         with pytest.raises(PreventUpdate):  # the callback checks the role again
             click_direct(escalated, OTHER_AGENCY, DIRECTION, version)
     assert service.report_brief(escalated, LEADER)["state"] == "escalated"

@@ -10,16 +10,14 @@ import io
 import zipfile
 
 import pytest
+from api_helpers import ACTORS, AGENCY, OTHER_AGENCY, make_report
+from browser_helpers import assert_no_console_errors
+from dash_helpers import dash_id, sign_in_browser
 
-from backend.services import kpi
-from backend.services import leaders as service
-from backend.services.auth import StaffUser
-from backend.services.reports import perform_action
-
-pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
-from api_helpers import ACTORS, AGENCY, OTHER_AGENCY, make_report  # noqa: E402
-from browser_helpers import assert_no_console_errors  # noqa: E402
-from dash_helpers import dash_id, sign_in_browser  # noqa: E402
+from backend.services import kpis as kpi
+from backend.services.access.auth import StaffUser
+from backend.services.kpis import leaders as service
+from backend.services.workflow.steps import perform_action
 
 LEADER = StaffUser(7, "lanh_dao_tinh", "Lãnh đạo tỉnh", "provincial_leader", None, "c", "h")
 

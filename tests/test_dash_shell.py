@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
+from api_helpers import PASSWORD, STAFF
+from browser_helpers import assert_no_console_errors
 
-from backend.services.auth import StaffUser
-from dashboard import access
+from backend.services.access.auth import StaffUser
+from dashboard import access, pages
 from dashboard.callbacks import router
 from dashboard.wsgi import create_app
-
-pytest_plugins = ("api_helpers", "browser_helpers")
-from api_helpers import PASSWORD, STAFF, serve  # noqa: E402
-from browser_helpers import assert_no_console_errors  # noqa: E402
 
 
 def _as(role: str, agency: str | None = None) -> StaffUser:
@@ -42,10 +38,10 @@ def _ids(component) -> set[str]:
     ("agency_leader", "/agency"), ("provincial_leader", "/leaders"), ("admin", "/admin")])
 def test_each_role_lands_on_its_page_and_sees_only_its_menu(role, home, monkeypatch) -> None:
     monkeypatch.setattr(access, "viewer", lambda: _as(role, "ubnd_164"))
-    assert access.HOME[role] == home
-    menu = [path for path, _label in access.menu(_as(role))]
+    assert pages.home(role) == home
+    menu = [path for path, _label in pages.menu(_as(role))]
     assert home in menu
-    assert all(role in access.PAGES[path][1] for path in menu)
+    assert all(role in pages.page(path).roles for path in menu)
     if role != "admin":
         assert "/admin" not in menu
 
@@ -113,14 +109,8 @@ def test_unknown_api_paths_stay_json_404(app_client) -> None:
     assert answer.status_code == 404 and answer.get_json()["error"] == "not_found"
 
 
-@pytest.fixture
-def live_app(ready_db: str, media_root, staff_accounts) -> Iterator[str]:
-    with serve(create_app()) as url:
-        yield url
-
-
-def test_sign_in_navigate_404_and_sign_out_in_the_browser(live_app, page) -> None:
-    page.goto(live_app + "/leaders")
+def test_sign_in_navigate_404_and_sign_out_in_the_browser(dash_live, page) -> None:
+    page.goto(dash_live + "/leaders")
     page.wait_for_selector("#login-username")
     page.wait_for_timeout(500)  # the router has drawn the form; nothing was typed yet
     assert page.inner_text("#login-error") == ""  # no error before anyone asked
@@ -130,16 +120,15 @@ def test_sign_in_navigate_404_and_sign_out_in_the_browser(live_app, page) -> Non
     page.wait_for_selector("#login-error:has-text('không đúng')")
     page.fill("#login-password", PASSWORD)
     page.press("#login-username", "Enter")  # the keyboard works as well as the button
-    page.wait_for_url(live_app + "/leaders")
+    page.wait_for_url(dash_live + "/leaders")
     page.wait_for_selector(".nav-user:has-text('Lãnh đạo UBND tỉnh')")
     assert page.locator(".nav-link").all_inner_texts() == [
-        label for path, (label, roles) in access.PAGES.items()
-        if STAFF["lanh_dao_tinh"][0] in roles]
-    page.goto(live_app + "/khong-co-trang-nay")
+        page.label for page in pages.PAGES if STAFF["lanh_dao_tinh"][0] in page.roles]
+    page.goto(dash_live + "/khong-co-trang-nay")
     page.wait_for_selector("h1:has-text('404')")
     page.click("#nav-logout")
-    page.wait_for_url(live_app + "/login")
+    page.wait_for_url(dash_live + "/login")
     page.wait_for_selector("#login-username")
-    page.goto(live_app + "/leaders")
+    page.goto(dash_live + "/leaders")
     page.wait_for_selector("#login-username")  # signed out for real: the form again
     assert_no_console_errors(page)

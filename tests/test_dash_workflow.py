@@ -6,30 +6,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_helpers import ACTORS, AGENCY, FIELD, LAT, LON, RESULT, make_report
 from dash import no_update
 from dash.exceptions import PreventUpdate
+from dash_helpers import staff, texts
 
 from backend.config import LOCAL_TZ
-from backend.services import holds
-from backend.services.agency_summary import (
+from backend.services.reads.agency_summary import (
     AgencySummary,
     MonthSummary,
     StageCounts,
     agency_summary,
     month_bounds,
 )
-from backend.services.nearby import bounding_box, haversine_m, nearby_open
-from backend.services.queries import report_detail
-from backend.services.reports import perform_action
-from backend.services.routing_suggest import ranked_agencies, suggest_agency, suggest_field
-from backend.services.templates import fill_reply
-from dashboard.callbacks import actions, agency, publish, triage
-from dashboard.layouts import action_form, queue
+from backend.services.reads.queries import report_detail
+from backend.services.workflow import holds
+from backend.services.workflow.nearby import bounding_box, haversine_m, nearby_open
+from backend.services.workflow.routing import ranked_agencies, suggest_agency, suggest_field
+from backend.services.workflow.steps import perform_action
+from backend.services.workflow.templates import fill_reply
+from dashboard.callbacks import agency, publish, triage, workflow
+from dashboard.layouts import agency as agency_layout
+from dashboard.layouts import triage as triage_layout
 from dashboard.layouts.triage import DEFAULT_STATES
-
-pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
-from api_helpers import ACTORS, AGENCY, FIELD, LAT, LON, RESULT, make_report  # noqa: E402
-from dash_helpers import staff, texts  # noqa: E402
+from dashboard.widgets import action_form, queue
 
 METRES_PER_DEG_LAT = 111_195.0
 
@@ -176,32 +176,32 @@ def test_clean_params_keeps_the_clicked_actions_filled_fields() -> None:
         {"id": {"action": "forward", "name": "agency"}, "value": None},
         {"id": {"action": "consult", "name": "agencies"}, "value": []},
     ]
-    assert actions.clean_params("reject", entries) == {"reason": "Không đúng phạm vi"}
-    assert actions.clean_params("forward", entries) == {"field": FIELD}
-    assert actions.clean_params("consult", entries) == {}
+    assert workflow.clean_params("reject", entries) == {"reason": "Không đúng phạm vi"}
+    assert workflow.clean_params("forward", entries) == {"field": FIELD}
+    assert workflow.clean_params("consult", entries) == {}
 
 
 def test_run_action_and_holds_give_precise_vietnamese_answers(ready_db: str) -> None:
     code = make_report(ready_db)
     lan, minh = staff("ioc_lan"), staff("ioc_minh")
     holds.take(code, minh.actor(), datetime.now(UTC))
-    refused = actions.run_action(lan, code, "accept", {}, 1)
+    refused = workflow.run_action(lan, code, "accept", {}, 1)
     assert not refused.ok and refused.status == 409 and "ioc_minh" in refused.message
-    assert not actions.run_hold(lan, code, "take").ok
-    assert actions.run_hold(lan, code, "take_over").message.startswith("Bạn đã tiếp quản")
-    stale = actions.run_action(lan, code, "accept", {}, 99)
+    assert not workflow.run_hold(lan, code, "take").ok
+    assert workflow.run_hold(lan, code, "take_over").message.startswith("Bạn đã tiếp quản")
+    stale = workflow.run_action(lan, code, "accept", {}, 99)
     assert stale.stale and stale.status == 409 and "tải lại" in stale.message
-    missing = actions.run_action(lan, code, "reject", {}, 1)
+    missing = workflow.run_action(lan, code, "reject", {}, 1)
     assert missing.status == 422 and missing.message.startswith("Vui lòng nhập lý do")
     assert "reason" not in missing.message  # the field as the form names it, not the parameter
-    done = actions.run_action(lan, code, "accept", {}, 1)
+    done = workflow.run_action(lan, code, "accept", {}, 1)
     assert done.ok and "Đã tiếp nhận, chờ phân loại" in done.message
-    forwarded = actions.run_action(lan, code, "forward", {"field": FIELD, "agency": AGENCY}, 2)
+    forwarded = workflow.run_action(lan, code, "forward", {"field": FIELD, "agency": AGENCY}, 2)
     assert forwarded.ok and "Đã chuyển cơ quan xử lý" in forwarded.message
     assert report_detail(code, lan)["held_by"] is None  # the hold ends when it leaves the IOC
-    outside = actions.run_action(staff("xl_dl"), code, "receive", {}, None)
+    outside = workflow.run_action(staff("xl_dl"), code, "receive", {}, None)
     assert outside.status == 404 and outside.message == "Không tìm thấy phản ánh."
-    assert actions.run_hold(lan, code, "release").ok
+    assert workflow.run_hold(lan, code, "release").ok
 
 
 def test_handle_click_takes_acts_reloads_and_bumps_the_refresh(ready_db: str) -> None:
@@ -209,47 +209,47 @@ def test_handle_click_takes_acts_reloads_and_bumps_the_refresh(ready_db: str) ->
     lan = staff("ioc_lan")
     shown = {"code": code, "version": 1}
     with pytest.raises(PreventUpdate):
-        actions.handle_click("triage", lan, {"type": "wf-act", "action": "accept"}, [], None, 0)
-    message, bump = actions.handle_click("triage", lan, {"type": "wf-hold", "op": "take"}, [],
+        workflow.handle_click("triage", lan, {"type": "wf-act", "action": "accept"}, [], None, 0)
+    message, bump = workflow.handle_click("triage", lan, {"type": "wf-hold", "op": "take"}, [],
                                          shown, 3)
     assert bump == 4 and "Bạn đã nhận xử lý" in texts(message)
-    message, _ = actions.handle_click(
+    message, _ = workflow.handle_click(
         "triage", lan, {"type": "wf-act", "action": "reject"},
         [{"id": {"action": "reject", "name": "reason"}, "value": "Trùng phản ánh PA-2026-000009"}],
         shown, 4)
     assert message.className == "feedback ok" and "Không xử lý (từ chối)" in texts(message)
-    stale, kept = actions.handle_click("triage", lan, {"type": "wf-act", "action": "accept"},
+    stale, kept = workflow.handle_click("triage", lan, {"type": "wf-act", "action": "accept"},
                                        [], shown, 5)
     assert stale.className == "feedback error" and find(stale, type="wf-reload", code=code)
     assert kept is no_update  # a refusal does not reload the form the handler is typing in
-    reloaded, bump = actions.handle_click("triage", lan, {"type": "wf-reload", "code": code}, [],
+    reloaded, bump = workflow.handle_click("triage", lan, {"type": "wf-reload", "code": code}, [],
                                           shown, 6)
     assert bump == 7 and "Đã tải lại" in texts(reloaded)
 
 
 def test_chosen_code_from_row_map_and_nearby_link() -> None:
     rows = {"rowId": "PA-2026-000002", "colId": "code", "rowIndex": 0}
-    assert actions.chosen_code("triage-grid", rows, None, None) == "PA-2026-000002"
+    assert workflow.chosen_code("triage-grid", rows, None, None) == "PA-2026-000002"
     point = {"properties": {"code": "PA-2026-000003", "cluster": False}}
-    assert actions.chosen_code("triage-points", None, point, "x") == "PA-2026-000003"
+    assert workflow.chosen_code("triage-points", None, point, "x") == "PA-2026-000003"
     link = {"type": "wf-open", "page": "triage", "code": "PA-2026-000004"}
-    assert actions.chosen_code(link, None, None, None) == "PA-2026-000004"
+    assert workflow.chosen_code(link, None, None, None) == "PA-2026-000004"
     for trigger, rows_, click, current in (
             ("triage-grid", None, None, None),
             ("triage-points", None, {"properties": {"cluster": True, "point_count": 4}}, None),
             ("triage-grid", rows, None, "PA-2026-000002")):
         with pytest.raises(PreventUpdate):
-            actions.chosen_code(trigger, rows_, click, current)
+            workflow.chosen_code(trigger, rows_, click, current)
 
 
 def test_build_filters_from_the_filter_bar() -> None:
-    f = actions.build_filters({"state": [], "sla": "overdue", "emergency": ["yes"],
+    f = workflow.build_filters({"state": [], "sla": "overdue", "emergency": ["yes"],
                                "text": "  vỉa hè "}, tuple(DEFAULT_STATES))
     assert f.states == tuple(DEFAULT_STATES) and f.overdue is True and f.emergency is True
     assert f.text == "vỉa hè" and f.at_risk is None
-    f = actions.build_filters({"state": ["approved"], "sla": "in_time", "district": "164"})
+    f = workflow.build_filters({"state": ["approved"], "sla": "in_time", "district": "164"})
     assert f.states == ("approved",) and f.overdue is False and f.district == "164"
-    assert actions.build_filters({"sla": "at_risk"}).at_risk is True
+    assert workflow.build_filters({"sla": "at_risk"}).at_risk is True
 
 
 # --- pages with the database --------------------------------------------------------------------
@@ -261,20 +261,20 @@ def test_triage_queue_and_panel(dash_app, ready_db: str) -> None:
     make_report(ready_db, steps=2)  # at the agency: not in the triage queue by default
     with dash_app.app_context():
         now = datetime.now(UTC)
-        rows, count, seen = actions.queue_update(lan, triage.to_filters(lan, {}), None, now)
+        rows, count, seen = workflow.queue_update(lan, triage.to_filters(lan, {}), None, now)
         assert {r["code"] for r in rows} == {first, second} and count == "2 phản ánh"
         row = next(r for r in rows if r["code"] == first)
         assert row["emergency_label"] == "KHẨN" and row["district_name"] == "Thái Nguyên"
         assert row["countdown"].startswith(("còn", "quá hạn")) and row["sla"] in (
             "on_time", "at_risk", "overdue")
         # the same instant: a countdown shown to the minute may tick over within any second
-        again, _, same = actions.queue_update(lan, triage.to_filters(lan, {}), seen, now)
+        again, _, same = workflow.queue_update(lan, triage.to_filters(lan, {}), seen, now)
         assert again is no_update and same == seen
-        only, _, _ = actions.queue_update(lan, triage.to_filters(lan, {"emergency": ["yes"]}),
+        only, _, _ = workflow.queue_update(lan, triage.to_filters(lan, {"emergency": ["yes"]}),
                                           None)
         assert [r["code"] for r in only] == [first]
 
-        panel, shown = actions.load_panel(second, lan, triage.build_panel, triage.EMPTY)
+        panel, shown = workflow.load_panel(second, lan, triage.build_panel, triage_layout.EMPTY)
         text = texts(panel)
         assert shown["code"] == second and shown["version"] == 2
         assert "Trần Thị Bình" in text and "0912345678" in text  # the IOC sees the reporter
@@ -292,7 +292,7 @@ def test_triage_queue_and_panel(dash_app, ready_db: str) -> None:
         assert unchanged is no_update and triage.points_url(version) == (no_update, version)
         assert triage.points_url("0-0")[0] == f"/api/v1/map/points.geojson?v={version}"
 
-        empty, none = actions.load_panel(None, lan, triage.build_panel, triage.EMPTY)
+        empty, none = workflow.load_panel(None, lan, triage.build_panel, triage_layout.EMPTY)
         assert none is None and "Chọn một phản ánh" in texts(empty)
 
 
@@ -301,15 +301,15 @@ def test_agency_sees_only_its_reports_without_the_reporter(dash_app, ready_db: s
     code = make_report(ready_db, steps=2)
     make_report(ready_db)  # still at the IOC
     with dash_app.app_context():
-        rows, count, _ = actions.queue_update(handler, agency.to_filters(handler, {}), None)
+        rows, count, _ = workflow.queue_update(handler, agency.to_filters(handler, {}), None)
         assert [r["code"] for r in rows] == [code] and count == "1 phản ánh"
-        rows, _, _ = actions.queue_update(outsider, agency.to_filters(outsider, {}), None)
+        rows, _, _ = workflow.queue_update(outsider, agency.to_filters(outsider, {}), None)
         assert rows == []
-        panel, shown = actions.load_panel(code, handler, agency.build_panel, "")
+        panel, shown = workflow.load_panel(code, handler, agency.build_panel, "")
         assert shown is not None and "Trần Thị Bình" not in texts(panel)
         assert {b.id["action"] for b in find(panel, type="wf-act")} >= {"receive",
                                                                          "return_to_ioc"}
-        refused, none = actions.load_panel(code, outsider, agency.build_panel, "")
+        refused, none = workflow.load_panel(code, outsider, agency.build_panel, "")
         assert none is None and "không thuộc phạm vi" in texts(refused)
         title, view = agency.summary(handler)
         assert title == "UBND thành phố Thái Nguyên" and "Đang mở tại đơn vị" in texts(view)
@@ -321,7 +321,7 @@ def test_summary_view_shows_rates_and_late_counts() -> None:
                                                         "approve": StageCounts(4, 0)})
     old = MonthSummary("Tháng 2/2026", start, start, {"process": StageCounts(0, 0),
                                                        "approve": StageCounts(0, 0)})
-    view = agency.summary_view(AgencySummary(AGENCY, {"process": "Xử lý", "approve": "Phê duyệt"},
+    view = agency_layout.summary_view(AgencySummary(AGENCY, {"process": "Xử lý", "approve": "Phê duyệt"},
                                              (month, old), {"process": 3, "approve": 0},
                                              {"process": 2, "approve": 0}))
     text = texts(view)
@@ -333,15 +333,15 @@ def test_publish_preview_is_what_publish_stores(dash_app, ready_db: str) -> None
     code = make_report(ready_db, steps=5)
     edited = "Đã dọn toàn bộ vật liệu, vỉa hè thông thoáng từ ngày 12/3/2026."
     with dash_app.app_context():
-        rows, _, _ = actions.queue_update(lan, publish.to_filters(lan, {}), None)
+        rows, _, _ = workflow.queue_update(lan, publish.to_filters(lan, {}), None)
         assert [r["code"] for r in rows] == [code] and rows[0]["private_label"] == "Công khai"
-        panel, shown = actions.load_panel(code, lan, publish.build_panel, "")
+        panel, shown = workflow.load_panel(code, lan, publish.build_panel, "")
         editor = find(panel, type="wf-param", action="publish", name="result")
         assert editor[0].value == RESULT
         letter = publish.preview([edited], shown)
         assert "Sẽ công khai" in texts(letter)
         holds.take(code, lan.actor(), datetime.now(UTC))
-        done = actions.run_action(lan, code, "publish", {"result": edited}, shown["version"])
+        done = workflow.run_action(lan, code, "publish", {"result": edited}, shown["version"])
         assert done.ok and "Đã công khai kết quả" in done.message
         answer = report_detail(code, lan)["answer"]
         assert answer == letter[1].children == fill_reply("UBND thành phố Thái Nguyên", edited)
@@ -352,11 +352,11 @@ def test_confidential_report_is_answered_privately(dash_app, ready_db: str) -> N
     lan = staff("ioc_lan")
     code = make_report(ready_db, steps=5, confidential=True)
     with dash_app.app_context():
-        panel, shown = actions.load_panel(code, lan, publish.build_panel, "")
+        panel, shown = workflow.load_panel(code, lan, publish.build_panel, "")
         assert shown["private"] and "Trả lời riêng người phản ánh" in texts(panel)
         assert "Chỉ gửi riêng người phản ánh" in texts(publish.preview(["Đã xử lý."], shown))
         holds.take(code, lan.actor(), datetime.now(UTC))
-        done = actions.run_action(lan, code, "publish", {}, shown["version"])
+        done = workflow.run_action(lan, code, "publish", {}, shown["version"])
         assert done.ok and "Đã trả lời riêng người phản ánh" in done.message
 
 
@@ -375,7 +375,7 @@ def test_queue_rows_label_and_cap() -> None:
 
 
 def test_panel_media_thumbnails_link_to_the_originals() -> None:
-    from dashboard.layouts.report_panel import media
+    from dashboard.widgets.report_panel import media
 
     section = media([
         {"id": 7, "kind": "photo", "url": "/api/v1/media/7", "public_url": "/api/v1/media/7/public"},

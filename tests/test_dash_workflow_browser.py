@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import io
 
-from backend.services.auth import StaffUser
-from backend.services.queries import report_detail
-
-pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
-from api_helpers import (  # noqa: E402
+from api_helpers import (
     AGENCY,
     LAT,
     LON,
@@ -21,14 +17,17 @@ from api_helpers import (  # noqa: E402
     post_report,
     report_body,
 )
-from browser_helpers import assert_no_console_errors  # noqa: E402
-from dash_helpers import (  # noqa: E402
+from browser_helpers import assert_no_console_errors
+from dash_helpers import (
     action_button,
     dash_id,
     open_row,
     sign_in_browser,
     wait_done,
 )
+
+from backend.services.access.auth import StaffUser
+from backend.services.reads.queries import report_detail
 
 
 def _state(code: str) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
 import unicodedata
@@ -25,18 +24,20 @@ import numpy as np
 import pyproj
 import pytest
 import shapely.geometry
-from conftest import scratch_database
+from conftest import BACKENDS, scratch_database
 from sqlalchemy import func, select
 
 from backend.demo.generator import REPORT_COLUMNS, generate_chunk
 from backend.demo.live import run_live
 from backend.demo.seed import load_world, seed
-from backend.domain.workflow import OPEN_STATES, Actor, Role, State
+from backend.domain.roles import Role
+from backend.domain.workflow import OPEN_STATES, Actor, State
+from backend.services.admin.reference_data import prepare_database
 from backend.services.audit import verify_chains
-from backend.services.calendar import current_calendar, sla_policy
-from backend.services.places import gazetteer
-from backend.services.refdata_load import prepare_database
-from backend.services.reports import NewReport, perform_action, submit_report
+from backend.services.clocks import current_calendar, sla_policy
+from backend.services.intake.places import gazetteer
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.steps import perform_action
 from backend.storage.db import engine_for, session_factory
 from backend.storage.models import Agency, Event, Feedback, Report
 
@@ -108,14 +109,7 @@ def _seed_and_load(url: str) -> History:
     return loaded
 
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
-
-
-@pytest.fixture(scope="module", params=[
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.skipif(
-        not PG_URL, reason="no PostgreSQL configured: set TEST_DATABASE_URL")),
-])
+@pytest.fixture(scope="module", params=BACKENDS)  # one per backend (conftest)
 def history(request, tmp_path_factory) -> Iterator[History]:
     """One seeded province per backend, shared by the read-only checks of this module."""
     with scratch_database(request.param, tmp_path_factory.mktemp("seeded")) as url:
@@ -520,7 +514,7 @@ COMPARED = (
 def test_replaying_the_events_through_the_service_gives_the_stored_report(
     own_history: History,
 ) -> None:
-    """The generator mirrors `backend.services.reports`: the same steps, taken one at a time
+    """The generator mirrors `backend.services.workflow.steps`: the same steps, taken one at a time
     by the real service at the same instants, give the same stored report and events."""
     sample = _replay_sample(own_history)
     assert len(sample) > 30

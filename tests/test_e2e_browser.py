@@ -5,10 +5,9 @@ wall screen. Each person signs in in their own browser context, as they would at
 
 from __future__ import annotations
 
-pytest_plugins = ("api_helpers", "browser_helpers", "dash_helpers")
-from api_helpers import AGENCY, PASSWORD, RESULT, post_report, report_body  # noqa: E402
-from browser_helpers import assert_no_console_errors  # noqa: E402
-from dash_helpers import (  # noqa: E402
+from api_helpers import AGENCY, PASSWORD, RESULT, post_report, report_body
+from browser_helpers import assert_no_console_errors
+from dash_helpers import (
     action_button,
     dash_id,
     open_row,
@@ -16,8 +15,8 @@ from dash_helpers import (  # noqa: E402
     wait_done,
 )
 
-from backend.services.auth import StaffUser  # noqa: E402
-from backend.services.queries import report_detail  # noqa: E402
+from backend.services.access.auth import StaffUser
+from backend.services.reads.queries import report_detail
 
 
 def test_one_report_from_the_citizen_to_the_wall(dash_live, dash_app, new_page) -> None:

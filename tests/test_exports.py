@@ -19,7 +19,7 @@ import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import numpy as np
@@ -27,16 +27,19 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import scratch_database
+from conftest import BACKENDS, scratch_database
 from docx import Document
 from docx.table import Table as DocxTable
 from docx.text.paragraph import Paragraph
 from PIL import Image, ImageStat
 from sqlalchemy import func, or_, select
 
+from backend import vietnamese as vn
 from backend.cli import main
 from backend.config import LOCAL_TZ, REPO_ROOT
 from backend.demo.seed import seed
+from backend.domain.sla import STAGES
+from backend.domain.worktime import NAT_INT
 from backend.exports import common, xlsx
 from backend.exports.csv import (
     local_text,
@@ -46,14 +49,14 @@ from backend.exports.csv import (
     write_csv_python,
 )
 from backend.exports.pack import build_pack
-from backend.services import kpi
-from backend.services.kpi import Period
-from backend.services.refdata_load import prepare_database
-from backend.services.reports import NewReport, submit_report
+from backend.services import kpis as kpi
+from backend.services.admin.reference_data import prepare_database
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.kpis import Period
+from backend.storage import snapshots
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
 UNTIL = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # Friday 20/11/2026 10:00 in Thái Nguyên
 OCTOBER, Q3 = Period.month(2026, 10), Period.quarter(2026, 3)
 SECRET = "NOIDUNGMAT-7731"
@@ -105,11 +108,7 @@ class Packs:
             self.paths[period.code] = {p.suffix[1:]: p for p in paths}
 
 
-@pytest.fixture(scope="module", params=[
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.skipif(
-        not PG_URL, reason="no PostgreSQL configured: set TEST_DATABASE_URL")),
-])
+@pytest.fixture(scope="module", params=BACKENDS)  # one per backend (conftest)
 def packs(request, tmp_path_factory) -> Iterator[Packs]:
     folder = tmp_path_factory.mktemp("packs")
     with scratch_database(request.param, folder) as url:
@@ -157,13 +156,13 @@ def shown(cell) -> str:
         return value.strftime("%d/%m/%Y %H:%M")
     if fmt.startswith("+"):
         sign = "+" if value > 0 else ("-" if value < 0 else "")
-        body = common.vn_number(abs(value)) if ".0" in fmt else common.vn_int(abs(value))
+        body = vn.decimal(abs(value)) if ".0" in fmt else vn.integer(abs(value))
         return sign + body
     if "%" in fmt:
-        return common.vn_percent(value)
+        return vn.percent(value)
     if "0.0" in fmt:
-        return common.vn_number(value)
-    return common.vn_int(value)
+        return vn.decimal(value)
+    return vn.integer(value)
 
 
 def blocks(document) -> Iterator[Paragraph | DocxTable]:
@@ -266,11 +265,11 @@ def test_every_table_figure_of_the_word_report_is_in_the_workbook(packs, code) -
                         t["late"] for t in tally.values())
                     continue
                 values = dict(zip(header, row, strict=True))
-                assert values[h["late_count"]] == common.vn_int(tally[unit]["late"]), unit
-                assert values[h["overdue_count"]] == common.vn_int(tally[unit]["overdue"]), unit
+                assert values[h["late_count"]] == vn.integer(tally[unit]["late"]), unit
+                assert values[h["overdue_count"]] == vn.integer(tally[unit]["overdue"]), unit
                 assert float(values[h["hours_total"]].replace(".", "").replace(",", ".")) == \
                     pytest.approx(tally[unit]["hours"], abs=0.051), unit
-                assert values[h["hours_max"]] == common.vn_number(tally[unit]["max"]), unit
+                assert values[h["hours_max"]] == vn.decimal(tally[unit]["max"]), unit
                 compared += 4
             continue
         sheet = book[TABLE_SHEETS[caption]]
@@ -298,11 +297,11 @@ def test_every_number_of_the_narrative_is_a_workbook_figure(packs, code) -> None
             for cell in cells.values():
                 if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
                     allowed.add(shown(cell).lstrip("+-"))
-                    allowed.add(common.vn_number(abs(cell.value)))
+                    allowed.add(vn.decimal(abs(cell.value)))
     for unit in _overdue_tally(book).values():
-        allowed.add(common.vn_int(unit["late"]))
-    allowed |= {common.vn_int(sum(u["late"] for u in _overdue_tally(book).values())),
-                common.vn_int(sum(u["overdue"] for u in _overdue_tally(book).values()))}
+        allowed.add(vn.integer(unit["late"]))
+    allowed |= {vn.integer(sum(u["late"] for u in _overdue_tally(book).values())),
+                vn.integer(sum(u["overdue"] for u in _overdue_tally(book).values()))}
     paragraphs = narrative(packs.paths[code]["docx"])
     found = 0
     for paragraph in paragraphs:
@@ -361,7 +360,7 @@ def test_totals_equal_a_direct_count(packs, period) -> None:
         packs.url, period.previous())
     # the overdue sheet holds one row per late stage: as many as the stage table says
     stages = book[SHEETS["stages"]]["rows"]
-    late = sum(stages[kpi.stage_name(s)][h["late"]].value for s in kpi.STAGES)
+    late = sum(stages[kpi.stage_name(s)][h["late"]].value for s in STAGES)
     assert len(book[SHEETS["overdue"]]["ordered"]) == late
 
 
@@ -410,7 +409,7 @@ def test_due_times_are_shown_in_vietnam_time(packs) -> None:
     first = book[SHEETS["overdue"]]["ordered"][0]
     code = first[TEXTS["columns"]["code"]].value
     stage = first[TEXTS["columns"]["stage"]].value
-    column = {kpi.stage_name(s): s for s in kpi.STAGES}[stage]
+    column = {kpi.stage_name(s): s for s in STAGES}[stage]
     with session_factory(packs.url)() as session:
         due = session.scalar(select(getattr(Report, f"{column}_due")).where(Report.code == code))
     shown_due = first[TEXTS["columns"]["due_at"]].value
@@ -496,7 +495,7 @@ def test_confidential_reports_are_counted_not_described(packs) -> None:
 
 
 def test_a_streamed_sheet_is_the_same_sheet(packs, tmp_path, monkeypatch) -> None:
-    with kpi.consistent_reads(packs.url):
+    with snapshots.consistent_reads(packs.url):
         data = common.collect(OCTOBER, now=UNTIL, url=packs.url)
     plain = xlsx.write_xlsx(data, tmp_path / "plain.xlsx")
     monkeypatch.setattr(xlsx, "STREAM_ABOVE", 5)
@@ -519,7 +518,7 @@ def test_the_csv_postgresql_writes_is_the_csv_python_writes(packs, tmp_path) -> 
     """PostgreSQL formats the CSV itself (COPY); SQLite's is assembled in Python: same cells."""
     if not packs.url.startswith("postgresql"):
         pytest.skip("only PostgreSQL writes the CSV itself")
-    with kpi.consistent_reads(packs.url):
+    with snapshots.consistent_reads(packs.url):
         data = common.collect(OCTOBER, now=UNTIL, url=packs.url)
         server = write_csv(data, tmp_path / "server.csv")
         python = write_csv_python(data, tmp_path / "python.csv")
@@ -534,7 +533,7 @@ def test_the_csv_postgresql_writes_is_the_csv_python_writes(packs, tmp_path) -> 
 def test_the_trend_chart_counts_whole_months_like_the_dashboard(packs, period) -> None:
     """A pack takes the trend from its two snapshots (and one slim query for earlier months);
     it must equal the dashboard's monthly_trend."""
-    with kpi.consistent_reads(packs.url):
+    with snapshots.consistent_reads(packs.url):
         data = common.collect(period, now=UNTIL, url=packs.url)
     months = int(TEXTS["trend_months"])
     direct = kpi.monthly_trend(period, now=UNTIL, url=packs.url, months=months)
@@ -546,16 +545,8 @@ def test_the_trend_chart_counts_whole_months_like_the_dashboard(packs, period) -
 # =========================================================================== units and CLI
 
 
-def test_vietnamese_number_and_date_formats() -> None:
-    assert common.vn_int(83412) == "83.412" and common.vn_int(None) == "-"
-    assert common.vn_percent(0.92376) == "92,4%" and common.vn_number(1234.56) == "1.234,6"
-    assert common.decree_date("Thái Nguyên", date(2026, 3, 5)) == \
-        "Thái Nguyên, ngày 05 tháng 3 năm 2026"
-    assert common.decree_date("Thái Nguyên", date(2026, 2, 15)) == \
-        "Thái Nguyên, ngày 15 tháng 02 năm 2026"
-    assert common.decree_date("Thái Nguyên", date(2026, 11, 20)).endswith(
-        "ngày 20 tháng 11 năm 2026")
-    instants = [int(datetime(2026, 10, 1, 0, 5, tzinfo=LOCAL_TZ).timestamp()), kpi.NAT_INT]
+def test_local_times_of_the_csv() -> None:
+    instants = [int(datetime(2026, 10, 1, 0, 5, tzinfo=LOCAL_TZ).timestamp()), NAT_INT]
     assert list(local_text(np.array(instants))) == ["01/10/2026 00:05", ""]
 
 

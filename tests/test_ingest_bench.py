@@ -32,7 +32,7 @@ from backend.bench.ingest_bench import (
     count_lost,
 )
 from backend.cli import main
-from backend.services.reports import NewReport, submit_report
+from backend.services.intake.submit import NewReport, submit_report
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LINE = re.compile(

@@ -1,4 +1,4 @@
-"""KPI definitions (backend/services/kpi.py, docs/kpi.md): periods, and every figure on reports
+"""KPI definitions (backend/services/kpis/figures.py, docs/kpi.md): periods, and every figure on reports
 walked through the workflow by the real services, checked one by one against what happened.
 
 The scenario (November 2026, Vietnam time, figures taken Friday 13/11/2026 10:00):
@@ -18,29 +18,30 @@ The scenario (November 2026, Vietnam time, figures taken Friday 13/11/2026 10:00
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import scratch_database
+from conftest import BACKENDS, scratch_database
 from sqlalchemy import func, select
 
 from backend.config import LOCAL_TZ
-from backend.domain.sla import StageStatus, stage_status
-from backend.domain.workflow import Actor, Role
-from backend.services import kpi
-from backend.services.calendar import current_calendar, sla_policy
-from backend.services.kpi import Filters, Period, PeriodError
-from backend.services.refdata_load import prepare_database
-from backend.services.reports import NewReport, perform_action, submit_report
+from backend.domain.roles import Role
+from backend.domain.sla import STAGES, StageStatus, stage_status
+from backend.domain.workflow import Actor
+from backend.domain.worktime import NAT_INT
+from backend.services import kpis as kpi
+from backend.services.admin.reference_data import prepare_database
+from backend.services.clocks import current_calendar, sla_policy
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.kpis import Filters, Period, PeriodError
+from backend.services.workflow.steps import perform_action
+from backend.storage import snapshots
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
-PG_SKIP_REASON = "no PostgreSQL configured: set TEST_DATABASE_URL (CI does) to run this on PostgreSQL"
 LAT, LON = 21.5942, 105.8482  # TP Thái Nguyên (district 164)
 FIELD, AGENCY, WRONG = "do_thi_xay_dung", "ubnd_164", "dien_luc"
 NOW = datetime(2026, 11, 13, 10, 0, tzinfo=LOCAL_TZ)
@@ -193,10 +194,7 @@ def _build(url: str) -> dict[str, str]:
     return codes
 
 
-@pytest.fixture(scope="module", params=[
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason=PG_SKIP_REASON)),
-])
+@pytest.fixture(scope="module", params=BACKENDS)  # one per backend (conftest)
 def scenario(request, tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
     """The scenario's database (one per backend, shared by the read-only tests below)."""
     with scratch_database(request.param, tmp_path_factory.mktemp("kpi")) as url:
@@ -304,7 +302,7 @@ def test_stage_statuses_agree_with_the_sla_domain(scenario, snap) -> None:
         reports = {r.code: r for r in session.scalars(select(Report))}
     for letter in "ABCDEF":
         report = reports[codes[letter]]
-        for stage in kpi.STAGES:
+        for stage in STAGES:
             if letter == "C" and stage == "forward":
                 assert rows.loc[report.code, f"status.{stage}"] == kpi.ST_NONE  # paused
                 continue
@@ -446,7 +444,7 @@ def test_an_empty_period_has_zeros_not_errors(scenario) -> None:
     assert figures["received"] == 0 and figures["rate.on_time.e2e"] is None
     assert figures["hours.median.process"] is None
     assert empty.by("field").empty and empty.overdue().empty
-    assert list(empty.stage_table().index) == [*kpi.STAGES, "e2e"]
+    assert list(empty.stage_table().index) == [*STAGES, "e2e"]
     assert kpi.overdue_by_responsible(empty.overdue()).empty
 
 
@@ -458,8 +456,8 @@ def test_now_must_be_aware(scenario) -> None:
 
 def test_consistent_reads_share_one_transaction(scenario) -> None:
     url, _ = scenario
-    with kpi.consistent_reads(url) as session:
-        with kpi.reading_session(url) as inner:
+    with snapshots.consistent_reads(url) as session:
+        with snapshots.reading_session(url) as inner:
             assert inner is session
         first = kpi.snapshot(NOVEMBER, now=NOW, url=url).totals()["received"]
     assert first == 6
@@ -470,7 +468,7 @@ def test_consistent_reads_share_one_transaction(scenario) -> None:
 def test_working_hours_vectorised_clock_time_for_emergencies(scenario) -> None:
     url, _ = scenario
     calendar = current_calendar(url)
-    start = np.array([int(at(2, 9).timestamp()), int(at(7, 9).timestamp()), kpi.NAT_INT])
+    start = np.array([int(at(2, 9).timestamp()), int(at(7, 9).timestamp()), NAT_INT])
     end = np.array([int(at(2, 15).timestamp()), int(at(7, 11).timestamp()),
                     int(at(2, 9).timestamp())])
     hours = kpi.working_hours(calendar, start, end, np.array([False, True, False]))
@@ -486,13 +484,13 @@ def test_parallel_reads_see_the_same_snapshot(ready_db) -> None:
     _report(url, at(2, 8))
 
     def count() -> int:
-        with kpi.reading_session(url) as session:
+        with snapshots.reading_session(url) as session:
             return session.scalar(select(func.count()).select_from(Report))
 
-    with kpi.consistent_reads(url):
+    with snapshots.consistent_reads(url):
         before = count()
         _report(url, at(2, 9))  # committed by another transaction meanwhile
-        assert kpi.parallel_reads(url, count, count, count) == [before] * 3
+        assert snapshots.parallel_reads(url, count, count, count) == [before] * 3
         assert kpi.snapshot(NOVEMBER, now=NOW, url=url).totals()["received"] == before
     assert count() == before + 1
-    assert kpi.parallel_reads(url, count, lambda: 7) == [before + 1, 7]
+    assert snapshots.parallel_reads(url, count, lambda: 7) == [before + 1, 7]

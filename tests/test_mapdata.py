@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 
-from backend.services import mapdata
-from backend.services.auth import create_user
-from backend.services.reports import NewReport, submit_report
+from backend.services.access.auth import create_user
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.reads import mapdata
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 from backend.web.server import create_server

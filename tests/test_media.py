@@ -25,19 +25,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageCms
 
-from backend.services import media
-from backend.services.media import MediaError, StoredMedia
+from backend.services.intake import media
+from backend.services.intake.media import MediaError, StoredMedia
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SERVER_NAME = re.compile(r"[0-9a-f]{32}\.(jpg|png|webp|mp4|mov|3gp|webm)")
 PAYLOAD = b"<script>alert(document.cookie)</script>"
 
 
-@pytest.fixture(autouse=True)
-def media_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = tmp_path / "media"
-    monkeypatch.setenv("IOC_MEDIA_DIR", str(root))
-    return root
+# every test stores into its own media folder (`media_root` of api_helpers: IOC_MEDIA_DIR)
+pytestmark = pytest.mark.usefixtures("media_root")
 
 
 def files_under(root: Path) -> list[Path]:
@@ -310,7 +307,7 @@ def test_decompression_bomb_keeps_memory_bounded(tmp_path: Path) -> None:
     bomb.write_bytes(png_bomb(30_000, 30_000))
     script = (
         "import json, sys\n"
-        "from backend.services import media\n"
+        "from backend.services.intake import media\n"
         "try:\n"
         "    media.store_photo(open(sys.argv[1], 'rb').read(), 'bomb.png')\n"
         "    status = 201\n"

@@ -24,9 +24,11 @@ from georeport import GeoReport
 from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
-from backend.domain.workflow import Actor, Role
-from backend.services.apikeys import check_api_key, create_api_key
-from backend.services.reports import NewReport, perform_action, submit_report
+from backend.domain.roles import Role
+from backend.domain.workflow import Actor
+from backend.services.access.apikeys import check_api_key, create_api_key
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.steps import perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 from backend.web.server import create_server

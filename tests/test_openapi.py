@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -29,6 +28,7 @@ import jsonschema_rs
 import pytest
 import requests
 import schemathesis
+from api_helpers import serve
 from flask import Flask
 from hypothesis import HealthCheck, settings
 from PIL import Image
@@ -39,13 +39,15 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from werkzeug.serving import make_server
 
+from backend.domain.roles import STAFF_ROLES, Role
 from backend.domain.sla import StageStatus
-from backend.domain.workflow import ACTIONS, RATINGS, Actor, Role, State
-from backend.services import pack_files, queries
-from backend.services.auth import STAFF_ROLES, create_user
-from backend.services.reports import NewReport, perform_action, submit_report
+from backend.domain.workflow import ACTIONS, RATINGS, Actor, State
+from backend.services.access.auth import create_user
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.kpis import pack_files
+from backend.services.reads import queries
+from backend.services.workflow.steps import perform_action
 from backend.web.extensions import limiter
 from backend.web.server import create_server
 
@@ -90,10 +92,9 @@ STAFF = {  # username -> (role, agency)
 # --- fixtures --------------------------------------------------------------------------------
 
 @pytest.fixture
-def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Media and secret key of the test; the shared limiter switched back on afterwards."""
-    monkeypatch.setenv("IOC_MEDIA_DIR", str(tmp_path / "media"))
-    monkeypatch.setenv("IOC_SECRET_KEY", "openapi-test-" + uuid.uuid4().hex)
+def app_env(media_root: Path) -> Iterator[None]:
+    """Media and secret key of the test (`media_root`); the shared limiter switched back on
+    afterwards."""
     yield
     limiter.enabled = True  # init_app keeps the last server's switch for the next one
 
@@ -115,14 +116,8 @@ class Live:
 def live(ready_db: str, app_env: None) -> Iterator[Live]:
     """`create_server()` without rate limits under werkzeug on a free port."""
     codes = (_seed(TO_PUBLISHED), _seed([("request_supplement", IOC, {"missing": "Thêm ảnh"})]))
-    server = make_server("127.0.0.1", 0, create_server(NO_LIMITS), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Live(f"http://127.0.0.1:{server.server_port}", codes)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve(create_server(NO_LIMITS)) as base:
+        yield Live(base, codes)
 
 
 def _seed(steps) -> str:
@@ -493,7 +488,7 @@ def test_limits_and_failures_conform(ready_db: str, app_env: None, tmp_path: Pat
         raise RuntimeError("secret internals /srv/ioc SELECT *")
 
     with monkeypatch.context() as patched:
-        patched.setattr("backend.services.tracking.track", boom)
+        patched.setattr("backend.services.intake.tracking.track", boom)
         failed = plain.track("PA-2026-000001", 500)
     assert "SELECT" not in failed["message"] and "/srv" not in failed["message"]
 

@@ -1,4 +1,4 @@
-"""Notifications through the transactional outbox (backend.services.outbox), on real servers.
+"""Notifications through the transactional outbox (backend.services.notifications.outbox), on real servers.
 
 Each step that must reach someone writes its messages in the step's own transaction and they are
 delivered afterwards, with retries: the citizen on reject (D7.2a), supplement request (D7.2b),
@@ -30,9 +30,11 @@ from click.testing import CliRunner
 from sqlalchemy import delete, select
 
 from backend.commands.outbox import outbox as outbox_cli
-from backend.domain.workflow import Actor, Role, StaleVersion
-from backend.services import outbox
-from backend.services.reports import NewReport, get_report, perform_action, submit_report
+from backend.domain.roles import Role
+from backend.domain.workflow import Actor, StaleVersion
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.notifications import outbox
+from backend.services.workflow.steps import get_report, perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import OutboxMessage, Report
 
@@ -60,8 +62,8 @@ TO_AWAITING = (*TO_IN_PROGRESS, ("submit_result", HANDLER, {"result": RESULT}))
 TO_APPROVED = (*TO_AWAITING, ("approve", LEADER, None))
 
 WIRING_MISSING = (
-    "outbox wiring missing: backend.services.reports.perform_action must call "
-    "backend.services.outbox.enqueue_for_step(session, report, action, target.value, now, "
+    "outbox wiring missing: backend.services.workflow.steps.perform_action must call "
+    "backend.services.notifications.outbox.enqueue_for_step(session, report, action, target.value, now, "
     "params=params, actor=actor) inside its transaction, after audit.append_report_event "
     "(and submit_report must call enqueue_for_submission(session, report, now) once the code "
     "is set)."

@@ -11,20 +11,19 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from api_helpers import ACTORS, AGENCY, PASSWORD, login
 from sqlalchemy import update
 
-pytest.register_assert_rewrite("api_helpers")
-from api_helpers import ACTORS, AGENCY, PASSWORD, login  # noqa: E402
-
-from backend.domain.workflow import Forbidden, WorkflowError  # noqa: E402
-from backend.services import admin, kpi, leaders, pack_files  # noqa: E402
-from backend.services.auth import create_user  # noqa: E402
-from backend.services.errors import NotFound  # noqa: E402
-from backend.storage.db import session_factory  # noqa: E402
-from backend.storage.models import User  # noqa: E402
-from dashboard.access import PAGES  # noqa: E402
-
-pytest_plugins = ("api_helpers",)
+from backend.domain.roles import LEADERS_PAGE_ROLES
+from backend.domain.workflow import Forbidden, WorkflowError
+from backend.services import kpis as kpi
+from backend.services.access.auth import create_user
+from backend.services.admin import accounts as admin
+from backend.services.errors import NotFound
+from backend.services.kpis import leaders, pack_files
+from backend.storage.db import session_factory
+from backend.storage.models import User
+from dashboard import pages
 
 LEADER = "lanh_dao_tinh"
 
@@ -57,7 +56,7 @@ def aged(path: Path, seconds: float) -> Path:
 
 
 def test_pack_roles_are_those_of_the_leaders_page() -> None:
-    assert set(pack_files.PACK_ROLES) == set(PAGES["/leaders"][1])
+    assert set(LEADERS_PAGE_ROLES) == set(pages.page("/leaders").roles)
 
 
 def test_a_pack_is_for_its_owner_only(staff_accounts) -> None:

@@ -19,17 +19,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from api_helpers import ACTORS, LAT, LON, PHONE, TO_PUBLISHED, count_reports
+from browser_helpers import DESKTOP, assert_no_console_errors
+from browser_helpers import PHONE as PHONE_SIZE
+from PIL import Image, ImageDraw
 
-pytest.register_assert_rewrite("api_helpers", "browser_helpers")
-from api_helpers import ACTORS, LAT, LON, PHONE, TO_PUBLISHED, count_reports  # noqa: E402
-from browser_helpers import DESKTOP, assert_no_console_errors  # noqa: E402
-from browser_helpers import PHONE as PHONE_SIZE  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
-
-from backend.domain.workflow import Actor, Role  # noqa: E402
-from backend.services.reports import NewReport, perform_action, submit_report  # noqa: E402
-
-pytest_plugins = ("api_helpers", "browser_helpers")
+from backend.domain.roles import Role
+from backend.domain.workflow import Actor
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.steps import perform_action
 
 SIZES = {"phone": PHONE_SIZE, "desktop": DESKTOP}
 SHOTS = os.environ.get("IOC_SCREENSHOT_DIR")

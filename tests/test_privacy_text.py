@@ -16,9 +16,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-pytest.register_assert_rewrite("api_helpers")
-from api_helpers import (  # noqa: E402
+from api_helpers import (
     ACTORS,
     AGENCY,
     FIELD,
@@ -28,17 +26,15 @@ from api_helpers import (  # noqa: E402
     new_key,
     report_body,
 )
-from dash_helpers import staff, texts  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from dash_helpers import staff, texts
+from sqlalchemy import select
 
-from backend.domain.workflow import Forbidden  # noqa: E402
-from backend.services import queries  # noqa: E402
-from backend.services.public_results import HIDDEN  # noqa: E402
-from backend.services.reports import perform_action  # noqa: E402
-from backend.storage.db import session_factory  # noqa: E402
-from backend.storage.models import AccessLog, Attachment, Event, Feedback, Report  # noqa: E402
-
-pytest_plugins = ("api_helpers", "dash_helpers")
+from backend.domain.workflow import Forbidden
+from backend.services.reads import queries
+from backend.services.reads.public_results import HIDDEN
+from backend.services.workflow.steps import perform_action
+from backend.storage.db import session_factory
+from backend.storage.models import AccessLog, Attachment, Event, Feedback, Report
 
 NAME, PHONE, EMAIL = "Trần Thị Bí Mật", "0987111222", "bimat@example.com"
 DESCRIPTION = (f"Cống thoát nước trước số 5 đường Lương Ngọc Quyến bị vỡ, nước tràn ra đường; "
@@ -220,7 +216,8 @@ def test_queue_search_pages_and_counts_what_the_viewer_may_find(ready_db) -> Non
 def test_agency_panel_on_the_dashboard_shows_the_text_blanked(dash_app, client,
                                                               ready_db) -> None:
     """The Dash agency page is built from the same detail: nothing of the identity in it."""
-    from dashboard.callbacks import actions, agency
+    from dashboard.callbacks import agency
+    from dashboard.callbacks import workflow as actions
 
     code, _ = whole_life(client, confidential=True)
     handler = staff("xl_164")

@@ -1,4 +1,4 @@
-"""The shipped reference data (data/) and its pure loader, backend.refdata (D7, D13.4, D14.1)."""
+"""The shipped reference data (data/) and its pure loader, backend.reference.files (D7, D13.4, D14.1)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from backend import refdata
 from backend.config import data_dir
+from backend.reference import files as refdata
 
 SAMPLE = {
     "street": "Hoàng Văn Thụ", "place": "chợ", "commune": "phường Túc Duyên",

@@ -15,13 +15,13 @@ from backend.domain.sla import (
     STATUS_LABELS_VI,
     SlaPolicy,
     StageStatus,
-    load_sla_policy,
     stage_deadline,
     stage_deadlines,
     stage_status,
     stage_status_many,
 )
-from backend.domain.worktime import WorkCalendar, load_calendar_spec
+from backend.domain.worktime import WorkCalendar
+from backend.reference.rules import load_sla_policy
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -33,11 +33,6 @@ def local(*args: int) -> dt.datetime:
 @pytest.fixture(scope="module")
 def policy() -> SlaPolicy:
     return load_sla_policy()
-
-
-@pytest.fixture(scope="module")
-def cal() -> WorkCalendar:
-    return WorkCalendar(load_calendar_spec())
 
 
 def test_budgets_match_domain_deadlines_table(policy: SlaPolicy) -> None:
@@ -218,11 +213,11 @@ def test_stage_status_many_equals_stage_status_elementwise(
 
 
 @pytest.fixture()
-def runner(monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """The file calendar, so the test does not depend on a database being reachable."""
-    from backend.commands import sla as commands
-
-    monkeypatch.setattr(commands, "_calendar", lambda: WorkCalendar(load_calendar_spec()))
+def runner(tmp_path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The file calendar, so the test does not depend on a database being reachable:
+    `DATABASE_URL` names a database that cannot be opened, and `ioc sla` then falls back to
+    data/calendar.toml (`clocks.current_calendar`)."""
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'absent' / 'ioc.db'}")
     return CliRunner()
 
 

@@ -1,4 +1,4 @@
-"""The submission's storage path (backend/services/reports.py `submit_report`).
+"""The submission's storage path (backend/services/intake/submit.py `submit_report`, backend/storage/fast_insert.py).
 
 On PostgreSQL the report and its first event are INSERTed with Core and the report then joins
 the session as a loaded row; on SQLite the unit of work does it. Either way the object handed
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import inspect, select
 
 from backend.services.audit import verify_chains
-from backend.services.reports import NewReport, submit_report
+from backend.services.intake.submit import NewReport, submit_report
 from backend.storage.db import session_factory
 from backend.storage.models import Event, Report
 
@@ -60,8 +60,7 @@ def test_intake_clocks_equal_the_stage_by_stage_computation() -> None:
     """`Clocks.intake` (one pass over the calendar) gives exactly what `due` for verify and
     forward and `risk_at` for verify give: any instant, shift edges, nights, weekends, holidays,
     emergencies, and budgets an administrator changed."""
-    from backend.services.calendar import current_calendar, sla_policy
-    from backend.services.reports import Clocks
+    from backend.services.clocks import Clocks, current_calendar, sla_policy
 
     rng = random.Random(7)
     local = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,7 +88,7 @@ def test_the_fast_insert_path_stays_on() -> None:
     through the unit of work (about a third of its CPU; the ingest target depends on it)."""
     from sqlalchemy.dialects import postgresql
 
-    from backend.services.reports import _insert_plan
+    from backend.storage.fast_insert import _insert_plan
 
     for model in (Report, Event):
         assert _insert_plan(model, postgresql.dialect()) is not None, model.__name__

@@ -7,28 +7,19 @@ from __future__ import annotations
 import random
 import unicodedata
 
-import pytest
+from api_helpers import ACTORS, RESULT, make_report
+from sqlalchemy import literal, select
+from sqlalchemy import text as sa_text
 
-pytest.register_assert_rewrite("api_helpers")
-from api_helpers import ACTORS, RESULT, make_report  # noqa: E402
-from sqlalchemy import literal, select  # noqa: E402
-from sqlalchemy import text as sa_text  # noqa: E402
-
-from backend.domain.workflow import Actor, Role  # noqa: E402
-from backend.services import public_results, queries  # noqa: E402
-from backend.services.auth import StaffUser  # noqa: E402
-from backend.services.reports import perform_action  # noqa: E402
-from backend.storage.db import session_factory  # noqa: E402
-from backend.storage.models import Report  # noqa: E402
-from backend.storage.textsearch import (  # noqa: E402
-    MAX_QUERY,
-    fold,
-    lowered,
-    search_document,
-    text_matcher,
-)
-
-pytest_plugins = ("api_helpers",)
+from backend.domain.roles import Role
+from backend.domain.workflow import Actor
+from backend.services.access.auth import StaffUser
+from backend.services.reads import public_results, queries
+from backend.services.workflow.steps import perform_action
+from backend.storage.db import session_factory
+from backend.storage.models import Report
+from backend.storage.textsearch import MAX_QUERY, lowered, search_document, text_matcher
+from backend.vietnamese import fold
 
 VOWELS = {
     "a": "aàáảãạăằắẳẵặâầấẩẫậ", "e": "eèéẻẽẹêềếểễệ", "i": "iìíỉĩị",

@@ -7,19 +7,18 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from api_helpers import make_report
 from dash import no_update
 from sqlalchemy import func, select, update
 
-from backend.services import wall
-from backend.services.auth import StaffUser
+from backend.services.access.auth import StaffUser
+from backend.services.reads import wall
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 from dashboard import access
-from dashboard.callbacks import wall as wall_callbacks
+from dashboard.callbacks import wall as wall_tick
+from dashboard.layouts import wall as wall_screen
 from dashboard.wsgi import create_app
-
-pytest_plugins = ("api_helpers",)
-from api_helpers import make_report  # noqa: E402
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # Wednesday 10:00 in Thái Nguyên
 PRIVATE = ("Trần Thị Bình", "0912345678", "binh@example.vn")  # make_report's reporter
@@ -43,7 +42,9 @@ def test_snapshot_tiles_match_the_situation(ready_db: str, cast: dict[str, str])
     assert k["received_today"] == 4  # all but the five-day-old one
     assert k["waiting_at_ioc"] == 3 and k["at_agencies"] == 1
     assert k["overdue_now"] == 1 and k["emergencies_open"] == 1
-    from backend.services import kpi  # the month's rates are the KPIs' own (docs/kpi.md)
+    from backend.services.kpis import (
+        figures as kpi,  # the month's rates are the KPIs' own (docs/kpi.md)
+    )
 
     figures = kpi.snapshot(kpi.Period.month(2026, 11), now=NOW, url=ready_db).figures(hours=False)
     assert k["on_time_rate"] == figures["rate.on_time.e2e"] is not None
@@ -83,7 +84,7 @@ def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypa
     slow = wall.slow_snapshot
     monkeypatch.setattr(wall, "slow_snapshot", lambda now, url=None: calls.append(now) or slow(now))
     with wall_app.test_request_context("/_dash-update-component"):
-        first = wall_callbacks.tick(0, None, now=NOW)
+        first = wall_tick.tick(0, None, now=NOW)
         clock, tiles, ticker, heatmap, hideout, points_url, seen, mode, new = first
         assert "29/11" not in clock and clock.endswith("25/11/2026")
         assert len(tiles) == 6 and len(ticker) == 5
@@ -92,11 +93,11 @@ def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypa
             r.children[1].children for r in ticker]  # the newest, drawn over them
         assert hideout["mode"] == "volume" and "164" in hideout["values"]
         assert heatmap.className == "heat-table"
-        again = wall_callbacks.tick(1, seen, now=NOW + timedelta(seconds=2))
+        again = wall_tick.tick(1, seen, now=NOW + timedelta(seconds=2))
         assert again[1] is no_update and again[2] is no_update and again[5] is no_update
         assert again[8] is no_update
         assert again[4]["values"] == hideout["values"]  # re-sent: it may arrive before geometry
-        later = wall_callbacks.tick(wall_callbacks.MODE_TICKS, seen, now=NOW + timedelta(seconds=4))
+        later = wall_tick.tick(wall_tick.MODE_TICKS, seen, now=NOW + timedelta(seconds=4))
         assert later[4]["mode"] == "overdue"
     assert len(calls) == 2  # one snapshot (fast and slow parts) served three ticks
 
@@ -107,7 +108,7 @@ def test_tick_refuses_anyone_but_the_wall_roles(wall_app, monkeypatch) -> None:
     handler = StaffUser(2, "xl", None, "agency_handler", "ubnd_164", "c", "h")
     monkeypatch.setattr(access, "viewer", lambda: handler)
     with wall_app.test_request_context("/_dash-update-component"), pytest.raises(PreventUpdate):
-        wall_callbacks.tick(0, None, now=NOW)
+        wall_tick.tick(0, None, now=NOW)
 
 
 def test_heatmap_puts_the_worst_agency_first() -> None:
@@ -115,12 +116,12 @@ def test_heatmap_puts_the_worst_agency_first() -> None:
         {"agency": "a", "agency_name": "Sở A", "district": "164", "open": 10, "overdue": 1},
         {"agency": "b", "agency_name": "Sở B", "district": "165", "open": 4, "overdue": 3},
     ]}
-    districts, agencies, rows = wall_callbacks.heatmap_cells(data)
+    districts, agencies, rows = wall_screen.heatmap_cells(data)
     assert districts == ["Thái Nguyên", "Sông Công"] and agencies == ["Sở B", "Sở A"]
     assert rows[0][0] is None and rows[0][1]["rate"] == 0.75 and rows[1][0]["rate"] == 0.1
-    table = str(wall_callbacks.heatmap(data))
+    table = str(wall_screen.heatmap(data))
     assert "3/4" in table and "1/10" in table
-    assert wall_callbacks.heat_colour(0.0) != wall_callbacks.heat_colour(1.0)
+    assert wall_screen.heat_colour(0.0) != wall_screen.heat_colour(1.0)
 
 
 def test_a_new_version_is_computed_once_while_others_get_the_latest(wall_app) -> None:

@@ -8,13 +8,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from api_helpers import PASSWORD, make_report, post_report, report_body, serve
+from browser_helpers import assert_no_console_errors
 
-from backend.services.auth import create_user
+from backend.services.access.auth import create_user
 from dashboard.wsgi import create_app
-
-pytest_plugins = ("api_helpers", "browser_helpers")
-from api_helpers import PASSWORD, make_report, post_report, report_body, serve  # noqa: E402
-from browser_helpers import assert_no_console_errors  # noqa: E402
 
 SECRET_NAME, SECRET_PHONE, SECRET_EMAIL = "Lê Văn Bí Mật", "0987654321", "bimat@example.vn"
 

@@ -6,6 +6,7 @@
    ("D6.2") stay as they are in `data/sla.toml` and `ACTIONS`;
 3. the history names the reporter "Người dân", not the built-in account "citizen";
 4. the administration log names agencies, not their codes, and no screen shows a file path.
+5. the portal promises a citizen the stage durations in force, as the regulation words them.
 """
 
 from __future__ import annotations
@@ -18,33 +19,38 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_helpers import ACTORS, PHONE, STAFF, make_report, submit
 from plotly.utils import PlotlyJSONEncoder
 
-pytest_plugins = ("api_helpers",)
-from api_helpers import ACTORS, PHONE, STAFF, make_report, submit  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
-
-from backend.domain.workflow import (  # noqa: E402
+from backend import vietnamese as fmt
+from backend.domain.roles import (
+    Role,
+    actor_label,
+)
+from backend.domain.workflow import (
     ACTIONS,
     PARAM_LABELS_VI,
     Actor,
     InvalidParams,
     ReportFacts,
-    Role,
     State,
     check_params,
     decide,
 )
-from backend.services import admin, admin_settings, catalogue, validation  # noqa: E402
-from backend.services import auth as auth_service  # noqa: E402
-from backend.services.auth import StaffUser  # noqa: E402
-from backend.services.errors import ValidationError  # noqa: E402
-from backend.services.queries import report_detail  # noqa: E402
-from backend.services.reports import perform_action  # noqa: E402
-from dashboard import format as fmt  # noqa: E402
-from dashboard.callbacks import admin as admin_callbacks  # noqa: E402
-from dashboard.layouts import action_form, report_panel  # noqa: E402
-from dashboard.layouts import admin as admin_layout  # noqa: E402
+from backend.services import clocks
+from backend.services.access.auth import StaffUser
+from backend.services.admin import accounts as admin
+from backend.services.admin import calendar as admin_calendar
+from backend.services.errors import ValidationError
+from backend.services.intake import validation
+from backend.services.reads import catalogue
+from backend.services.reads.queries import report_detail
+from backend.services.workflow.steps import perform_action
+from backend.web.portal.wording import citizen_state, policy_in_force, working_time
+from dashboard.callbacks.admin import budgets as admin_budgets
+from dashboard.callbacks.admin import log as admin_log
+from dashboard.layouts import admin as admin_layout
+from dashboard.widgets import action_form, report_panel
 
 ROOT = Path(__file__).resolve().parents[1]
 # a program name in quotes: 'reason', "text", ‘missing’ (Vietnamese words carry diacritics or
@@ -75,8 +81,10 @@ def _validated_fields() -> set[str]:
     """The field names the citizen-facing checks are called with (validation, tracking, portal)."""
     checks = {"clean_text", "parse_bool", "parse_coordinate", "parse_instant"}
     names: set[str] = set()
-    for path in ("backend/services/validation.py", "backend/services/tracking.py",
-                 "backend/web/portal.py"):
+    portal = sorted((ROOT / "backend/web/portal").glob("*.py"))
+    paths = ["backend/services/intake/validation.py", "backend/services/intake/tracking.py",
+             *(str(path.relative_to(ROOT)) for path in portal)]
+    for path in paths:
         for node in ast.walk(ast.parse((ROOT / path).read_text(encoding="utf-8"))):
             if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                     and node.func.id in checks and len(node.args) >= 2
@@ -234,13 +242,13 @@ def test_clause_helper() -> None:
 
 def test_ids_stay_as_they_are() -> None:
     """Only the display changes: `data/sla.toml` and ACTIONS keep "D6.2"."""
-    policy = admin_settings.file_policy()
+    policy = clocks.file_policy()
     assert policy.budget("verify").clause == "D6.2"
     assert ACTIONS["reject"].clause == "D7.2a"
 
 
 def test_deadline_table_and_action_titles_show_dieu() -> None:
-    policy = admin_settings.file_policy()
+    policy = clocks.file_policy()
     stages = {stage: {"name": b.name_vi, "clause": b.clause, "start": NOW.isoformat(),
                       "due": (NOW + timedelta(hours=4)).isoformat(), "done": None,
                       "status": "on_time", "status_label": "Trong hạn"}
@@ -264,8 +272,9 @@ def test_admin_page_shows_no_internal_clause_ids_nor_file_paths() -> None:
 
 def test_no_dashboard_text_names_a_configuration_file() -> None:
     """A string of the admin page's code that says "data/…toml" would reach a screen."""
-    for path in ("dashboard/callbacks/admin.py", "dashboard/layouts/admin.py"):
-        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+    for path in sorted([*(ROOT / "dashboard/layouts/admin").glob("*.py"),
+                        *(ROOT / "dashboard/callbacks/admin").glob("*.py")]):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         docstrings = {id(node.body[0].value) for node in ast.walk(tree)
                       if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
                       and node.body and isinstance(node.body[0], ast.Expr)}
@@ -286,8 +295,8 @@ def test_history_names_the_reporter_in_words() -> None:
     assert "Người dân · Cá nhân, tổ chức" in text
     assert "citizen" not in text
     assert "ioc_lan · Người xử lý tại IOC" in text  # staff keep their account name
-    assert fmt.actor("citizen") == "Người dân" and fmt.actor("system") == "Hệ thống"
-    assert fmt.actor("xl_164") == "xl_164"
+    assert actor_label("citizen") == "Người dân" and actor_label("system") == "Hệ thống"
+    assert actor_label("xl_164") == "xl_164"
 
 
 def test_report_panel_of_a_real_report(ready_db, staff_accounts) -> None:
@@ -304,12 +313,10 @@ def test_report_panel_of_a_real_report(ready_db, staff_accounts) -> None:
 
 # --------------------------------------------------------------------------- 4. admin log
 
-FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ADMIN = Actor("quantri", Role.ADMIN)
 
 
-def test_admin_log_names_agencies_and_defaults_in_words(ready_db, monkeypatch) -> None:
-    monkeypatch.setattr(auth_service, "_hasher", lambda: FAST)
+def test_admin_log_names_agencies_and_defaults_in_words(ready_db, fast_argon2) -> None:
     admin.create_user(ADMIN, username="quantri", full_name="Quản trị", role="admin",
                       agency_code=None, password="mat-khau-rat-dai-2026", url=ready_db)
     names = {a.code: a.short_name for a in catalogue.list_agencies(ready_db, active_only=False)}
@@ -318,24 +325,82 @@ def test_admin_log_names_agencies_and_defaults_in_words(ready_db, monkeypatch) -
                       password="mat-khau-rat-dai-2026", url=ready_db)
     admin.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan", role="agency_handler",
                       agency_code="ubnd_164", url=ready_db)
-    rows = admin_callbacks.log_rows()
+    rows = admin_log.log_rows()
     moved, created = rows[0]["details"], rows[1]["details"]
     assert f"Cơ quan: {names['dien_luc']}" in created, created
     assert f"Cơ quan: {names['dien_luc']} → {names['ubnd_164']}" in moved, moved
     for details in (moved, created):
         assert "dien_luc" not in details and "ubnd_164" not in details
     # without a names table, describe looks the codes up itself
-    assert admin_callbacks.describe({"after": {"agency": "dien_luc"}}) == (
+    assert admin_log.describe({"after": {"agency": "dien_luc"}}) == (
         f"Cơ quan: {names['dien_luc']}")
-    assert admin_callbacks.describe({"after": {"role": "admin"}}) == "Vai trò: Quản trị hệ thống"
+    assert admin_log.describe({"after": {"role": "admin"}}) == "Vai trò: Quản trị hệ thống"
     field = catalogue.list_fields(ready_db)[0]
-    assert admin_callbacks.describe({"after": {"field": field.code, "district": None,
+    assert admin_log.describe({"after": {"field": field.code, "district": None,
                                                "agency": "dien_luc"}}) == (
         f"Lĩnh vực: {field.name}; Địa bàn: mọi địa bàn; Cơ quan: {names['dien_luc']}")
-    assert admin_callbacks.describe({"focal_removed": [{"agency": "dien_luc"}]}) == (
+    assert admin_log.describe({"focal_removed": [{"agency": "dien_luc"}]}) == (
         f"Bỏ vai trò đầu mối tại {names['dien_luc']}")
 
-    budgets = admin_callbacks.budget_rows()
+    budgets = admin_budgets.budget_rows()
     assert [b["clause"] for b in budgets] == ["Đ6.2", "Đ7.1", "Đ8 bước 3", "Đ9.2", "Đ10.1"]
     assert all(b["source"] == "Theo cấu hình mặc định (mức của Quy chế)" for b in budgets)
     assert not any("toml" in b["source"] for b in budgets)
+
+
+# --------------------------------------------------------------------------- 5. citizen clocks
+
+PROMISES = {  # the portal's sentence for each state on a clock, with today's data/sla.toml
+    State.SUBMITTED: "IOC Thái Nguyên đang kiểm tra nội dung phản ánh (trong ½ ngày làm việc).",
+    State.ACCEPTED: "IOC đã tiếp nhận và đang chuyển đến cơ quan có thẩm quyền "
+                    "(trong 1 ngày làm việc).",
+    State.FORWARDED: "Điện lực đã nhận phản ánh để xử lý (tối đa 3 ngày làm việc).",
+    State.APPROVED: "IOC đang biên tập để gửi kết quả cho bạn (trong 4 giờ làm việc).",
+}
+
+
+def test_citizen_promises_read_the_file_budgets() -> None:
+    """Verify, forward, process in working days (D6.2, D7.1, D8), publish in hours (D10.1)."""
+    for state, sentence in PROMISES.items():
+        assert citizen_state(state, "Điện lực").meaning == sentence
+        assert citizen_state(state, "Điện lực", clocks.file_policy()).meaning == sentence
+
+
+@pytest.mark.parametrize("minutes, unit, words", [
+    (240, "day", "½ ngày làm việc"), (480, "day", "1 ngày làm việc"),
+    (720, "day", "1,5 ngày làm việc"), (1440, "day", "3 ngày làm việc"),
+    (240, "hour", "4 giờ làm việc"), (480, "hour", "8 giờ làm việc"),
+    (120, "day", "2 giờ làm việc"), (600, "day", "10 giờ làm việc"),
+    (90, "day", "1,5 giờ làm việc"), (100, "hour", "1 giờ 40 phút làm việc"),
+    (45, "day", "45 phút làm việc"),
+])
+def test_working_time_in_words(minutes: int, unit: str, words: str) -> None:
+    assert working_time(minutes, unit) == words
+
+
+def test_citizen_promises_follow_an_administrators_budget(client, ready_db) -> None:
+    """A budget changed by the administrator (D13.4) is what the tracking page promises."""
+    code = make_report(ready_db)
+
+    def tracked() -> str:
+        page = client.post("/portal/track", data={"code": code, "phone": PHONE})
+        assert page.status_code == 200
+        return page.get_data(as_text=True)
+
+    assert "(trong ½ ngày làm việc)" in tracked()
+    admin_calendar.set_stage_budget(ADMIN, "verify", minutes=120, emergency_minutes=30,
+                                    url=ready_db)
+    admin_calendar.set_stage_budget(ADMIN, "process", minutes=960, emergency_minutes=600,
+                                    url=ready_db)
+    admin_calendar.set_stage_budget(ADMIN, "publish", minutes=90, emergency_minutes=60,
+                                    url=ready_db)
+    page = tracked()
+    assert "(trong 2 giờ làm việc)" in page and "½ ngày" not in page
+    policy = policy_in_force(ready_db)
+    assert citizen_state(State.FORWARDED, "Điện lực", policy).meaning == (
+        "Điện lực đã nhận phản ánh để xử lý (tối đa 2 ngày làm việc).")
+    assert citizen_state(State.APPROVED, None, policy).meaning == (
+        "IOC đang biên tập để gửi kết quả cho bạn (trong 1,5 giờ làm việc).")
+    assert citizen_state(State.ACCEPTED, None, policy).meaning == PROMISES[State.ACCEPTED]
+    admin_calendar.reset_stage_budget(ADMIN, "verify", url=ready_db)
+    assert "(trong ½ ngày làm việc)" in tracked()

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from backend.domain.roles import Role
 from backend.domain.workflow import (
     ACTIONS,
     RATINGS,
@@ -23,7 +24,6 @@ from backend.domain.workflow import (
     IllegalTransition,
     InvalidParams,
     ReportFacts,
-    Role,
     State,
     WorkflowError,
     allowed_actions,

@@ -1,4 +1,4 @@
-"""Workflow steps through the services (`backend.services.reports`) on a real database.
+"""Workflow steps through the services (`backend.services.workflow.steps`) on a real database.
 
 Phụ lục I end to end, the per-stage clocks (D6.2, D7.1, D8 bước 3, D9.2, D10.1), refused steps
 that change nothing, optimistic locking under 8 concurrent forwards (TESTPLAN 14) and a
@@ -26,22 +26,23 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, inspect, select
 
+from backend.domain.roles import Role
 from backend.domain.workflow import (
     Actor,
     Forbidden,
     IllegalTransition,
     InvalidParams,
     ReportFacts,
-    Role,
     StaleVersion,
     State,
     WorkflowError,
     decide,
 )
 from backend.services.audit import verify_chains
-from backend.services.calendar import current_calendar
+from backend.services.clocks import current_calendar
 from backend.services.errors import NotFound, ValidationError
-from backend.services.reports import NewReport, get_report, perform_action, submit_report
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.steps import get_report, perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Consultation, Event, Feedback, Report
 
@@ -666,7 +667,7 @@ class ServiceMachine(RuleBasedStateMachine):
 @pytest.fixture
 def sqlite_db(tmp_path: Path) -> str:
     """One migrated SQLite database shared by all the state machine's examples."""
-    from backend.services.refdata_load import prepare_database
+    from backend.services.admin.reference_data import prepare_database
 
     url = f"sqlite:///{tmp_path / 'machine.db'}"
     prepare_database(url)

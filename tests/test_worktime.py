@@ -17,15 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backend.bench.sla_bench import oracle_spec, pandas_deadlines, random_cases
-from backend.domain.worktime import (
-    CalendarSpec,
-    Season,
-    Shift,
-    WorkCalendar,
-    load_calendar_overrides,
-    load_calendar_spec,
-)
+from backend.domain.worktime import CalendarSpec, Season, Shift, WorkCalendar
 from backend.domain.worktime_reference import ReferenceCalendar
+from backend.reference.rules import load_calendar_overrides, load_calendar_spec
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 UTC = dt.UTC
@@ -39,11 +33,6 @@ def local(*args: int) -> dt.datetime:
 @pytest.fixture(scope="module")
 def spec() -> CalendarSpec:
     return load_calendar_spec()
-
-
-@pytest.fixture(scope="module")
-def cal(spec: CalendarSpec) -> WorkCalendar:
-    return WorkCalendar(spec)
 
 
 @pytest.fixture(scope="module")

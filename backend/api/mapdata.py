@@ -15,9 +15,10 @@ from functools import lru_cache
 
 from flask import Blueprint, Response, jsonify, request
 
-from backend.api.auth import staff_required
-from backend.services import mapdata
+from backend.services.intake.places import gazetteer
+from backend.services.reads import mapdata
 from backend.web.cache import remember_latest
+from backend.web.signin import staff_required
 
 bp = Blueprint("mapdata", __name__, url_prefix="/api/v1/map")
 
@@ -47,7 +48,6 @@ def boundaries():
 
 @lru_cache(maxsize=1)
 def _boundaries_body() -> bytes:
-    from backend.services.places import gazetteer
 
     districts = gazetteer().district_geojson()
     province = gazetteer().province_geojson()

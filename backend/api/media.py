@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, send_file
 
-from backend.api.auth import current_staff
-from backend.api.errors import api_error
-from backend.services import media, queries
 from backend.services.errors import NotFound
+from backend.services.intake import media
+from backend.services.reads import queries
 from backend.storage.db import session_factory
 from backend.storage.models import Attachment, Report
+from backend.web.errors import api_error
 from backend.web.extensions import client_address
+from backend.web.signin import current_staff
 
 bp = Blueprint("media", __name__, url_prefix="/api/v1/media")
 PUBLIC_STATES = ("published", "closed")

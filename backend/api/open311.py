@@ -1,6 +1,6 @@
 """Open311 GeoReport v2 under /open311/v2 (../shared/spec/OPEN311.md).
 
-Thin HTTP layer over `backend.services.open311`: the suffix picks the format (`.xml` or
+Thin HTTP layer over `backend.services.intake.open311`: the suffix picks the format (`.xml` or
 `.json`; anything else is 404), errors are Open311's own list shape in that format, and every
 path under the prefix answers in that shape, unknown ones included. `jurisdiction_id` is
 ignored (one jurisdiction). `GET /service/<code>` (singular, used by the `open311` client) is an
@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
-from backend.services import open311
+from backend.services.intake import open311
 
 log = logging.getLogger("ioc.open311")
 

@@ -11,9 +11,9 @@ import os
 
 from flask import Blueprint, send_file
 
-from backend.api.auth import current_staff
-from backend.api.errors import api_error
-from backend.services import pack_files
+from backend.services.kpis import pack_files
+from backend.web.errors import api_error
+from backend.web.signin import current_staff
 
 bp = Blueprint("packs", __name__, url_prefix="/api/v1/packs")
 

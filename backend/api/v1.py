@@ -12,18 +12,19 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from backend.api.auth import staff_required
-from backend.api.errors import api_error
 from backend.config import LOCAL_TZ as LOCAL
-from backend.domain.workflow import ACTIONS, Actor, Forbidden, Role
-from backend.services import queries, submissions, tracking
+from backend.domain.roles import WORKFLOW_ROLES, Role
+from backend.domain.workflow import ACTIONS, Actor, Forbidden
 from backend.services.errors import ValidationError
-from backend.services.reports import perform_action
-from backend.services.validation import parse_bool
+from backend.services.intake import submissions, tracking
+from backend.services.intake.validation import parse_bool
+from backend.services.reads import queries
+from backend.services.workflow.steps import perform_action
+from backend.web.errors import api_error
 from backend.web.extensions import client_address, limiter
+from backend.web.signin import staff_required
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
-WORKFLOW_ROLES = ("ioc_handler", "agency_handler", "agency_leader", "provincial_leader")
 MAX_JSON_DEPTH = 20
 
 

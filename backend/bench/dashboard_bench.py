@@ -68,7 +68,7 @@ def tick_body(n_intervals: int, seen: str | None) -> dict:
 def ensure_reports(url: str, reports: int, say) -> int:
     """Seed up to `reports`; the count the bench runs on."""
     from backend.demo.seed import report_count, seed
-    from backend.services.refdata_load import prepare_database
+    from backend.services.admin.reference_data import prepare_database
 
     prepare_database(url)
     existing = report_count(url)
@@ -81,7 +81,7 @@ def ensure_reports(url: str, reports: int, say) -> int:
 
 def display_account(url: str) -> tuple[str, str]:
     """A wall-display account for this run (display-only: it sees no personal data)."""
-    from backend.services.auth import create_user
+    from backend.services.access.auth import create_user
 
     username, password = f"bench_wall_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
     create_user(username, "wall_display", password, full_name="Màn hình đo tải", url=url)
@@ -186,7 +186,7 @@ def _json_of(raw: bytes, answer) -> dict:
 
 def _writer(url: str, stop_at: float, every: float) -> None:
     """Live intake while the screens watch: a report every `every` seconds."""
-    from backend.services.reports import NewReport, submit_report
+    from backend.services.intake.submit import NewReport, submit_report
 
     rng = random.Random(7)
     while time.monotonic() < stop_at:

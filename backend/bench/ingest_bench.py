@@ -458,7 +458,7 @@ def _floor_worker(engine: Any, place: tuple[str | None, str | None, str | None],
 
 def measure_floor(url: str, clients: int, seconds: float) -> float:
     """Reports per second that bare ORM add-and-commit reaches with `clients` threads."""
-    from backend.services.places import locate
+    from backend.services.intake.places import locate
     from backend.storage.db import make_engine
 
     spot = locate(sum(BBOX_LON) / 2, sum(BBOX_LAT) / 2)  # one real place, looked up once
@@ -499,7 +499,7 @@ def run_ingest_bench(
 ) -> IngestBenchResult:
     """One full run (see the module docstring); `echo(text)` reports progress when given."""
     from backend import config
-    from backend.services.refdata_load import prepare_database
+    from backend.services.admin.reference_data import prepare_database
     from backend.storage.db import engine_for
 
     def say(text: str) -> None:

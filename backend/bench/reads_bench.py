@@ -29,7 +29,7 @@ def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _point_lookup(say: Callable[[str], None]) -> None:
-    from backend.services.places import gazetteer  # noqa: PLC0415
+    from backend.services.intake.places import gazetteer  # noqa: PLC0415
 
     gaz = gazetteer()
     rng = np.random.default_rng(1)
@@ -57,8 +57,8 @@ def _fold(say: Callable[[str], None]) -> None:
 
 
 def _searches(say: Callable[[str], None]) -> None:
-    from backend.services import public_results, queries  # noqa: PLC0415
-    from backend.services.auth import StaffUser  # noqa: PLC0415
+    from backend.services.access.auth import StaffUser  # noqa: PLC0415
+    from backend.services.reads import public_results, queries  # noqa: PLC0415
 
     ioc = StaffUser(0, "bench", "bench", "ioc_handler", None, "", "")
     for q in QUERIES:
@@ -71,13 +71,13 @@ def _searches(say: Callable[[str], None]) -> None:
 
 
 def _leaders(say: Callable[[str], None], submit: bool) -> None:
-    from backend.services import kpi  # noqa: PLC0415
-    from backend.services import leaders as service  # noqa: PLC0415
-    from backend.services.reports import NewReport, submit_report  # noqa: PLC0415
-    from dashboard.callbacks import leaders as cb  # noqa: PLC0415
-    from dashboard.wsgi import create_app  # noqa: PLC0415
+    from backend.services import kpis as kpi  # noqa: PLC0415
+    from backend.services.intake.submit import NewReport, submit_report  # noqa: PLC0415
+    from backend.services.kpis import leaders as service  # noqa: PLC0415
+    from backend.web import leaders_data as cb  # noqa: PLC0415
+    from backend.web.server import create_server  # noqa: PLC0415
 
-    app = create_app()
+    app = create_server()
     with app.test_request_context():
         cache = app.extensions["ioc_cache"]
         cache.clear()
@@ -90,9 +90,9 @@ def _leaders(say: Callable[[str], None], submit: bool) -> None:
                 ("quarter, its months cached", lambda: cb.page_data(quarter, everywhere, now)),
                 ("12-month trend", lambda: cb.trend_data(month, everywhere, now)),
                 ("drill-down codes, month", lambda: kpi.report_codes(
-                    "received", month, everywhere, limit=cb.DRILL_LIMIT)),
+                    "received", month, everywhere, limit=service.DRILL_LIMIT)),
                 ("drill-down codes, quarter", lambda: kpi.report_codes(
-                    "received", quarter, everywhere, limit=cb.DRILL_LIMIT))):
+                    "received", quarter, everywhere, limit=service.DRILL_LIMIT))):
             seconds, _ = _timed(run)
             say(f"leaders {label}: {seconds:.2f} s")
         if not submit:

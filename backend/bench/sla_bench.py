@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.offsets import CustomBusinessHour
 
-from backend.domain.worktime import CalendarSpec, Season, Shift, WorkCalendar, load_calendar_spec
+from backend.domain.worktime import CalendarSpec, Season, Shift, WorkCalendar
+from backend.reference.rules import load_calendar_spec
 
 ORACLE_SHIFTS = (("08:00", "12:00"), ("13:00", "17:00"))
 MAX_HOURS = 80  # ten working days: enough to cross Tết and its weekends

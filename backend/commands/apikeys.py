@@ -14,7 +14,7 @@ def apikeys() -> None:
 @click.argument("name")
 def apikeys_create(name: str) -> None:
     """Tạo khóa mới cho phần mềm NAME; khóa in ở dòng cuối và chỉ hiển thị một lần."""
-    from backend.services.apikeys import SHOWN_PREFIX, create_api_key
+    from backend.services.access.apikeys import SHOWN_PREFIX, create_api_key
     from backend.services.errors import ValidationError
 
     try:
@@ -29,7 +29,7 @@ def apikeys_create(name: str) -> None:
 @apikeys.command("list")
 def apikeys_list() -> None:
     """Mỗi dòng một khóa: tiền tố<TAB>tên<TAB>trạng thái<TAB>ngày tạo."""
-    from backend.services.apikeys import list_api_keys
+    from backend.services.access.apikeys import list_api_keys
 
     for key in list_api_keys():
         state = "đang dùng" if key.active else "đã thu hồi"
@@ -40,7 +40,7 @@ def apikeys_list() -> None:
 @click.argument("prefix")
 def apikeys_revoke(prefix: str) -> None:
     """Thu hồi khóa có tiền tố PREFIX (xem `ioc apikeys list`)."""
-    from backend.services.apikeys import revoke_api_key
+    from backend.services.access.apikeys import revoke_api_key
     from backend.services.errors import ValidationError
 
     try:

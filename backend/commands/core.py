@@ -15,7 +15,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Chạy các migration của Alembic và nạp dữ liệu danh mục (lặp lại an toàn)."""
-    from backend.services.refdata_load import prepare_database
+    from backend.services.admin.reference_data import prepare_database
 
     summary = prepare_database()
     click.echo(f"Cơ sở dữ liệu đã sẵn sàng: {summary}")
@@ -29,7 +29,7 @@ def agencies() -> None:
 @agencies.command("list")
 def agencies_list() -> None:
     """Mỗi dòng một cơ quan: mã<TAB>tên."""
-    from backend.services.catalogue import list_agencies
+    from backend.services.reads.catalogue import list_agencies
 
     for agency in list_agencies():
         click.echo(f"{agency.code}\t{agency.name}")
@@ -43,7 +43,7 @@ def fields() -> None:
 @fields.command("list")
 def fields_list() -> None:
     """Mỗi dòng một lĩnh vực: mã<TAB>tên<TAB>mã cơ quan mặc định."""
-    from backend.services.catalogue import list_fields
+    from backend.services.reads.catalogue import list_fields
 
     for field in list_fields():
         click.echo(f"{field.code}\t{field.name}\t{field.default_agency}")

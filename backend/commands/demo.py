@@ -28,7 +28,7 @@ def demo() -> None:
 def demo_seed(reports: int, months: int, seed_value: int, until: datetime | None) -> None:
     """Tạo lịch sử phản ánh minh họa (nạp hàng loạt, xác định theo --seed)."""
     from backend.demo.seed import seed
-    from backend.services.refdata_load import prepare_database
+    from backend.services.admin.reference_data import prepare_database
 
     prepare_database()
     if until is not None and until.tzinfo is None:  # a bare date is midnight in Vietnam

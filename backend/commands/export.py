@@ -22,7 +22,7 @@ from backend.commands.sla import bench
 
 
 def _period(kind: str, text: str | None):
-    from backend.services.kpi import Period, PeriodError  # noqa: PLC0415
+    from backend.services.kpis import Period, PeriodError  # noqa: PLC0415
 
     option, example = ("--month", "2026-10") if kind == "month" else ("--quarter", "2026-Q3")
     if not text:
@@ -74,7 +74,7 @@ def quarterly(quarter: str | None, out_dir: str) -> None:
 def latest_full_periods(last: datetime):
     """The last complete month and quarter before the local day of ``last``."""
     from backend.config import LOCAL_TZ  # noqa: PLC0415
-    from backend.services.kpi import Period  # noqa: PLC0415
+    from backend.services.kpis import Period  # noqa: PLC0415
 
     day = last.astimezone(LOCAL_TZ).date()
     month = Period.month(day.year, day.month).previous()
@@ -98,7 +98,7 @@ def bench_export(reports: int, months: int, seed_value: int, yes: bool) -> None:
     from backend.config import database_url  # noqa: PLC0415
     from backend.demo.seed import report_count, seed  # noqa: PLC0415
     from backend.exports.pack import build_pack  # noqa: PLC0415
-    from backend.services.refdata_load import prepare_database  # noqa: PLC0415
+    from backend.services.admin.reference_data import prepare_database  # noqa: PLC0415
     from backend.storage.db import session_factory  # noqa: PLC0415
     from backend.storage.models import Report  # noqa: PLC0415
 

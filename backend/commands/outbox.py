@@ -20,7 +20,7 @@ def outbox() -> None:
               help="Số giây nghỉ giữa hai lượt khi hàng đợi trống.")
 def deliver(once: bool, interval: float) -> None:
     """Gửi các thông báo đến hạn, thử lại khi lỗi; không bao giờ xóa thông báo."""
-    from backend.services.outbox import deliver_due, run_delivery_loop  # noqa: PLC0415
+    from backend.services.notifications.outbox import deliver_due, run_delivery_loop  # noqa: PLC0415
 
     if once:
         click.echo(deliver_due().line())
@@ -40,7 +40,7 @@ def deliver(once: bool, interval: float) -> None:
 @outbox.command("status")
 def status() -> None:
     """Số thông báo theo trạng thái: mỗi dòng trạng thái<TAB>số lượng."""
-    from backend.services.outbox import status_counts  # noqa: PLC0415
+    from backend.services.notifications.outbox import status_counts  # noqa: PLC0415
 
     for name, count in status_counts().items():
         click.echo(f"{name}\t{count}")

@@ -26,8 +26,8 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
     """Chạy ứng dụng web (mặc định http://127.0.0.1:8050)."""
     from backend.demo.accounts import ensure_demo_accounts
     from backend.demo.seed import report_count, seed
-    from backend.services.outbox import smtp_settings, webhook_url
-    from backend.services.refdata_load import prepare_database
+    from backend.services.admin.reference_data import prepare_database
+    from backend.services.notifications.outbox import smtp_settings, webhook_url
 
     summary = prepare_database()
     click.echo(f"Cơ sở dữ liệu: {summary}")

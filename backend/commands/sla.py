@@ -14,8 +14,9 @@ from backend.bench.dashboard_bench import dashboard_command
 from backend.bench.ingest_bench import ingest_command
 from backend.bench.reads_bench import reads_command
 from backend.config import TIMEZONE
-from backend.domain.sla import STAGES, load_sla_policy, stage_deadline
-from backend.domain.worktime import WorkCalendar, load_calendar_spec
+from backend.domain.sla import STAGES, stage_deadline
+from backend.domain.worktime import WorkCalendar
+from backend.reference.rules import load_calendar_spec, load_sla_policy
 
 
 class VietnameseError(click.ClickException):
@@ -28,7 +29,7 @@ class VietnameseError(click.ClickException):
 def _calendar() -> WorkCalendar:
     """The calendar with the database's override list when there is one, else data/calendar.toml."""
     try:
-        from backend.services.calendar import current_calendar  # noqa: PLC0415
+        from backend.services.clocks import current_calendar  # noqa: PLC0415
     except ImportError:
         return WorkCalendar(load_calendar_spec())
     return current_calendar()

@@ -21,7 +21,7 @@ def users() -> None:
 def users_create(username: str, role: str, agency: str | None, password: str,
                  full_name: str | None) -> None:
     """Tạo (hoặc đặt mật khẩu cho) một tài khoản cán bộ."""
-    from backend.services.auth import create_user
+    from backend.services.access.auth import create_user
 
     user = create_user(username, role, password, agency=agency, full_name=full_name)
     click.echo(f"Đã tạo tài khoản {user.username} ({user.role}"
@@ -32,7 +32,7 @@ def users_create(username: str, role: str, agency: str | None, password: str,
 @click.argument("username")
 def users_disable(username: str) -> None:
     """Khóa tài khoản và kết thúc mọi phiên đăng nhập của nó."""
-    from backend.services.auth import disable_user
+    from backend.services.access.auth import disable_user
 
     disable_user(username)
     click.echo(f"Đã khóa tài khoản {username}.")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from backend.services.auth import hash_password
+from backend.services.access.auth import hash_password
 from backend.storage.db import session_factory
 from backend.storage.models import User
 

@@ -5,7 +5,7 @@ request_supplement, …, close). Per slot the generator draws, for a whole chunk
 once, whether the step happens and when: working-time steps land on working minutes through the
 vectorised calendar, citizen steps on clock time. A step later than `until` has not happened yet,
 so recent reports stay open, and some of them overdue. Stored columns are then derived slot by
-slot with the same effects `backend.services.reports` applies one step at a time, and events are
+slot with the same effects `backend.services.workflow.steps` applies one step at a time, and events are
 hash-chained exactly as `backend.services.audit` does.
 """
 
@@ -19,12 +19,13 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from backend.domain.roles import Role
 from backend.domain.sla import SlaPolicy
 from backend.domain.stages import current_stage
-from backend.domain.workflow import Role, State
+from backend.domain.workflow import State
 from backend.domain.worktime import WorkCalendar
 from backend.services.audit import canonical_json
-from backend.services.templates import fill_reply
+from backend.services.workflow.templates import fill_reply
 from backend.storage.textsearch import search_document
 
 NAT = np.datetime64("NaT", "s")
@@ -172,7 +173,7 @@ def _clock_after(start: np.ndarray, seconds: np.ndarray) -> np.ndarray:
 
 
 class _Columns:
-    """Stored columns derived slot by slot (mirrors the effects in backend.services.reports)."""
+    """Stored columns derived slot by slot (mirrors the effects in backend.services.workflow.steps)."""
 
     def __init__(self, n: int) -> None:
         self.t = {name: np.full(n, NAT) for name in (
@@ -188,6 +189,22 @@ class _Columns:
     def clear(self, mask, *names) -> None:
         for name in names:
             self.t[name] = np.where(mask, NAT, self.t[name])
+
+
+def _paths(rng: np.random.Generator, n: int, shares: dict, prof: pd.DataFrame) -> tuple:
+    """Which path each report takes: supplement, rejection, escalation, return, rework, late
+    processing with or without a progress notice, edited approval, the citizen's feedback."""
+    supp = rng.random(n) < shares["needs_supplement"]
+    supp_answered = supp & (rng.random(n) < shares["supplement_answered"])
+    reject = (~supp & (rng.random(n) < shares["rejected"])) | (supp & ~supp_answered)
+    escalate = ~reject & (rng.random(n) < shares["escalated"])
+    returned = ~reject & ~escalate & (rng.random(n) < prof["return_share"].to_numpy())
+    rework = ~reject & (rng.random(n) < prof["rework_share"].to_numpy())
+    late_process = rng.random(n) < prof["late_share"].to_numpy()
+    notice = late_process & (rng.random(n) < prof["progress_notice_share"].to_numpy())
+    edit = rng.random(n) < shares["edit_and_approve"]
+    feedback = ~reject & (rng.random(n) < shares["feedback"])
+    return (supp, supp_answered, reject, escalate, returned, rework, late_process, notice, edit, feedback)
 
 
 def generate_chunk(world: World, first_id: int, submitted: np.ndarray, until: np.datetime64,
@@ -217,16 +234,8 @@ def generate_chunk(world: World, first_id: int, submitted: np.ndarray, until: np
 
     prof = world.profiles.reindex(final_agency)
     # --- which path each report takes -----------------------------------------------------
-    supp = rng.random(n) < shares["needs_supplement"]
-    supp_answered = supp & (rng.random(n) < shares["supplement_answered"])
-    reject = (~supp & (rng.random(n) < shares["rejected"])) | (supp & ~supp_answered)
-    escalate = ~reject & (rng.random(n) < shares["escalated"])
-    returned = ~reject & ~escalate & (rng.random(n) < prof["return_share"].to_numpy())
-    rework = ~reject & (rng.random(n) < prof["rework_share"].to_numpy())
-    late_process = rng.random(n) < prof["late_share"].to_numpy()
-    notice = late_process & (rng.random(n) < prof["progress_notice_share"].to_numpy())
-    edit = rng.random(n) < shares["edit_and_approve"]
-    feedback = ~reject & (rng.random(n) < shares["feedback"])
+    (supp, supp_answered, reject, escalate, returned, rework, late_process, notice, edit,
+     feedback) = _paths(rng, n, shares, prof)
 
     # --- when each step happens -------------------------------------------------------------
     T = np.full((len(SLOTS), n), NAT)

@@ -1,6 +1,6 @@
 """`ioc demo live`: new reports arrive and open ones move on, through the real services.
 
-Every step goes through `backend.services.reports` exactly as a person's would (same rules, same
+Every step goes through `backend.services.workflow.steps` exactly as a person's would (same rules, same
 clocks, same audit chain), so a screen attached to the demo shows the system as it will behave.
 """
 
@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import select
 
-from backend import refdata
-from backend.config import LOCAL_TZ as LOCAL
+from backend import vietnamese as vn
 from backend.demo.generator import commune_label
 from backend.demo.seed import load_world
-from backend.domain.workflow import Actor, Role, State, WorkflowError
-from backend.services.reports import NewReport, perform_action, submit_report
+from backend.domain.roles import Role
+from backend.domain.workflow import Actor, State, WorkflowError
+from backend.reference import files as refdata
+from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.steps import perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import Event, Report
 
@@ -164,7 +166,7 @@ def _advance(code, state, agency, field, world, fields, rng, url) -> None:
             act("progress_notice", handler, note=world.results["progress_notices"][0])
         else:
             options = world.results["fields"].get(field or "khac") or world.results["fields"]["khac"]
-            today = datetime.now(UTC).astimezone(LOCAL).strftime("%d/%m/%Y")
+            today = vn.date(datetime.now(UTC))
             act("submit_result", handler, result=options[rng.integers(len(options))].format(
                 date=today, commune="địa bàn", agency="đơn vị"))
     elif state is State.AWAITING_APPROVAL:

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
-from backend import refdata
 from backend.config import data_dir
 from backend.demo import bulk
 from backend.demo.generator import (
@@ -23,8 +22,9 @@ from backend.demo.generator import (
     generate_chunk,
     submission_times,
 )
-from backend.services.calendar import calendar_from_session, sla_policy
-from backend.services.places import gazetteer
+from backend.reference import files as refdata
+from backend.services.clocks import calendar_from_session, sla_policy
+from backend.services.intake.places import gazetteer
 from backend.storage.db import engine_for, session_factory
 from backend.storage.models import Agency, Report, User
 

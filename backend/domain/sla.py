@@ -11,15 +11,13 @@ without a progress notice apart, as the dashboard and the monthly report (D13.5)
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from backend.config import data_dir
 from backend.domain.worktime import (
     NAT_INT,
     WorkCalendar,
@@ -61,25 +59,18 @@ class SlaPolicy:
             ) from None
 
 
-def load_sla_policy(path: Path | None = None) -> SlaPolicy:
-    """Read ``data/sla.toml`` and check that every stage has a sane budget."""
-    path = Path(path) if path is not None else data_dir() / "sla.toml"
-    try:
-        with path.open("rb") as handle:
-            raw = tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"Không tìm thấy tệp cấu hình {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path.name}: {exc}") from exc
+def sla_policy_from(raw: Mapping[str, Any], source: str = "sla.toml") -> SlaPolicy:
+    """The stage budgets as `data/sla.toml` writes them (read by `backend.reference.rules`),
+    checked: every stage with a sane budget; errors name `source`."""
     at_risk = float(raw.get("at_risk", 0.75))
     if not 0.0 < at_risk <= 1.0:
-        raise ValueError(f"{path.name}: at_risk phải trong khoảng (0, 1]")
+        raise ValueError(f"{source}: at_risk phải trong khoảng (0, 1]")
     stages = raw.get("stages", {})
     budgets: dict[str, StageBudget] = {}
     for stage in STAGES:
         item = stages.get(stage)
         if item is None:
-            raise ValueError(f"{path.name}: thiếu bước '{stage}'")
+            raise ValueError(f"{source}: thiếu bước '{stage}'")
         try:
             budget = StageBudget(
                 stage=stage,
@@ -91,16 +82,16 @@ def load_sla_policy(path: Path | None = None) -> SlaPolicy:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(
-                f"{path.name}: bước '{stage}' cần name_vi, clause, minutes, emergency_minutes, anchor"
+                f"{source}: bước '{stage}' cần name_vi, clause, minutes, emergency_minutes, anchor"
             ) from exc
         if budget.minutes < 0 or budget.emergency_minutes < 0:
-            raise ValueError(f"{path.name}: thời hạn của bước '{stage}' phải không âm")
+            raise ValueError(f"{source}: thời hạn của bước '{stage}' phải không âm")
         if budget.anchor not in ANCHORS:
-            raise ValueError(f"{path.name}: mốc '{budget.anchor}' của bước '{stage}' không hợp lệ")
+            raise ValueError(f"{source}: mốc '{budget.anchor}' của bước '{stage}' không hợp lệ")
         budgets[stage] = budget
     unknown = set(stages) - set(STAGES)
     if unknown:
-        raise ValueError(f"{path.name}: bước không xác định {sorted(unknown)}")
+        raise ValueError(f"{source}: bước không xác định {sorted(unknown)}")
     return SlaPolicy(budgets=budgets, at_risk=at_risk)
 
 

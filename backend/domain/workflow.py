@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from backend.domain.roles import ROLE_LABELS_VI, Role
+
 
 class State(StrEnum):
     SUBMITTED = "submitted"
@@ -27,15 +29,6 @@ class State(StrEnum):
     PUBLISHED = "published"
     ANSWERED_PRIVATELY = "answered_privately"
     CLOSED = "closed"
-
-
-class Role(StrEnum):
-    CITIZEN = "citizen"
-    IOC_HANDLER = "ioc_handler"
-    AGENCY_HANDLER = "agency_handler"
-    AGENCY_LEADER = "agency_leader"
-    PROVINCIAL_LEADER = "provincial_leader"
-    ADMIN = "admin"
 
 
 STATE_LABELS_VI: dict[State, str] = {
@@ -54,15 +47,6 @@ STATE_LABELS_VI: dict[State, str] = {
     State.CLOSED: "Đã kết thúc",
 }
 
-ROLE_LABELS_VI: dict[Role, str] = {
-    Role.CITIZEN: "Cá nhân, tổ chức",
-    Role.IOC_HANDLER: "Người xử lý tại IOC",
-    Role.AGENCY_HANDLER: "Người xử lý của cơ quan",
-    Role.AGENCY_LEADER: "Lãnh đạo đơn vị",
-    Role.PROVINCIAL_LEADER: "Lãnh đạo UBND tỉnh",
-    Role.ADMIN: "Quản trị hệ thống",
-}
-
 RATINGS: dict[str, str] = {
     "hai_long": "Hài lòng",
     "chap_nhan_duoc": "Chấp nhận được",
@@ -72,7 +56,7 @@ RATINGS: dict[str, str] = {
 # The one mapping of a parameter's (or a citizen form field's) machine name to the words a person
 # sees on the form: messages name a field by its label, never by its name, which stays for
 # machines in `WorkflowError.field`. Covers every required parameter of `ACTIONS`, every field
-# `backend.services.validation` checks, and the API's query flags (tests/test_wording.py).
+# `backend.services.intake.validation` checks, and the API's query flags (tests/test_wording.py).
 PARAM_LABELS_VI: dict[str, str] = {
     # steps of the workflow
     "reason": "lý do",

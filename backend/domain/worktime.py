@@ -29,18 +29,14 @@ aware ones are converted. Results are ``datetime64[s]`` UTC (arrays) or aware UT
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
 import numpy as np
-
-from backend.config import data_dir
 
 CONVENTIONS = ("closing", "opening")
 NAT_INT = np.iinfo(np.int64).min  # datetime64 NaT viewed as int64
@@ -213,27 +209,13 @@ def _parse_date(value: Any, where: str) -> dt.date:
         raise ValueError(f"{where}: ngày '{value}' không hợp lệ (dạng YYYY-MM-DD)") from exc
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"Không tìm thấy tệp cấu hình {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path.name}: {exc}") from exc
-
-
-def _calendar_path(path: Path | None) -> Path:
-    return Path(path) if path is not None else data_dir() / "calendar.toml"
-
-
-def load_calendar_overrides(path: Path | None = None) -> tuple[CalendarOverride, ...]:
-    """The override days of ``data/calendar.toml`` with their notes (to seed the admin table)."""
-    path = _calendar_path(path)
-    raw = _read_toml(path)
+def calendar_overrides_from(raw: Mapping[str, Any],
+                            source: str = "calendar.toml") -> tuple[CalendarOverride, ...]:
+    """The override days as `data/calendar.toml` writes them, with their notes (they seed the
+    administrator's table); errors name `source`."""
     result = []
     for number, item in enumerate(raw.get("overrides", []), start=1):
-        where = f"{path.name} overrides[{number}]"
+        where = f"{source} overrides[{number}]"
         if "day" not in item or "working" not in item:
             raise ValueError(f"{where}: cần 'day' và 'working'")
         result.append(
@@ -246,19 +228,18 @@ def load_calendar_overrides(path: Path | None = None) -> tuple[CalendarOverride,
     return tuple(result)
 
 
-def load_calendar_spec(
-    path: Path | None = None, overrides: Iterable[tuple[dt.date, bool]] | None = None
+def calendar_spec_from(
+    raw: Mapping[str, Any], source: str = "calendar.toml",
+    overrides: Iterable[tuple[dt.date, bool]] | None = None,
 ) -> CalendarSpec:
-    """Read ``data/calendar.toml``.
+    """The calendar as `data/calendar.toml` writes it (read by `backend.reference.rules`).
 
     ``overrides`` (day, is_working) replaces the file's override list when given: the database
     holds the list an administrator edits, the file only its starting point.
     """
-    path = _calendar_path(path)
-    raw = _read_toml(path)
     seasons = []
     for number, item in enumerate(raw.get("seasons", []), start=1):
-        where = f"{path.name} seasons[{number}]"
+        where = f"{source} seasons[{number}]"
         try:
             shifts = tuple(
                 Shift(_parse_time(start, where), _parse_time(end, where))
@@ -277,7 +258,7 @@ def load_calendar_spec(
                 f"{where}: cần name, start, end và shifts = [[bắt đầu, kết thúc], ...]"
             ) from exc
     if overrides is None:
-        overrides = [(item.day, item.working) for item in load_calendar_overrides(path)]
+        overrides = [(item.day, item.working) for item in calendar_overrides_from(raw, source)]
     by_day: dict[dt.date, bool] = {}
     for day, working in overrides:
         by_day[_parse_date(day, "override")] = bool(working)
@@ -301,7 +282,7 @@ def _holiday_table(
 ) -> tuple[tuple[dt.date, ...], tuple[dt.date, ...], tuple[int, ...]]:
     """(days off, make-up working days, weekend weekdays) from the holidays library.
 
-    Cached: the library takes ~40 ms for 26 years and the answer never changes within a process.
+    Cached: the library is slow over 26 years (docs/benchmarks.md) and the answer never changes within a process.
     """
     try:
         table = holidays_lib.country_holidays(

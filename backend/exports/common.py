@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from backend.config import LOCAL_TZ, data_dir
-from backend.services import kpi
+from backend.config import data_dir
+from backend.services import kpis as kpi
+from backend.storage import snapshots
 
 Progress = Callable[[float, str], None]
 
@@ -40,62 +41,31 @@ def pack_texts() -> dict[str, Any]:
 # =========================================================================== formatting
 
 
-def _swap(text: str) -> str:
-    """1,234.5 (Python) -> 1.234,5 (Vietnamese)."""
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
 
 
-def vn_int(value: Any) -> str:
-    """83412 -> "83.412"; None -> "-"."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "-"
-    return _swap(f"{int(round(float(value))):,}")
 
 
-def vn_number(value: Any, decimals: int = 1) -> str:
-    """12.34 -> "12,3"; None/NaN -> "-"."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "-"
-    return _swap(f"{float(value):,.{decimals}f}")
 
 
-def vn_percent(value: Any, decimals: int = 1) -> str:
-    """0.9237 -> "92,4%"; None/NaN -> "-"."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "-"
-    return vn_number(float(value) * 100, decimals) + "%"
 
 
-def vn_value(value: Any, unit: str) -> str:
-    """A figure as text by its unit (count, rate, hours)."""
-    if unit == "rate":
-        return vn_percent(value)
-    if unit == "hours":
-        return vn_number(value)
-    return vn_int(value)
 
 
-def vn_date(value: dt.date) -> str:
-    """dd/mm/yyyy."""
-    return value.strftime("%d/%m/%Y")
 
 
-def local(moment: dt.datetime) -> dt.datetime:
-    """An aware instant in Vietnam's time."""
-    return moment.astimezone(LOCAL_TZ)
 
 
-def vn_moment(moment: dt.datetime) -> str:
-    """"08:00 ngày 01/11/2026" (local time)."""
-    moment = local(moment)
-    return f"{moment:%H:%M} ngày {moment:%d/%m/%Y}"
 
 
-def decree_date(place: str, day: dt.date) -> str:
-    """"Thái Nguyên, ngày 05 tháng 3 năm 2026": Decree 30/2020, Phụ lục I: a zero before days
-    below 10 and before months 1 and 2."""
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+
+
+
+
+
+
+
 
 
 # =========================================================================== the data of a pack
@@ -178,7 +148,7 @@ def collect(period: kpi.Period, filters: kpi.Filters | None = None, *,
         # the previous period's hours are shown for processing and end to end only
         return snap, snap.figures(hours=("process", "e2e"))
 
-    (current, figures), (previous, previous_figures) = kpi.parallel_reads(
+    (current, figures), (previous, previous_figures) = snapshots.parallel_reads(
         url, this_period, last_period)
     say(0.35, "Đang tính xu hướng theo tháng…")
     months = int(pack_texts().get("trend_months", 6))

@@ -33,7 +33,8 @@ from backend.domain.sla import STAGES
 from backend.domain.workflow import RATINGS, STATE_LABELS_VI, State
 from backend.domain.worktime import NAT_INT
 from backend.exports.common import PackData, pack_texts
-from backend.services import kpi
+from backend.services import kpis as kpi
+from backend.storage import snapshots
 from backend.storage.models import AdminUnit, Agency, Field
 from backend.storage.models import Report as R
 
@@ -134,8 +135,8 @@ def _extra(data: PackData) -> pd.DataFrame:
                     R.description, R.reporter_name, R.reporter_phone, R.reporter_email)
              .where(*kpi.cohort_conditions(data.period, data.filters))
              .order_by(R.submitted_at, R.id))
-    with kpi.reading_session(data.url) as session:
-        extra = kpi.read_frame(session, query, list(EXTRA_COLUMNS),
+    with snapshots.reading_session(data.url) as session:
+        extra = snapshots.read_frame(session, query, list(EXTRA_COLUMNS),
                                ["return_count", "rework_count", "escalation_count", "lat",
                                 "lon"])
     codes = data.current.rows["code"]
@@ -154,8 +155,8 @@ def frame(data: PackData) -> pd.DataFrame:
     names = data.current.names
     rows = data.current.rows
     extra = _extra(data)
-    private_conf = kpi.bool_values(extra["confidential"])
-    private_secret = kpi.bool_values(extra["state_secret"])
+    private_conf = snapshots.bool_values(extra["confidential"])
+    private_secret = snapshots.bool_values(extra["state_secret"])
     private = private_conf | private_secret
     yes = pack_texts()["workbook"]["yes"]
 
@@ -245,7 +246,7 @@ def write_csv(data: PackData, path: Path, chunk: int = 50_000) -> Path:
     hundreds of thousands of rows never pass through Python. Elsewhere (SQLite) the same
     fields are assembled here, column by column; the tests compare the two.
     """
-    with kpi.reading_session(data.url) as session:
+    with snapshots.reading_session(data.url) as session:
         if session.get_bind().dialect.name == "postgresql":
             return _write_csv_sql(data.period, data.filters, data.now, Path(path), session)
     return write_csv_python(data, path, chunk)
@@ -254,7 +255,7 @@ def write_csv(data: PackData, path: Path, chunk: int = 50_000) -> Path:
 def write_csv_on_server(period: kpi.Period, filters: kpi.Filters, now: dt.datetime,
                         url: str | None, path: Path) -> Path:
     """The PostgreSQL CSV, needing nothing computed first (a pack starts it at once)."""
-    with kpi.reading_session(url) as session:
+    with snapshots.reading_session(url) as session:
         return _write_csv_sql(period, filters, now, Path(path), session)
 
 

@@ -26,20 +26,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt, RGBColor
 
-from backend.exports.common import (
-    PackData,
-    Table,
-    decree_date,
-    local,
-    pack_texts,
-    vn_date,
-    vn_int,
-    vn_moment,
-    vn_number,
-    vn_percent,
-    vn_value,
-)
-from backend.services import kpi
+from backend import vietnamese as vn
+from backend.exports.common import PackData, Table, pack_texts
+from backend.services import kpis as kpi
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -201,12 +190,12 @@ def _change_text(unit: str, now: Any, before: Any) -> str:
     delta = float(now) - float(before)
     if unit == "rate":
         delta *= 100
-        shown = narrative["points"].format(value=vn_number(abs(delta)))
+        shown = narrative["points"].format(value=vn.decimal(abs(delta)))
         zero = round(abs(delta), 1) == 0
     elif unit == "hours":
-        shown, zero = vn_number(abs(delta)), round(abs(delta), 1) == 0
+        shown, zero = vn.decimal(abs(delta)), round(abs(delta), 1) == 0
     else:
-        shown, zero = vn_int(abs(delta)), round(delta) == 0
+        shown, zero = vn.integer(abs(delta)), round(delta) == 0
     if zero:
         return narrative["change_same"]
     return narrative["change_up" if delta > 0 else "change_down"].format(value=shown)
@@ -229,43 +218,43 @@ def values(data: PackData) -> dict[str, str]:
     top = int(texts.get("top", 3))
     out: dict[str, str] = {}
     for key, value in data.figures.items():
-        out[_key(key)] = vn_value(value, kpi.unit_of(key))
+        out[_key(key)] = vn.figure(value, kpi.unit_of(key))
     prev = data.previous_figures
     out.update({
         "period": data.period.label_vi, "previous": data.previous.period.label_vi,
-        "start": vn_date(data.period.start), "end": vn_date(data.period.last_day),
-        "as_of": vn_moment(data.now),
-        "received_previous": vn_int(prev.get("received")),
+        "start": vn.date(data.period.start), "end": vn.date(data.period.last_day),
+        "as_of": vn.moment(data.now),
+        "received_previous": vn.integer(prev.get("received")),
         "received_change": _change_text("count", data.figures["received"], prev.get("received")),
         "e2e_change": _change_text("rate", data.figures["rate.on_time.e2e"],
                                    prev.get("rate.on_time.e2e")),
         "satisfied_change": _change_text("rate", data.figures["rate.satisfied"],
                                          prev.get("rate.satisfied")),
-        "target_e2e": vn_percent(data.target_of("rate.on_time.e2e")),
-        "target_satisfied": vn_percent(data.target_of("rate.satisfied")),
+        "target_e2e": vn.percent(data.target_of("rate.on_time.e2e")),
+        "target_satisfied": vn.percent(data.target_of("rate.satisfied")),
     })
     channels = data.current.groups.groupby("channel")["received"].sum().sort_values(
         ascending=False)
-    out["channels"] = ", ".join(f"{kpi.channel_name(c)} {vn_int(n)}" for c, n in channels.items())
+    out["channels"] = ", ".join(f"{kpi.channel_name(c)} {vn.integer(n)}" for c, n in channels.items())
     field_rows = data.by_field.head(top)
-    out["top_fields"] = _items([(r["name"], vn_int(r["received"])) for _, r in field_rows.iterrows()])
+    out["top_fields"] = _items([(r["name"], vn.integer(r["received"])) for _, r in field_rows.iterrows()])
     district_rows = data.by_district[data.by_district.index != kpi.NONE].head(top)
-    out["top_districts"] = _items([(r["name"], vn_int(r["received"]))
+    out["top_districts"] = _items([(r["name"], vn.integer(r["received"]))
                                    for _, r in district_rows.iterrows()])
     units = data.overdue_units
-    out["late_total"] = vn_int(int(units["late"].sum()) if len(units) else 0)
-    out["overdue_total"] = vn_int(int(units["overdue"].sum()) if len(units) else 0)
-    out["top_overdue"] = _items([(name, vn_int(late)) for name, late in
+    out["late_total"] = vn.integer(int(units["late"].sum()) if len(units) else 0)
+    out["overdue_total"] = vn.integer(int(units["overdue"].sum()) if len(units) else 0)
+    out["top_overdue"] = _items([(name, vn.integer(late)) for name, late in
                                  zip(units["name"].head(top + 2), units["late"].head(top + 2),
                                      strict=True)])
     target = data.targets.stage_targets.get("process")
     ranking = data.ranking[data.ranking["eligible"]]
     below = ranking[ranking["on_time_rate"] < target] if target is not None else ranking.iloc[0:0]
     below = below.sort_values("on_time_rate")
-    out["below_target"] = _items([(r["name"], vn_percent(r["on_time_rate"]))
+    out["below_target"] = _items([(r["name"], vn.percent(r["on_time_rate"]))
                                   for _, r in below.iterrows()])
     out["below_count"] = str(len(below))
-    out["target_process"] = vn_percent(target)
+    out["target_process"] = vn.percent(target)
     return out
 
 
@@ -334,18 +323,18 @@ def _shown(table: Table, column, value: Any, row: int | None) -> tuple[str, bool
         return str(value), False
     unit = (table.units[row] if table.units and row is not None else "count")
     if column.kind == "figure":
-        return vn_value(value, unit), True
+        return vn.figure(value, unit), True
     if column.kind == "change":
         sign = "+" if value > 0 else ("-" if value < 0 else "")
-        shown = vn_number(abs(value)) if unit in ("rate", "hours") else vn_int(abs(value))
+        shown = vn.decimal(abs(value)) if unit in ("rate", "hours") else vn.integer(abs(value))
         return sign + shown, True
     if column.kind == "rate":
-        return vn_percent(value), True
+        return vn.percent(value), True
     if column.kind == "hours":
-        return vn_number(value), True
+        return vn.decimal(value), True
     if column.kind == "datetime":
-        return local(pd.Timestamp(value).to_pydatetime()).strftime("%d/%m/%Y %H:%M"), True
-    return vn_int(value), True
+        return vn.local(pd.Timestamp(value).to_pydatetime()).strftime("%d/%m/%Y %H:%M"), True
+    return vn.integer(value), True
 
 
 def _chart(document, figure, number: int, title: str, data: PackData) -> None:
@@ -385,7 +374,7 @@ def _trend_chart(data: PackData):
     axis.bar(x, trend["received"], color="#4F81BD", label=texts["trend_bars"])
     axis.set_ylabel(texts["trend_axis"])
     axis.set_xticks(x, trend["label"])
-    axis.yaxis.set_major_formatter(lambda v, _: vn_int(v))
+    axis.yaxis.set_major_formatter(lambda v, _: vn.integer(v))
     right = axis.twinx()
     right.plot(x, trend["rate.on_time.e2e"] * 100, color="#C0504D", marker="o",
                label=texts["trend_line"])
@@ -411,7 +400,7 @@ def _stages_chart(data: PackData):
     axis.scatter(targets, y, marker="|", s=300, color="#C0504D", label=texts["stages_target"],
                  zorder=3)
     for bar, value in zip(bars, rates, strict=True):
-        axis.text(value + 1, bar.get_y() + bar.get_height() / 2, vn_percent(value / 100),
+        axis.text(value + 1, bar.get_y() + bar.get_height() / 2, vn.percent(value / 100),
                   va="center", fontsize=9)
     axis.set_yticks(y, table["name"])
     axis.set_xlim(0, 110)
@@ -433,7 +422,7 @@ def _satisfaction_chart(data: PackData):
         share = value / total * 100
         axis.barh([0], [share], left=left, color=color, label=name)
         if share >= 6:
-            axis.text(left + share / 2, 0, vn_percent(share / 100), ha="center", va="center",
+            axis.text(left + share / 2, 0, vn.percent(share / 100), ha="center", va="center",
                       color="white", fontsize=10, fontweight="bold")
         left += share
     axis.set_xlim(0, 100)
@@ -455,11 +444,11 @@ def _overdue_chart(data: PackData):
     axis.barh(y, units["late"] - units["overdue"], left=units["overdue"], color="#F79646",
               label=kpi.kpi_texts()["stage_status"]["late_done"])
     for position, value in zip(y, units["late"], strict=True):
-        axis.text(value, position, " " + vn_int(value), va="center", fontsize=9)
+        axis.text(value, position, " " + vn.integer(value), va="center", fontsize=9)
     axis.set_yticks(y, [short.get(code, name) for code, name in zip(units.index, units["name"],
                                                                        strict=True)])
     axis.set_xlabel(texts["overdue_axis"])
-    axis.xaxis.set_major_formatter(lambda v, _: vn_int(v))
+    axis.xaxis.set_major_formatter(lambda v, _: vn.integer(v))
     axis.legend(loc="lower right", frameon=False)
     return figure
 
@@ -495,7 +484,7 @@ def _heading_block(document, data: PackData) -> None:
     place = right.add_paragraph()
     place.alignment = WD_ALIGN_PARAGRAPH.CENTER
     place.paragraph_format.space_before = Pt(4)
-    _font(place.add_run(decree_date(texts["place"], local(data.now).date())), 13, italic=True)
+    _font(place.add_run(vn.decree_date(texts["place"], vn.local(data.now).date())), 13, italic=True)
 
     _paragraph(document, texts["kind"], bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, before=18,
                after=0)

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from backend.exports import common
-from backend.services import kpi
+from backend.services import kpis as kpi
+from backend.storage import snapshots
 
 Progress = Callable[[float, str], None]
 
@@ -63,10 +64,10 @@ def build_pack(period: kpi.Period, out_dir: Path | str, *, url: str | None = Non
     docx_path, xlsx_path, csv_path = pack_paths(period, folder)
     now, filters = kpi.as_of(now), filters or kpi.Filters()
     # one snapshot of the data for all three files; the pool's thread ends before it does
-    with kpi.consistent_reads(url), ThreadPoolExecutor(max_workers=1,
+    with snapshots.consistent_reads(url), ThreadPoolExecutor(max_workers=1,
                                                        thread_name_prefix="pack-csv") as pool:
         # PostgreSQL writes the CSV by itself: start it at once, on the same snapshot
-        csv_done = kpi.read_in_background(pool, url, lambda: _replace(
+        csv_done = snapshots.read_in_background(pool, url, lambda: _replace(
             lambda path: write_csv_on_server(period, filters, now, url, path), csv_path))
         data = common.collect(period, filters, now=now, url=url, progress=say)
         if csv_done is None:  # SQLite: from the rows just read, while Word and Excel are made

@@ -4,8 +4,8 @@ bàn, Quá hạn, Đánh giá (and Theo bước xử lý).
 Real numbers with number formats (never numbers as text), dates as Excel dates in Vietnam's
 time, frozen headers, fitted widths, Vietnamese titles, printable landscape on A4.
 
-A quarter's "Quá hạn" sheet holds a hundred thousand rows; openpyxl needs ~15 µs a cell for
-that, so large sheets are written by openpyxl with their first data row only (which fixes every
+A quarter's "Quá hạn" sheet holds a hundred thousand rows; openpyxl is slow per cell (docs/benchmarks.md)
+for that, so large sheets are written by openpyxl with their first data row only (which fixes every
 style), and the remaining rows are streamed into the saved file as plain sheet XML with the same
 style ids (:func:`_stream_rows`).
 """
@@ -28,8 +28,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from pandas.api.types import is_numeric_dtype
 
+from backend import vietnamese as vn
 from backend.config import LOCAL_TZ
-from backend.exports.common import SHEET_ORDER, PackData, Table, vn_date, vn_moment
+from backend.exports.common import SHEET_ORDER, PackData, Table
 
 STREAM_ABOVE = 500  # data rows beyond which a sheet is streamed
 FORMATS = {
@@ -126,8 +127,8 @@ def _write_sheet(ws: Worksheet, table: Table, data: PackData) -> int | None:
     last = get_column_letter(width)
     period = data.period.label_vi
     ws.append([texts["title"].format(period=period.upper())])
-    ws.append([texts["subtitle"].format(start=vn_date(data.period.start),
-                                        end=vn_date(data.period.last_day), as_of=vn_moment(data.now))])
+    ws.append([texts["subtitle"].format(start=vn.date(data.period.start),
+                                        end=vn.date(data.period.last_day), as_of=vn.moment(data.now))])
     title = table.title
     if data.filters_label():
         title = f"{title} ({data.filters_label()})"

@@ -190,8 +190,8 @@ def _check_report_links(session: Session, result: ChainReport, max_problems: int
             and_(Event.stream == SYSTEM_STREAM, Event.report_id.is_not(None)),
             and_(Event.stream != SYSTEM_STREAM,
                  or_(Report.code.is_(None), Report.code != Event.stream))))
-        .limit(max_problems)  # no ORDER BY: a merge join over 8.5 M events takes 3.5 s,
-    )                         # the ordered nested loop 19 s (PostgreSQL, 1,000,000 reports)
+        .limit(max_problems)  # no ORDER BY: a merge join, far faster than the ordered
+    )                         # nested loop (docs/benchmarks.md, "Figures behind the code")
     for stream, seq in sorted(rows):
         if len(result.problems) < max_problems:
             result.problems.append(f"{stream}#{seq}: sự kiện bị gắn sang phản ánh khác")

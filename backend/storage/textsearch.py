@@ -8,8 +8,7 @@ matches exactly those letters, case ignored ("Đường" finds "đường", not 
 Each report stores its searchable text already folded (`reports.search_text`: code,
 description, address and published answer, through `fold`, set whenever one of them is
 written), so a search is one plain `LIKE` over one column on either database: folding every row
-at query time cost 2-5 s on the 30,000-report demo in SQLite (a Python function per row) and
-doubled the time on PostgreSQL. A query with diacritics is then checked against the columns
+at query time was many times slower on both databases (docs/benchmarks.md). A query with diacritics is then checked against the columns
 themselves in lower case, only on the rows the folded match already found (`lower` on
 PostgreSQL, which needs a UTF-8 locale to lower Vietnamese capitals; the Python `lower`
 registered as `ioc_lower` on SQLite, whose own `lower` only knows ASCII).
@@ -17,10 +16,7 @@ registered as `ioc_lower` on SQLite, whose own `lower` only knows ASCII).
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from sqlalchemy import String, and_, or_
@@ -28,28 +24,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
+from backend.vietnamese import fold, lower
+
 MAX_QUERY = 200  # characters of a search text
-
-
-@cache
-def _marks() -> re.Pattern[str]:
-    """Every combining mark (category Mn) of the Basic Multilingual Plane, as one class."""
-    marks = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Mn"]
-    return re.compile("[" + "".join(re.escape(m) for m in marks) + "]+")
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics: "Đường Hoàng Văn Thụ" -> "duong hoang van thu".
-
-    Decompose, drop the combining marks, đ -> d (it has no decomposition), lower case: passes
-    in C over the whole text (about 11 µs for a report's search text, `ioc bench reads`), as it
-    runs on every submission and step."""
-    stripped = _marks().sub("", unicodedata.normalize("NFD", text))
-    return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "d").lower())
-
-
-def lower(text: str) -> str:
-    return unicodedata.normalize("NFC", text).lower()
 
 
 def search_document(code: str | None, description: str | None, address: str | None,

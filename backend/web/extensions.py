@@ -18,7 +18,7 @@ class SweptMemoryStorage(MemoryStorage):
     """limits' in-process storage (used when `REDIS_URL` is unset), minus a thread per request.
 
     `MemoryStorage` starts a new `threading.Timer` on a hit whenever the previous one has run
-    (10 ms later), so under load nearly every request starts a thread just to drop expired
+    (soon after), so under load nearly every request starts a thread just to drop expired
     counters (~6 % of a submission's CPU, docs/benchmarks.md). Here that sweep runs inline, at
     most once a second; counting is unchanged (an expired counter is already ignored on read).
     """

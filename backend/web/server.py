@@ -10,12 +10,13 @@ from datetime import datetime
 from flask import Flask, jsonify, render_template_string
 from sqlalchemy import text
 
-from backend.api.auth import init_login
-from backend.api.errors import api_error, register_error_handlers
+from backend import vietnamese as vn
 from backend.config import LOCAL_TZ as LOCAL
-from backend.services.overview import overview
+from backend.services.reads.overview import overview
 from backend.storage.db import engine_for
 from backend.web import cache, extensions, settings
+from backend.web.errors import api_error, register_error_handlers
+from backend.web.signin import init_login
 
 _STATUS_PAGE = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8">
@@ -46,11 +47,6 @@ _STATUS_PAGE = """<!doctype html>
 </main></body></html>"""
 
 
-def local_time(at: datetime) -> str:
-    """dd/mm/yyyy HH:MM in Vietnam's time zone."""
-    return at.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
-
-
 def create_server(config: dict | None = None) -> Flask:
     """Application factory: configuration and extensions live here, nothing at import time."""
     server = Flask(__name__)
@@ -68,7 +64,7 @@ def create_server(config: dict | None = None) -> Flask:
     def status_page():
         data = overview()
         return render_template_string(
-            _STATUS_PAGE, data=data, fmt=local_time, now=local_time(datetime.now(LOCAL))
+            _STATUS_PAGE, data=data, fmt=vn.date_time, now=vn.date_time(datetime.now(LOCAL))
         )
 
     @server.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

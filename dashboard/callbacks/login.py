@@ -1,13 +1,14 @@
-"""Staff sign-in from the login page: the same service and session as `POST /api/v1/auth/login`."""
+"""Sign-in for staff (the form: `dashboard/layouts/login.py`), with the same service and session
+as `POST /api/v1/auth/login`."""
 
 from __future__ import annotations
 
 from dash import Dash, Input, Output, State, ctx, no_update
 from flask import session
 
-from backend.api.auth import login_allowed, set_csrf_cookie
-from backend.services import auth as auth_service
-from dashboard.access import HOME
+from backend.services.access import auth as auth_service
+from backend.web.signin import login_allowed, set_csrf_cookie
+from dashboard import pages
 
 REFUSED = "Tên đăng nhập hoặc mật khẩu không đúng."
 
@@ -28,7 +29,7 @@ def sign_in(username: str | None, password: str | None, next_path: str | None) -
     if ctx.response is not None:
         set_csrf_cookie(ctx.response, staff.csrf_token)
     target = next_path if next_path and next_path.startswith("/") and next_path != "/login" else "/"
-    return target if target != "/" else HOME.get(staff.role, "/"), ""
+    return target if target != "/" else pages.home(staff.role), ""
 
 
 def register(app: Dash) -> None:

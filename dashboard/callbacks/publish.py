@@ -1,5 +1,6 @@
-"""Publishing `/publish`: approved results, the Phụ lục II reply previewed as it is edited, then
-`publish` (which the rules turn into a private answer for confidential or secret reports)."""
+"""Publishing `/publish` (IOC, D10; drawn by `dashboard/layouts/publish.py`): the approved
+results' queue, the chosen one's panel with the publishing step, and the live preview of the
+reply exactly as it will be filled (D10.3, D10.4)."""
 
 from __future__ import annotations
 
@@ -7,22 +8,22 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, html
 
-from backend.services.auth import StaffUser
-from backend.services.queries import Filters
-from backend.services.templates import fill_reply
+from backend.domain.roles import IOC_DESK_ROLES
+from backend.services.access.auth import StaffUser
+from backend.services.reads.queries import Filters
+from backend.services.workflow.templates import fill_reply
 from dashboard import access, lookups
-from dashboard.callbacks import actions
-from dashboard.layouts import report_panel
-from dashboard.layouts.action_form import action_bar
+from dashboard.callbacks import workflow
 from dashboard.layouts.publish import EMPTY, FILTER_NAMES, PREFIX
+from dashboard.widgets import report_panel
+from dashboard.widgets.action_form import action_bar
 
-ROLES = access.PAGES["/publish"][1]
 PUBLISH_ACTIONS = ("publish",)
 STATES = ("approved",)
 
 
 def to_filters(_staff: StaffUser, values: dict[str, Any]) -> Filters:
-    return actions.build_filters(values, STATES)
+    return workflow.build_filters(values, STATES)
 
 
 def build_panel(detail: dict[str, Any], staff: StaffUser):
@@ -47,14 +48,14 @@ def preview(texts: list[str | None], shown: dict[str, Any] | None) -> Any:
 
 
 def register(app: Dash) -> None:
-    actions.register_queue(app, PREFIX, ROLES, FILTER_NAMES, to_filters)
-    actions.register_selection(app, PREFIX, ROLES, with_map=False)
-    actions.register_panel(app, PREFIX, ROLES, build_panel, EMPTY)
+    workflow.register_queue(app, PREFIX, IOC_DESK_ROLES, FILTER_NAMES, to_filters)
+    workflow.register_selection(app, PREFIX, IOC_DESK_ROLES, with_map=False)
+    workflow.register_panel(app, PREFIX, IOC_DESK_ROLES, build_panel, EMPTY)
 
     @app.callback(Output(f"{PREFIX}-preview", "children"),
                   Input({"type": "wf-param", "page": PREFIX, "action": "publish", "name": ALL},
                         "value"),
                   Input(f"{PREFIX}-detail", "data"))
     def live_preview(texts, shown):
-        access.require(*ROLES)
+        access.require(*IOC_DESK_ROLES)
         return preview(texts, shown)

@@ -1,15 +1,14 @@
-"""Show the page for the URL and the viewer's role; sign out."""
+"""Show the page for the URL and the viewer's role (the page table, `dashboard/pages.py`, in the
+frame of `dashboard/layouts/shell.py`); sign out."""
 
 from __future__ import annotations
 
 from dash import Dash, Input, Output, State, ctx, no_update
 from flask import session
 
-from backend.services import auth as auth_service
-from dashboard import access
-from dashboard.layouts import PAGE_LAYOUTS, login, not_found, shell
-
-FULL_SCREEN = {"/wall"}
+from backend.services.access import auth as auth_service
+from dashboard import access, pages
+from dashboard.layouts import login, not_found, shell
 
 
 def render(path: str | None) -> tuple[object, list, str]:
@@ -19,13 +18,14 @@ def render(path: str | None) -> tuple[object, list, str]:
     if staff is None:
         return login.layout(next_path=path if path != "/login" else "/"), shell.nav(None, path), "shell"
     if path in ("/", "/login"):
-        path = access.HOME.get(staff.role, "/")
-    if path not in access.PAGES or path not in PAGE_LAYOUTS:
+        path = pages.home(staff.role)
+    page = pages.page(path)
+    if page is None:
         return not_found.layout(path), shell.nav(staff, path), "shell"
-    if not access.may_open(staff, path):
+    if not pages.may_open(staff, path):
         return not_found.forbidden(), shell.nav(staff, path), "shell"
-    css = "shell full-screen" if path in FULL_SCREEN else "shell"
-    return PAGE_LAYOUTS[path](staff), shell.nav(staff, path), css
+    css = "shell full-screen" if page.full_screen else "shell"
+    return page.layout(staff), shell.nav(staff, path), css
 
 
 def sign_out() -> str:
@@ -49,5 +49,3 @@ def register(app: Dash) -> None:
                   prevent_initial_call=True)
     def logout(n_clicks, _path):
         return sign_out() if n_clicks else no_update
-
-

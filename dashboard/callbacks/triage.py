@@ -1,4 +1,6 @@
-"""Triage `/triage`: queue, map, the chosen report with its possible duplicates, the IOC's steps."""
+"""Triage `/triage` (IOC handler, D6-D7; drawn by `dashboard/layouts/triage.py`): the queue, the
+chosen report's panel with its possible duplicates and the IOC's steps, the map's points and the
+shown report on the map."""
 
 from __future__ import annotations
 
@@ -7,32 +9,28 @@ from typing import Any
 from dash import MATCH, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from backend.services import mapdata
-from backend.services.auth import StaffUser
-from backend.services.nearby import nearby_open
-from backend.services.queries import Filters
-from backend.services.routing_suggest import suggest_agency, suggest_field
+from backend.domain.roles import IOC_DESK_ROLES
+from backend.services.access.auth import StaffUser
+from backend.services.reads import mapdata
+from backend.services.reads.queries import Filters
+from backend.services.workflow.nearby import nearby_open
+from backend.services.workflow.routing import suggest_agency, suggest_field
 from dashboard import access, cache, lookups
-from dashboard.callbacks import actions
-from dashboard.layouts import report_panel
-from dashboard.layouts.action_form import Choices, action_bar, suggestion_text
-from dashboard.layouts.map import POINTS_URL
-from dashboard.layouts.queue import FILTERS
-from dashboard.layouts.triage import (
-    DEFAULT_STATES,
-    EMPTY,
-    HIDDEN_CIRCLE,
-    PREFIX,
-    SHOWN_CIRCLE,
-)
+from dashboard.callbacks import workflow
+from dashboard.layouts.triage import DEFAULT_STATES, EMPTY, HIDDEN_CIRCLE, PREFIX
+from dashboard.widgets import report_panel
+from dashboard.widgets.action_form import Choices, action_bar, suggestion_text
+from dashboard.widgets.map import POINTS_URL
+from dashboard.widgets.queue import FILTERS
 
-ROLES = access.PAGES["/triage"][1]
+SHOWN_CIRCLE = {"color": "#b45309", "weight": 2, "dashArray": "6 6", "opacity": 0.9,
+                "fillColor": "#f59e0b", "fillOpacity": 0.08}
 TRIAGE_ACTIONS = ("accept", "request_supplement", "reject", "forward", "consult", "escalate")
 SELECTED_ZOOM = 16
 
 
 def to_filters(_staff: StaffUser, values: dict[str, Any]) -> Filters:
-    return actions.build_filters(values, tuple(DEFAULT_STATES))
+    return workflow.build_filters(values, tuple(DEFAULT_STATES))
 
 
 def choices_for(detail: dict[str, Any]) -> Choices:
@@ -85,9 +83,9 @@ def focus(shown: dict[str, Any] | None) -> tuple[dict[str, Any], Any, Any, dict[
 
 
 def register(app: Dash) -> None:
-    actions.register_queue(app, PREFIX, ROLES, FILTERS, to_filters)
-    actions.register_selection(app, PREFIX, ROLES, with_map=True)
-    actions.register_panel(app, PREFIX, ROLES, build_panel, EMPTY)
+    workflow.register_queue(app, PREFIX, IOC_DESK_ROLES, FILTERS, to_filters)
+    workflow.register_selection(app, PREFIX, IOC_DESK_ROLES, with_map=True)
+    workflow.register_panel(app, PREFIX, IOC_DESK_ROLES, build_panel, EMPTY)
 
     @app.callback(
         Output({"type": "wf-param", "page": MATCH, "action": MATCH, "name": "agency"}, "value"),
@@ -97,18 +95,18 @@ def register(app: Dash) -> None:
         State({"type": "wf-ctx", "page": MATCH, "action": MATCH, "name": "district"}, "data"),
         prevent_initial_call=True)
     def on_field(field, district):
-        access.require(*ROLES)
+        access.require(*IOC_DESK_ROLES)
         return suggested(field, district)
 
     @app.callback(Output(f"{PREFIX}-points", "url"), Output(f"{PREFIX}-version", "data"),
                   Input(f"{PREFIX}-tick", "n_intervals"), State(f"{PREFIX}-version", "data"))
     def refresh_points(_n, seen):
-        access.require(*ROLES)
+        access.require(*IOC_DESK_ROLES)
         return points_url(seen)
 
     @app.callback(Output(f"{PREFIX}-points", "hideout"), Output(f"{PREFIX}-map", "viewport"),
                   Output(f"{PREFIX}-radius", "center"), Output(f"{PREFIX}-radius", "pathOptions"),
                   Input(f"{PREFIX}-detail", "data"), prevent_initial_call=True)
     def on_shown(shown):
-        access.require(*ROLES)
+        access.require(*IOC_DESK_ROLES)
         return focus(shown)

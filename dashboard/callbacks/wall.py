@@ -1,9 +1,12 @@
-"""The wall's one tick: everything changes together, and only when the data (or minute) does.
+"""The wall screen's tick (`/wall`, drawn by `dashboard/layouts/wall.py`): everything updates
+from one small tick callback; points come from the cacheable points route, refetched only when
+the data version changes.
 
-N screens cost one query per data version and minute: the version is cached for one second and
-the snapshot per (version, minute) in the shared cache. A tick whose key the screen has already
-seen sends only the clock and the choropleth's values (which must be re-sent anyway: DASH.md,
-a hideout that arrives before the geometry is lost).
+The tick: everything changes together, and only when the data (or minute) does. N screens cost
+one query per data version and minute: the version is cached for one second and the snapshot per
+(version, minute) in the shared cache. A tick whose key the screen has already seen sends only
+the clock and the choropleth's values (which must be re-sent anyway: DASH.md, a hideout that
+arrives before the geometry is lost).
 """
 
 from __future__ import annotations
@@ -11,21 +14,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from dash import Dash, Input, Output, State, html, no_update
+from dash import Dash, Input, Output, State, no_update
 
-from backend.config import LOCAL_TZ
-from backend.services import mapdata, wall
-from backend.services.catalogue import district_names
+from backend import vietnamese as vn
+from backend.domain.roles import WALL_ROLES
+from backend.services.reads import mapdata, wall
+from backend.services.reads.catalogue import district_names
 from dashboard import access, cache
-from dashboard.format import number, percent
-from dashboard.layouts.map import POINTS_URL
-from dashboard.layouts.wall import TILES, kpi_tile
+from dashboard.layouts.wall import heatmap, ticker, tiles
+from dashboard.widgets.map import POINTS_URL
 from geo.boundaries import short_district_name
 
-ROLES = access.PAGES["/wall"][1]
 MODE_TICKS = 15  # the choropleth switches between volume and overdue rate every 30 s
-HEATMAP_AGENCIES = 9  # the worst nine: what a room can read at a glance
-SCALE = ((0.0, "#166534"), (0.15, "#4d7c0f"), (0.35, "#b45309"), (0.6, "#c2410c"), (1.0, "#b91c1c"))
 
 
 def snapshot_key(now: datetime) -> str:
@@ -54,11 +54,11 @@ def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None)
     """(clock, tiles, ticker, heatmap, choropleth hideout, points url, seen key, mode label,
     newest reports layer). Points are recomputed once a minute (the route's cache); the newest
     reports come with the tick, so a new report is on the map at the next tick."""
-    access.require(*ROLES)
+    access.require(*WALL_ROLES)
     now = now or datetime.now(UTC)
     key, data = current_snapshot(snapshot_key(now), now)
     mode = "overdue" if ((n_intervals or 0) // MODE_TICKS) % 2 else "volume"
-    clock = now.astimezone(LOCAL_TZ).strftime("%H:%M:%S · %d/%m/%Y")
+    clock = f"{vn.local(now):%H:%M:%S} · {vn.date(now)}"
     hideout = choropleth(data, mode)
     label = ("Tô màu địa bàn: tỷ lệ quá hạn" if mode == "overdue"
              else "Tô màu địa bàn: số phản ánh 30 ngày")
@@ -82,37 +82,6 @@ def newest(data: dict[str, Any]) -> dict[str, Any]:
         for r in data["ticker"]]}
 
 
-def tiles(k: dict[str, Any]) -> list:
-    values = {
-        "received_today": (number(k["received_today"]), ""),
-        "waiting_at_ioc": (number(k["waiting_at_ioc"]), ""),
-        "at_agencies": (number(k["at_agencies"]), ""),
-        "overdue_now": (number(k["overdue_now"]), "bad" if k["overdue_now"] else "good"),
-        "on_time_rate": (percent(k["on_time_rate"]), _tone(k["on_time_rate"], 0.9, 0.75)),
-        "satisfaction_rate": (percent(k["satisfaction_rate"]),
-                              _tone(k["satisfaction_rate"], 0.8, 0.6)),
-    }
-    return [kpi_tile(key, label, *values[key]) for key, label in TILES]
-
-
-def _tone(rate: float | None, good: float, warn: float) -> str:
-    if rate is None:
-        return ""
-    return "good" if rate >= good else "warn" if rate >= warn else "bad"
-
-
-def ticker(data: dict[str, Any]) -> list:
-    names = data.get("district_names", {})
-    return [html.Li(className="ticker-item" + (" emergency" if r["emergency"] else ""), children=[
-        html.Span(r["at"], className="t-time"),
-        html.Span(r["code"], className="t-code"),
-        html.Span([html.B("KHẨN", className="t-flag")] * r["emergency"] + [r["field"]],
-                  className="t-field"),
-        html.Span(names.get(r["district"], ""), className="t-district"),
-        html.Span(r["state"], className="t-state"),
-    ]) for r in data["ticker"]]
-
-
 def choropleth(data: dict[str, Any], mode: str) -> dict[str, Any]:
     """Per district the value the map colours by, scaled 0-1, and a label for the tooltip."""
     districts = data["districts"]
@@ -123,57 +92,10 @@ def choropleth(data: dict[str, Any], mode: str) -> dict[str, Any]:
         rate = d["overdue"] / d["open"] if d["open"] else 0.0
         scaled = rate if mode == "overdue" else d["received_30d"] / top
         values[code] = {"v": round(scaled, 3),
-                        "label": f"{names.get(code, code)}: {number(d['received_30d'])} phản ánh "
-                                 f"30 ngày · {number(d['open'])} đang mở · quá hạn "
-                                 f"{percent(rate)}"}
+                        "label": f"{names.get(code, code)}: {vn.integer(d['received_30d'])} phản ánh "
+                                 f"30 ngày · {vn.integer(d['open'])} đang mở · quá hạn "
+                                 f"{vn.percent(rate)}"}
     return {"mode": mode, "values": values, "dark": True}
-
-
-def heatmap_cells(data: dict[str, Any]) -> tuple[list[str], list[str], list[list[dict | None]]]:
-    """(district names, agency names worst first, cells {open, overdue, rate} or None)."""
-    cells = data["matrix"]
-    names = data.get("district_names", {})
-    districts = sorted({c["district"] for c in cells})
-    totals: dict[str, list[int]] = {}
-    labels: dict[str, str] = {}
-    for c in cells:
-        t = totals.setdefault(c["agency"], [0, 0])
-        t[0] += c["open"]
-        t[1] += c["overdue"]
-        labels[c["agency"]] = c["agency_name"]
-    agencies = sorted(totals, key=lambda a: (-totals[a][1], -totals[a][0]))[:HEATMAP_AGENCIES]
-    index = {(c["agency"], c["district"]): c for c in cells}
-    rows = []
-    for agency in agencies:
-        row = []
-        for district in districts:
-            cell = index.get((agency, district))
-            row.append({"open": cell["open"], "overdue": cell["overdue"],
-                        "rate": cell["overdue"] / cell["open"]} if cell and cell["open"] else None)
-        rows.append(row)
-    return [names.get(d, d) for d in districts], [labels[a] for a in agencies], rows
-
-
-def heat_colour(rate: float) -> str:
-    """Green (none overdue) through amber to red (all overdue)."""
-    for limit, colour in SCALE:
-        if rate <= limit:
-            return colour
-    return SCALE[-1][1]
-
-
-def heatmap(data: dict[str, Any]) -> html.Table:
-    """The SLA heatmap as a plain table: legible from across the room, and no plotting library
-    to download before the wall's first paint."""
-    districts, agencies, rows = heatmap_cells(data)
-    head = html.Tr([html.Th("")] + [html.Th(name, scope="col") for name in districts])
-    body = [html.Tr([html.Th(agency, scope="row")] + [
-        html.Td(f"{c['overdue']}/{c['open']}", style={"background": heat_colour(c["rate"])},
-                title=f"{agency} · {district}: {c['overdue']} quá hạn / {c['open']} đang mở")
-        if c else html.Td("", className="empty")
-        for district, c in zip(districts, row, strict=True)])
-        for agency, row in zip(agencies, rows, strict=True)]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="heat-table")
 
 
 def register(app: Dash) -> None:

@@ -1,4 +1,5 @@
-"""Sign-in page for staff (citizens use the portal and need no account)."""
+"""The staff sign-in form (citizens use the portal and need no account); what it does is in
+`dashboard/callbacks/login.py`."""
 
 from __future__ import annotations
 

@@ -1,14 +1,15 @@
 """Publishing `/publish` (IOC, D10): approved results, each edited in the Phụ lục II reply
 template with a live preview, then published, or sent to the reporter alone when the reporter
-asked for secrecy or the matter is a state secret (D10.3, D10.4)."""
+asked for secrecy or the matter is a state secret (D10.3, D10.4). The page as first drawn; what
+it does is in `dashboard/callbacks/publish.py`."""
 
 from __future__ import annotations
 
 from dash import html
 
-from backend.services.auth import StaffUser
-from dashboard.layouts import report_panel
-from dashboard.layouts.queue import filters_bar, queue_grid, shortcuts
+from backend.services.access.auth import StaffUser
+from dashboard.widgets import report_panel
+from dashboard.widgets.queue import filters_bar, queue_grid, shortcuts
 
 PREFIX = "publish"
 TICK_MS = 10_000

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from backend.services.auth import StaffUser
-from dashboard import access
-from dashboard.layouts import PAGE_LAYOUTS, login, not_found
-
-ROLE_NAMES = {"ioc_handler": "Người xử lý IOC", "agency_handler": "Người xử lý cơ quan",
-              "agency_leader": "Lãnh đạo đơn vị", "provincial_leader": "Lãnh đạo UBND tỉnh",
-              "admin": "Quản trị hệ thống", "wall_display": "Màn hình tường"}
+from backend.domain.roles import Role, role_label
+from backend.services.access.auth import StaffUser
+from dashboard import pages
+from dashboard.layouts import login, not_found
 
 
 def layout() -> html.Div:
@@ -30,8 +27,8 @@ def nav(staff: StaffUser | None, path: str) -> list:
     if staff is None:
         return [brand]
     links = [dcc.Link(label, href=href, className="nav-link" + (" active" if href == path else ""))
-             for href, label in access.menu(staff)]
-    role = ROLE_NAMES.get(staff.role, staff.role)
+             for href, label in pages.menu(staff)]
+    role = role_label(staff.role)
     name = staff.full_name or staff.username
     who = html.Div(className="nav-user", children=[
         html.Span(name, className="nav-name"),
@@ -43,6 +40,6 @@ def nav(staff: StaffUser | None, path: str) -> list:
 
 def validation_layout() -> html.Div:
     """Every component id of every page, so callbacks are checked without suppressing errors."""
-    sample = StaffUser(0, "kiem_tra", None, "admin", None, "", "")
+    sample = StaffUser(0, "kiem_tra", None, Role.ADMIN, None, "", "")
     return html.Div([layout(), *nav(sample, "/"), login.layout(), not_found.layout(),
-                     *[build(sample) for build in PAGE_LAYOUTS.values()]])
+                     *[page.layout(sample) for page in pages.PAGES]])

@@ -1,31 +1,31 @@
 """Triage `/triage` (IOC handler, D6-D7): the map and the queue side by side, the chosen report
 in a panel with its possible duplicates and the steps the IOC takes (accept, reject, ask for a
-supplement, classify and forward, consult, escalate) once the handler has taken it (D13.2)."""
+supplement, classify and forward, consult, escalate) once the handler has taken it (D13.2). The
+page as first drawn; what it does is in `dashboard/callbacks/triage.py`."""
 
 from __future__ import annotations
 
 import dash_leaflet as dl
 from dash import dcc, html
 
-from backend.domain.workflow import STATE_LABELS_VI, State
-from backend.services.auth import StaffUser
-from dashboard.layouts import report_panel
-from dashboard.layouts.map import report_map
-from dashboard.layouts.queue import filters_bar, queue_grid, shortcuts
-from dashboard.layouts.wall import legend
+from backend.domain.workflow import STATE_LABELS_VI
+from backend.domain.workflow import State as ReportState
+from backend.services.access.auth import StaffUser
+from dashboard.widgets import report_panel
+from dashboard.widgets.map import legend, report_map
+from dashboard.widgets.queue import filters_bar, queue_grid, shortcuts
 
 PREFIX = "triage"
 TICK_MS = 10_000
-DEFAULT_STATES = [State.SUBMITTED.value, State.ACCEPTED.value, State.RETURNED_TO_IOC.value]
-STATES = [State.SUBMITTED, State.NEEDS_SUPPLEMENT, State.ACCEPTED, State.RETURNED_TO_IOC,
-          State.ESCALATED, State.FORWARDED, State.IN_PROGRESS, State.AWAITING_APPROVAL,
-          State.APPROVED]
+DEFAULT_STATES = [ReportState.SUBMITTED.value, ReportState.ACCEPTED.value,
+                  ReportState.RETURNED_TO_IOC.value]
+STATES = [ReportState.SUBMITTED, ReportState.NEEDS_SUPPLEMENT, ReportState.ACCEPTED,
+          ReportState.RETURNED_TO_IOC, ReportState.ESCALATED, ReportState.FORWARDED,
+          ReportState.IN_PROGRESS, ReportState.AWAITING_APPROVAL, ReportState.APPROVED]
 COLUMNS = ("code", "countdown", "sla", "state", "field", "district", "held", "emergency",
            "received")
 DUPLICATE_RADIUS_M = 250
 HIDDEN_CIRCLE = {"opacity": 0, "fillOpacity": 0}
-SHOWN_CIRCLE = {"color": "#b45309", "weight": 2, "dashArray": "6 6", "opacity": 0.9,
-                "fillColor": "#f59e0b", "fillOpacity": 0.08}
 EMPTY = "Chọn một phản ánh trên bản đồ hoặc trong hàng chờ (phím J/K rồi Enter)."
 
 

@@ -2,24 +2,27 @@
 
 Live map of open and recent reports coloured by SLA status, a district choropleth that switches
 between volume and overdue rate, KPI tiles, a ticker of the newest reports and an SLA heatmap
-agency × district. Everything updates from one small tick callback; points come from the
-cacheable points route, refetched only when the data version changes.
+agency × district. This module draws the screen and its parts from the wall's data; everything
+updates from one small tick callback (`dashboard/callbacks/wall.py`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import dcc, html
 
-from backend.services.auth import StaffUser
-from dashboard.layouts.map import report_map
+from backend import vietnamese as vn
+from backend.services.access.auth import StaffUser
+from dashboard.widgets.map import legend, report_map
 
 TICK_MS = 2000  # with a 1 s version cache, a new report shows within ~3 s
-LEGEND = (("on_time", "Trong hạn"), ("at_risk", "Sắp đến hạn"), ("overdue", "Quá hạn"),
-          ("overdue_notified", "Quá hạn, đã thông báo"), ("emergency", "Khẩn cấp"))
 TILES = (("received_today", "Tiếp nhận hôm nay"), ("waiting_at_ioc", "Đang chờ tại IOC"),
          ("at_agencies", "Đang xử lý tại cơ quan"), ("overdue_now", "Quá hạn hiện tại"),
          ("on_time_rate", "Đúng hạn toàn quy trình, tháng này"),
          ("satisfaction_rate", "Hài lòng, chấp nhận được, tháng này"))
+HEATMAP_AGENCIES = 9  # the worst nine: what a room can read at a glance
+SCALE = ((0.0, "#166534"), (0.15, "#4d7c0f"), (0.35, "#b45309"), (0.6, "#c2410c"), (1.0, "#b91c1c"))
 
 
 def layout(_staff: StaffUser | None = None) -> html.Div:
@@ -61,7 +64,82 @@ def kpi_tile(key: str, label: str, value: str, tone: str = "") -> html.Div:
         html.Div(value, className="kpi-value"), html.Div(label, className="kpi-label")])
 
 
-def legend() -> html.Div:
-    return html.Div(className="legend", children=[
-        html.Span([html.I(className=f"dot sla-{key}"), text], className="legend-item")
-        for key, text in LEGEND])
+# ------------------------------------------------------------------ the tick's parts
+
+
+def tiles(k: dict[str, Any]) -> list:
+    values = {
+        "received_today": (vn.integer(k["received_today"]), ""),
+        "waiting_at_ioc": (vn.integer(k["waiting_at_ioc"]), ""),
+        "at_agencies": (vn.integer(k["at_agencies"]), ""),
+        "overdue_now": (vn.integer(k["overdue_now"]), "bad" if k["overdue_now"] else "good"),
+        "on_time_rate": (vn.percent(k["on_time_rate"]), _tone(k["on_time_rate"], 0.9, 0.75)),
+        "satisfaction_rate": (vn.percent(k["satisfaction_rate"]),
+                              _tone(k["satisfaction_rate"], 0.8, 0.6)),
+    }
+    return [kpi_tile(key, label, *values[key]) for key, label in TILES]
+
+
+def _tone(rate: float | None, good: float, warn: float) -> str:
+    if rate is None:
+        return ""
+    return "good" if rate >= good else "warn" if rate >= warn else "bad"
+
+
+def ticker(data: dict[str, Any]) -> list:
+    names = data.get("district_names", {})
+    return [html.Li(className="ticker-item" + (" emergency" if r["emergency"] else ""), children=[
+        html.Span(r["at"], className="t-time"),
+        html.Span(r["code"], className="t-code"),
+        html.Span([html.B("KHẨN", className="t-flag")] * r["emergency"] + [r["field"]],
+                  className="t-field"),
+        html.Span(names.get(r["district"], ""), className="t-district"),
+        html.Span(r["state"], className="t-state"),
+    ]) for r in data["ticker"]]
+
+
+def heatmap_cells(data: dict[str, Any]) -> tuple[list[str], list[str], list[list[dict | None]]]:
+    """(district names, agency names worst first, cells {open, overdue, rate} or None)."""
+    cells = data["matrix"]
+    names = data.get("district_names", {})
+    districts = sorted({c["district"] for c in cells})
+    totals: dict[str, list[int]] = {}
+    labels: dict[str, str] = {}
+    for c in cells:
+        t = totals.setdefault(c["agency"], [0, 0])
+        t[0] += c["open"]
+        t[1] += c["overdue"]
+        labels[c["agency"]] = c["agency_name"]
+    agencies = sorted(totals, key=lambda a: (-totals[a][1], -totals[a][0]))[:HEATMAP_AGENCIES]
+    index = {(c["agency"], c["district"]): c for c in cells}
+    rows = []
+    for agency in agencies:
+        row = []
+        for district in districts:
+            cell = index.get((agency, district))
+            row.append({"open": cell["open"], "overdue": cell["overdue"],
+                        "rate": cell["overdue"] / cell["open"]} if cell and cell["open"] else None)
+        rows.append(row)
+    return [names.get(d, d) for d in districts], [labels[a] for a in agencies], rows
+
+
+def heat_colour(rate: float) -> str:
+    """Green (none overdue) through amber to red (all overdue)."""
+    for limit, colour in SCALE:
+        if rate <= limit:
+            return colour
+    return SCALE[-1][1]
+
+
+def heatmap(data: dict[str, Any]) -> html.Table:
+    """The SLA heatmap as a plain table: legible from across the room, and no plotting library
+    to download before the wall's first paint."""
+    districts, agencies, rows = heatmap_cells(data)
+    head = html.Tr([html.Th("")] + [html.Th(name, scope="col") for name in districts])
+    body = [html.Tr([html.Th(agency, scope="row")] + [
+        html.Td(f"{c['overdue']}/{c['open']}", style={"background": heat_colour(c["rate"])},
+                title=f"{agency} · {district}: {c['overdue']} quá hạn / {c['open']} đang mở")
+        if c else html.Td("", className="empty")
+        for district, c in zip(districts, row, strict=True)])
+        for agency, row in zip(agencies, rows, strict=True)]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="heat-table")

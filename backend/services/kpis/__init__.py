@@ -1,0 +1,86 @@
+"""Key performance figures (D13.5, D14.4; docs/kpi.md): what is counted, over which period and
+filters, and the lists behind each number. One package, one public face: callers write
+`from backend.services import kpis` and `kpis.snapshot(...)`; the modules say where each part lives:
+`selection` (period, filters), `definitions` (keys, names, conditions), `figures` (snapshots and
+tables), `lists` (overdue, escalations, codes). `leaders` and `pack_files` serve the leaders' page."""
+
+from __future__ import annotations
+
+from backend.services.kpis.definitions import (
+    AGENCY_STAGES,
+    COUNT_KEYS,
+    E2E,
+    FIGURE_KEYS,
+    FLAG_KEYS,
+    HOUR_KEYS,
+    IOC,
+    RATE_KEYS,
+    RATING_KEYS,
+    RUNNING_STATES,
+    ST_LATE_DONE,
+    ST_NONE,
+    ST_ON_TIME,
+    ST_OVERDUE,
+    ST_PENDING,
+    STAGE_COUNTS,
+    STAGE_KEYS,
+    STAGE_OWNER,
+    STATUS_KEYS,
+    SUM_KEYS,
+    HeadlineSpec,
+    KpiTargets,
+    Names,
+    as_of,
+    channel_name,
+    cohort_conditions,
+    facts,
+    flag_conditions,
+    kpi_texts,
+    label,
+    load_names,
+    load_targets,
+    rates,
+    ratio,
+    stage_conditions,
+    stage_name,
+    stage_status_case,
+    unit_of,
+)
+from backend.services.kpis.figures import (
+    OVERDUE_COLUMNS,
+    ROW_COLUMNS,
+    TREND_KEYS,
+    Headline,
+    Snapshot,
+    agency_district_matrix,
+    agency_ranking,
+    headline_kpis,
+    headlines,
+    late_stages,
+    monthly_trend,
+    report_rows,
+    snapshot,
+    stage_on_time,
+    utc_times,
+    working_hours,
+)
+from backend.services.kpis.lists import (
+    ESCALATION_COLUMNS,
+    count_reports,
+    escalations_waiting,
+    overdue_by_responsible,
+    overdue_cases,
+    report_codes,
+)
+from backend.services.kpis.selection import (
+    DIMENSION_COLUMNS,
+    DIMENSIONS,
+    NONE,
+    Filters,
+    Period,
+    PeriodError,
+    given_filters,
+    parse_period,
+)
+
+__all__ = ["ST_LATE_DONE", "ST_NONE", "ST_ON_TIME", "ST_OVERDUE", "ST_PENDING", "AGENCY_STAGES", "COUNT_KEYS", "DIMENSIONS", "DIMENSION_COLUMNS", "E2E", "ESCALATION_COLUMNS", "FIGURE_KEYS", "FLAG_KEYS", "Filters", "HOUR_KEYS", "Headline", "HeadlineSpec", "IOC", "KpiTargets", "NONE", "Names", "OVERDUE_COLUMNS", "Period", "PeriodError", "RATE_KEYS", "RATING_KEYS", "ROW_COLUMNS", "RUNNING_STATES", "STAGE_COUNTS", "STAGE_KEYS", "STAGE_OWNER", "STATUS_KEYS", "SUM_KEYS", "Snapshot", "TREND_KEYS", "agency_district_matrix", "agency_ranking", "as_of", "channel_name", "cohort_conditions", "count_reports", "escalations_waiting", "facts", "flag_conditions", "given_filters", "headline_kpis", "headlines", "kpi_texts", "label", "late_stages", "load_names", "load_targets", "monthly_trend", "overdue_by_responsible", "overdue_cases", "parse_period", "rates", "ratio", "report_codes", "report_rows", "snapshot", "stage_conditions", "stage_name", "stage_on_time", "stage_status_case", "unit_of", "utc_times", "working_hours"]
