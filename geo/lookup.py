@@ -265,14 +265,6 @@ class Gazetteer:
         """Province outline (2025 if available); empty FeatureCollection without polygons."""
         return json.loads(self._province_json)
 
-    def sample_points(
-        self, n: int, rng: np.random.Generator, weights: pd.DataFrame | None = None
-    ) -> pd.DataFrame:
-        """Demo report locations; see `geo.sampling.sample_points`."""
-        from geo.sampling import sample_points
-
-        return sample_points(self, n, rng, weights)
-
     # -- internals ---------------------------------------------------------------------------
 
     def _locate_one(self, x: float, y: float) -> tuple[int, int, int]:

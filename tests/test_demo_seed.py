@@ -50,13 +50,13 @@ VN = ZoneInfo("Asia/Ho_Chi_Minh")
 STAGES = ("verify", "forward", "process", "approve", "publish")
 CITIES = ("164", "165", "172")  # TP Thái Nguyên, TP Sông Công, TP Phổ Yên
 AGENCY_ROLES = {Role.AGENCY_HANDLER.value, Role.AGENCY_LEADER.value}
-# the text parameter each action records as its event note (services.reports._NOTE_PARAMS)
+# the text parameter each action records as its event note (services.workflow.steps._NOTE_PARAMS)
 NOTE_PARAM = {
     "reject": "reason", "escalate": "reason", "return_to_ioc": "reason",
     "return_for_rework": "reason", "request_supplement": "missing", "supplement": "text",
     "direct": "direction", "progress_notice": "note", "feedback": "reply",
 }
-# which events set each stage's *_done column (services.reports)
+# which events set each stage's *_done column (services.workflow.steps)
 DONE_BY = {
     "verify": {"accept", "reject", "request_supplement"},
     "forward": {"forward", "direct", "reject"},

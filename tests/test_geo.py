@@ -25,6 +25,7 @@ from geo.boundaries import (
     PROVINCE_LEGACY_FILE,
     UNITS_2025_FILE,
 )
+from geo.sampling import sample_points
 
 REPO_ROOT = Path(__file__).parents[1]
 GEO_DIR = find_geo_dir(os.environ.get("IOC_GEO_DIR"), repo_root=REPO_ROOT)
@@ -249,7 +250,7 @@ def test_fallback_without_polygons_uses_nearest_commune(tmp_path: Path, gaz: Gaz
     with pytest.raises(OutsideProvince):
         coarse.locate(*HA_NOI)
     # Points well inside the old province mostly agree with the polygon answer.
-    sample = gaz.sample_points(2_000, np.random.default_rng(3))
+    sample = sample_points(gaz, 2_000, np.random.default_rng(3))
     got = coarse.locate_many(sample["lon"].to_numpy(), sample["lat"].to_numpy())
     assert (got["district_code"] == sample["district_code"]).mean() > 0.85
 
@@ -274,7 +275,7 @@ def test_no_folder_still_answers_coarsely() -> None:
         empty.locate(*HA_NOI)
     assert empty.province_geojson()["features"] == []
     with pytest.raises(ValueError):
-        empty.sample_points(10, np.random.default_rng(0))
+        sample_points(empty, 10, np.random.default_rng(0))
 
 
 # -- sampling -------------------------------------------------------------------------------------
@@ -291,20 +292,20 @@ def test_commune_probabilities_follow_population(gaz: Gazetteer, weights: pd.Dat
 
 @needs_data
 def test_sample_points_deterministic(gaz: Gazetteer, weights: pd.DataFrame) -> None:
-    first = gaz.sample_points(5_000, np.random.default_rng(42), weights)
-    again = gaz.sample_points(5_000, np.random.default_rng(42), weights)
-    other = gaz.sample_points(5_000, np.random.default_rng(43), weights)
+    first = sample_points(gaz, 5_000, np.random.default_rng(42), weights)
+    again = sample_points(gaz, 5_000, np.random.default_rng(42), weights)
+    other = sample_points(gaz, 5_000, np.random.default_rng(43), weights)
     pd.testing.assert_frame_equal(first, again)
     assert not first[["lon", "lat"]].equals(other[["lon", "lat"]])
     assert list(first.columns) == ["lon", "lat", "district_code", "commune_code", "unit_2025_code"]
-    assert gaz.sample_points(0, np.random.default_rng(1)).empty
+    assert sample_points(gaz, 0, np.random.default_rng(1)).empty
 
 
 @needs_data
 def test_sample_points_inside_their_district_and_denser_in_the_city(
     gaz: Gazetteer, weights: pd.DataFrame
 ) -> None:
-    sample = gaz.sample_points(50_000, np.random.default_rng(2025), weights)
+    sample = sample_points(gaz, 50_000, np.random.default_rng(2025), weights)
     assert sample["district_code"].notna().all()
     check = gaz.locate_many(sample["lon"].to_numpy(), sample["lat"].to_numpy())
     assert check["inside"].all()

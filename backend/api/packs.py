@@ -1,4 +1,4 @@
-"""Download of a finished report pack (`services/pack_files.py`): its owner's session only.
+"""Download of a finished report pack (`services/kpis/pack_files.py`): its owner's session only.
 
 Streamed from disk by the web server with a download name, `nosniff` and no caching; a pack
 that is not the caller's, has expired or never existed, or whose owner's role may no longer

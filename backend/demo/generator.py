@@ -27,6 +27,7 @@ from backend.domain.worktime import WorkCalendar
 from backend.services.audit import canonical_json
 from backend.services.workflow.templates import fill_reply
 from backend.storage.textsearch import search_document
+from geo.sampling import sample_points
 
 NAT = np.datetime64("NaT", "s")
 SEC = np.timedelta64(1, "s")
@@ -217,7 +218,7 @@ def generate_chunk(world: World, first_id: int, submitted: np.ndarray, until: np
     budgets = {s: policy.budgets[s].minutes for s in policy.budgets}
     emergency_min = {s: policy.budgets[s].emergency_minutes for s in policy.budgets}
 
-    points = world.gazetteer.sample_points(n, rng, world.district_weights)
+    points = sample_points(world.gazetteer, n, rng, world.district_weights)
     district = points["district_code"].to_numpy(dtype=object)
     field_idx = rng.choice(len(world.fields), size=n, p=world.field_weights)
     field_code = np.asarray(world.fields, dtype=object)[field_idx]
@@ -431,7 +432,7 @@ def _hash_text(values: np.ndarray) -> np.ndarray:
 
 
 def _current_stages(world, state, cols, emergency):
-    """`stage`, `stage_due`, `stage_risk_at` as services.reports.track_current_stage sets them."""
+    """`stage`, `stage_due`, `stage_risk_at` as services.clocks.track_current_stage sets them."""
     n = len(state)
     stage = np.asarray([current_stage(s) for s in state], dtype=object)
     start = np.full(n, NAT)
@@ -471,7 +472,7 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
     place_names = [commune_label(world, c, u) for c, u in zip(
         points["commune_code"], points["unit_2025_code"], strict=True)]
     descriptions = _descriptions(rng, texts, field_code, place_names, n)
-    # D7.2b: the supplement is appended to the content, as services.reports._supplement does
+    # D7.2b: the supplement is appended to the content, as services.workflow.steps._supplement does
     supp_days = np.datetime_as_string(T[S_SUPP] + np.timedelta64(7, "h"), unit="D")  # local day
     for i in np.flatnonzero(H[S_SUPP]):
         y, m, d = str(supp_days[i]).split("-")

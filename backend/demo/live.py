@@ -23,6 +23,7 @@ from backend.services.intake.submit import NewReport, submit_report
 from backend.services.workflow.steps import perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import Event, Report
+from geo.sampling import sample_points
 
 TICK_SECONDS = 2.0
 STEPS_PER_TICK = 3
@@ -61,7 +62,7 @@ def run_live(rate: float = 6.0, seconds: float | None = None, seed: int | None =
 
 
 def _new_report(world, rng: np.random.Generator) -> NewReport:
-    point = world.gazetteer.sample_points(1, rng, world.district_weights).iloc[0]
+    point = sample_points(world.gazetteer, 1, rng, world.district_weights).iloc[0]
     field = world.fields[rng.choice(len(world.fields), p=world.field_weights)]
     templates = world.texts["fields"][field]
     texts = world.texts

@@ -79,7 +79,7 @@ def redact(descriptions: pd.Series, names: pd.Series, phones: pd.Series, emails:
         if not isinstance(text, str):
             out.append("")
             continue
-        for value in identity:  # stored trimmed (services.reports.normalise_text)
+        for value in identity:  # stored trimmed (backend.vietnamese.clean)
             if isinstance(value, str) and len(value) >= 3 and value in text:
                 text = text.replace(value, mark)
         # quick checks first: most texts hold no "@" and no long run of digits

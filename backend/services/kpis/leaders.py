@@ -470,7 +470,7 @@ def make_pack(period: kpi.Period, filters: kpi.Filters | None = None, *, owner: 
               progress: Progress | None = None, url: str | None = None,
               now: dt.datetime | None = None) -> pack_files.StoredPack:
     """The period's report pack (Word, Excel, CSV; backend.exports.pack) as one zip file kept
-    for the account named `owner` to download (services/pack_files.py, which refuses an account
+    for the account named `owner` to download (services/kpis/pack_files.py, which refuses an account
     that may not make packs, or a disk nearly full). Runs in a background worker, possibly a
     process forked from a web worker: the database connections inherited from the parent are
     left to it."""
