@@ -19,9 +19,11 @@ from backend.domain.sla import stage_deadline
 from backend.domain.workflow import Actor, Forbidden
 from backend.services import clocks
 from backend.services.access import auth as auth_service
-from backend.services.admin import accounts as admin
+from backend.services.admin import agencies as admin_agencies
 from backend.services.admin import calendar as admin_calendar
-from backend.services.admin import catalogue as admin_catalogue
+from backend.services.admin import changes as admin_changes
+from backend.services.admin import fields as admin_fields
+from backend.services.admin import users as admin_users
 from backend.services.admin.calendar import SeasonInput
 from backend.services.audit import verify_chains
 from backend.services.clocks import calendar_from_session
@@ -43,7 +45,7 @@ from dashboard.callbacks.admin import calendar as admin_calendar_tab
 from dashboard.callbacks.admin import common as admin_common
 from dashboard.callbacks.admin import confirm as admin_confirm
 from dashboard.callbacks.admin import log as admin_log
-from dashboard.callbacks.admin import users as admin_users
+from dashboard.callbacks.admin import users as users_tab
 
 ADMIN = Actor("quantri", Role.ADMIN)
 PASSWORD = "mat-khau-rat-dai-2026"
@@ -56,7 +58,7 @@ pytestmark = pytest.mark.usefixtures("fast_argon2")  # cheap argon2 (api_helpers
 @pytest.fixture
 def db(ready_db: str) -> str:
     """A ready database with the administrator's own account."""
-    admin.create_user(ADMIN, username="quantri", full_name="Quản trị", role="admin",
+    admin_users.create_user(ADMIN, username="quantri", full_name="Quản trị", role="admin",
                       agency_code=None, password=PASSWORD, url=ready_db)
     return ready_db
 
@@ -83,8 +85,8 @@ def refused(call, field: str, *words: str) -> ValidationError:
 
 
 def new_user(url: str, username: str, role: str = "agency_handler",
-             agency: str | None = "ubnd_164", name: str = "Nguyễn Thị Lan") -> admin.UserRow:
-    return admin.create_user(ADMIN, username=username, full_name=name, role=role,
+             agency: str | None = "ubnd_164", name: str = "Nguyễn Thị Lan") -> admin_users.UserRow:
+    return admin_users.create_user(ADMIN, username=username, full_name=name, role=role,
                              agency_code=agency, password=PASSWORD, url=url)
 
 
@@ -111,7 +113,7 @@ def test_user_lifecycle_is_recorded_with_before_and_after(db: str) -> None:
     assert data["after"] == {"full_name": "Nguyễn Thị Lan", "role": "agency_handler",
                              "agency": "ubnd_164"}
 
-    moved = admin.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan", role="agency_leader",
+    moved = admin_users.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan", role="agency_leader",
                               agency_code="ubnd_164", url=db)
     assert moved.role == "agency_leader"
     action, note, data = last_event(db)
@@ -119,23 +121,23 @@ def test_user_lifecycle_is_recorded_with_before_and_after(db: str) -> None:
     assert data == {"username": "xl_lan", "before": {"role": "agency_handler"},
                     "after": {"role": "agency_leader"}}
 
-    admin.reset_password(ADMIN, "xl_lan", "mot-mat-khau-moi-2026", url=db)
+    admin_users.reset_password(ADMIN, "xl_lan", "mot-mat-khau-moi-2026", url=db)
     assert auth_service.login("xl_lan", PASSWORD, url=db) is None
     token, _staff = auth_service.login("xl_lan", "mot-mat-khau-moi-2026", url=db)
     action, _note, data = last_event(db)
     assert action == "user.password" and "mot-mat-khau" not in json.dumps(data)
 
-    locked = admin.disable_user(ADMIN, "xl_lan", url=db)
+    locked = admin_users.disable_user(ADMIN, "xl_lan", url=db)
     assert not locked.active
     assert auth_service.resolve_session(token, url=db) is None  # signed out at once
     action, _note, data = last_event(db)
     assert action == "user.disable" and data["sessions_ended"] == 1
     assert data["before"] == {"active": True} and data["after"] == {"active": False}
 
-    back = admin.enable_user(ADMIN, "xl_lan", url=db)
+    back = admin_users.enable_user(ADMIN, "xl_lan", url=db)
     assert back.active and last_event(db)[0] == "user.enable"
-    assert [u.username for u in admin.list_users(url=db)][:2] == ["xl_lan", "quantri"] or \
-        {"xl_lan", "quantri"} <= {u.username for u in admin.list_users(url=db)}
+    assert [u.username for u in admin_users.list_users(url=db)][:2] == ["xl_lan", "quantri"] or \
+        {"xl_lan", "quantri"} <= {u.username for u in admin_users.list_users(url=db)}
 
 
 @pytest.mark.parametrize(("change", "field", "words"), [
@@ -159,7 +161,7 @@ def test_create_user_refusals(db: str, change: dict, field: str, words: tuple) -
     form = {"username": "xl_moi", "full_name": "Người Mới", "role": "agency_handler",
             "agency": "ubnd_164", "password": PASSWORD, **change}
     before = len(system_events(db))
-    refused(lambda: admin.create_user(ADMIN, username=form["username"],
+    refused(lambda: admin_users.create_user(ADMIN, username=form["username"],
                                       full_name=form["full_name"], role=form["role"],
                                       agency_code=form["agency"], password=form["password"],
                                       url=db), field, *words)
@@ -169,29 +171,29 @@ def test_create_user_refusals(db: str, change: dict, field: str, words: tuple) -
 def test_user_refusals_that_need_state(db: str) -> None:
     new_user(db, "xl_lan")
     refused(lambda: new_user(db, "xl_lan"), "username", "đã có người dùng")
-    refused(lambda: admin.disable_user(ADMIN, "quantri", url=db), "username",
+    refused(lambda: admin_users.disable_user(ADMIN, "quantri", url=db), "username",
             "Không thể tự khóa")
-    refused(lambda: admin.update_user(ADMIN, "quantri", full_name="Quản trị",
+    refused(lambda: admin_users.update_user(ADMIN, "quantri", full_name="Quản trị",
                                       role="ioc_handler", agency_code=None, url=db),
             "role", "tự đổi vai trò")
-    refused(lambda: admin.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan",
+    refused(lambda: admin_users.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan",
                                       role="agency_handler", agency_code="ubnd_164", url=db),
             "full_name", "Không có thay đổi")
-    refused(lambda: admin.disable_user(ADMIN, "khong_ai", url=db), "username", "Không có tài khoản")
-    admin.disable_user(ADMIN, "xl_lan", url=db)
-    refused(lambda: admin.disable_user(ADMIN, "xl_lan", url=db), "username", "đã bị khóa")
-    refused(lambda: admin.enable_user(ADMIN, "quantri", url=db), "username", "đang hoạt động")
-    refused(lambda: admin.reset_password(ADMIN, "xl_lan", "short", url=db), "password",
+    refused(lambda: admin_users.disable_user(ADMIN, "khong_ai", url=db), "username", "Không có tài khoản")
+    admin_users.disable_user(ADMIN, "xl_lan", url=db)
+    refused(lambda: admin_users.disable_user(ADMIN, "xl_lan", url=db), "username", "đã bị khóa")
+    refused(lambda: admin_users.enable_user(ADMIN, "quantri", url=db), "username", "đang hoạt động")
+    refused(lambda: admin_users.reset_password(ADMIN, "xl_lan", "short", url=db), "password",
             "ít nhất 10")
 
 
 def test_only_an_administrator_may_change_anything(db: str) -> None:
     handler = Actor("ioc_lan", Role.IOC_HANDLER)
     for call in (
-        lambda: admin.create_user(handler, username="x_y_z", full_name="X", role="admin",
+        lambda: admin_users.create_user(handler, username="x_y_z", full_name="X", role="admin",
                                   agency_code=None, password=PASSWORD, url=db),
-        lambda: admin.disable_user(handler, "quantri", url=db),
-        lambda: admin_catalogue.set_field_active(handler, "khac", False, url=db),
+        lambda: admin_users.disable_user(handler, "quantri", url=db),
+        lambda: admin_fields.set_field_active(handler, "khac", False, url=db),
         lambda: admin_calendar.set_stage_budget(handler, "verify", minutes=120,
                                                 emergency_minutes=30, url=db),
         lambda: admin_calendar.add_override(handler, "05/12/2026", True, "Làm bù thử", url=db),
@@ -208,14 +210,14 @@ def test_focal_points_are_the_agencys_own_accounts(db: str) -> None:
     new_user(db, "ld_164", role="agency_leader", name="Trần Văn Lãnh")
     new_user(db, "xl_164", role="agency_handler", name="Lê Thị Xử")
     new_user(db, "xl_dl", role="agency_handler", agency="dien_luc")
-    candidates = admin.focal_candidates("ubnd_164", url=db)
+    candidates = admin_agencies.focal_candidates("ubnd_164", url=db)
     assert [u.username for u in candidates["leader"]] == ["ld_164"]
     assert [u.username for u in candidates["handler"]] == ["xl_164"]
 
     def focal(**kw):
         args = {"leader": "ld_164", "leader_title": "Phó Chủ tịch UBND thành phố",
                 "handler": "xl_164", "handler_title": "Chuyên viên", **kw}
-        return admin.set_focal_points(ADMIN, "ubnd_164", **args, url=db)
+        return admin_agencies.set_focal_points(ADMIN, "ubnd_164", **args, url=db)
 
     refused(lambda: focal(handler="xl_dl"), "handler", "không thuộc UBND TP Thái Nguyên")
     refused(lambda: focal(leader="xl_164"), "leader", "vai trò Lãnh đạo đơn vị")
@@ -230,12 +232,12 @@ def test_focal_points_are_the_agencys_own_accounts(db: str) -> None:
     refused(focal, "leader", "Không có thay đổi")
 
     # a handler who becomes a leader is no longer the focal handler; locking drops the leader
-    admin.update_user(ADMIN, "xl_164", full_name="Lê Thị Xử", role="agency_leader",
+    admin_users.update_user(ADMIN, "xl_164", full_name="Lê Thị Xử", role="agency_leader",
                       agency_code="ubnd_164", url=db)
     assert last_event(db)[2]["focal_removed"] == [{"agency": "ubnd_164", "kind": "handler"}]
-    admin.disable_user(ADMIN, "ld_164", url=db)
+    admin_users.disable_user(ADMIN, "ld_164", url=db)
     assert last_event(db)[2]["focal_removed"] == [{"agency": "ubnd_164", "kind": "leader"}]
-    agency = next(a for a in admin.list_agencies(url=db) if a.code == "ubnd_164")
+    agency = next(a for a in admin_agencies.list_agencies(url=db) if a.code == "ubnd_164")
     assert agency.leader is None and agency.handler is None
     with session_factory(db)() as session:
         assert session.scalar(select(func.count()).select_from(AgencyFocalPoint)) == 0
@@ -246,7 +248,7 @@ def test_update_agency_limits_and_contacts(db: str) -> None:
     def update(**kw):
         args = {"process_minutes": "960", "email": "phananh@thainguyen.gov.vn",
                 "phone": "0208 3855 164", **kw}
-        return admin.update_agency(ADMIN, "ubnd_164", **args, url=db)
+        return admin_agencies.update_agency(ADMIN, "ubnd_164", **args, url=db)
 
     refused(lambda: update(process_minutes="2000"), "process_minutes", "60 đến 1.440")
     refused(lambda: update(process_minutes="ba ngày"), "process_minutes", "số nguyên")
@@ -264,7 +266,7 @@ def test_update_agency_limits_and_contacts(db: str) -> None:
 
 
 def test_field_catalogue_add_rename_deactivate(db: str) -> None:
-    row = admin_catalogue.create_field(ADMIN, code="cay_xanh", name="Cây xanh đô thị",
+    row = admin_fields.create_field(ADMIN, code="cay_xanh", name="Cây xanh đô thị",
                                        group_name="Hạ tầng", default_agency="so_xd",
                                        keywords="cây đổ; cành khô\ncây đổ", url=db)
     assert (row.default_agency, row.rules, row.keywords) == ("so_xd", 1, "cây đổ;cành khô")
@@ -274,7 +276,7 @@ def test_field_catalogue_add_rename_deactivate(db: str) -> None:
         assert (rule.district_code, rule.agency_code) == (None, "so_xd")
     assert last_event(db)[0] == "field.create"
 
-    renamed = admin_catalogue.update_field(ADMIN, "cay_xanh", name="Cây xanh", group_name="Hạ tầng",
+    renamed = admin_fields.update_field(ADMIN, "cay_xanh", name="Cây xanh", group_name="Hạ tầng",
                                  description=None, keywords="cây đổ;cành khô", url=db)
     assert renamed.name == "Cây xanh"
     action, note, data = last_event(db)
@@ -284,19 +286,19 @@ def test_field_catalogue_add_rename_deactivate(db: str) -> None:
     code = make_report(db)  # an open report, classified in the new field
     with session_factory(db)() as session, session.begin():
         session.execute(update(Report).where(Report.code == code).values(field_code="cay_xanh"))
-    stopped = admin_catalogue.set_field_active(ADMIN, "cay_xanh", False, url=db)
+    stopped = admin_fields.set_field_active(ADMIN, "cay_xanh", False, url=db)
     assert not stopped.active and stopped.open_reports == 1
     assert last_event(db)[2]["open_reports"] == 1
-    refused(lambda: admin_catalogue.set_field_active(ADMIN, "cay_xanh", False, url=db), "field",
+    refused(lambda: admin_fields.set_field_active(ADMIN, "cay_xanh", False, url=db), "field",
             "đã ngừng")
-    assert admin_catalogue.set_field_active(ADMIN, "cay_xanh", True, url=db).active
+    assert admin_fields.set_field_active(ADMIN, "cay_xanh", True, url=db).active
 
 
 def test_field_refusals(db: str) -> None:
     def create(**kw):
         args = {"code": "cay_xanh", "name": "Cây xanh", "group_name": "Hạ tầng",
                 "default_agency": "so_xd", **kw}
-        return admin_catalogue.create_field(ADMIN, **args, url=db)
+        return admin_fields.create_field(ADMIN, **args, url=db)
 
     refused(lambda: create(code="Cây Xanh"), "code", "chữ thường không dấu")
     refused(lambda: create(code="giao_thong"), "code", "đã có")
@@ -305,14 +307,14 @@ def test_field_refusals(db: str) -> None:
     refused(lambda: create(default_agency=""), "default_agency", "Chọn cơ quan")
     refused(lambda: create(default_agency="khong_co"), "default_agency", "không có trong danh mục")
     refused(lambda: create(name="x" * 101), "name", "tối đa 100")
-    refused(lambda: admin_catalogue.update_field(ADMIN, "khong_co", name="A", group_name="B",
+    refused(lambda: admin_fields.update_field(ADMIN, "khong_co", name="A", group_name="B",
                                        description=None, keywords=None, url=db),
             "field", "không có trong danh mục")
     with session_factory(db)() as session:
         codes = list(session.scalars(select(Field.code).where(Field.active)))
     for code in codes[1:]:
-        admin_catalogue.set_field_active(ADMIN, code, False, url=db)
-    refused(lambda: admin_catalogue.set_field_active(ADMIN, codes[0], False, url=db), "field",
+        admin_fields.set_field_active(ADMIN, code, False, url=db)
+    refused(lambda: admin_fields.set_field_active(ADMIN, codes[0], False, url=db), "field",
             "ít nhất một lĩnh vực")
 
 
@@ -323,7 +325,7 @@ def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
     def add(**kw):
         args = {"field_code": "giao_thong", "district_code": "164", "agency_code": "ubnd_164",
                 "priority": 10, "note": "Đường đô thị do thành phố quản lý", **kw}
-        return admin_catalogue.add_routing_rule(ADMIN, **args, url=db)
+        return admin_fields.add_routing_rule(ADMIN, **args, url=db)
 
     rule = add()
     assert (rule.district_name, rule.agency_name) == ("Thành phố Thái Nguyên",
@@ -336,9 +338,9 @@ def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
     refused(lambda: add(district_code="999", priority=5), "district", "không có trong danh mục")
     refused(lambda: add(priority=0), "priority", "1 đến 999")
     refused(lambda: add(field_code=""), "field", "Chọn lĩnh vực")
-    admin_catalogue.remove_routing_rule(ADMIN, rule.id, url=db)
+    admin_fields.remove_routing_rule(ADMIN, rule.id, url=db)
     assert last_event(db)[2]["before"]["district"] == "164"
-    refused(lambda: admin_catalogue.remove_routing_rule(ADMIN, rule.id, url=db), "rule",
+    refused(lambda: admin_fields.remove_routing_rule(ADMIN, rule.id, url=db), "rule",
             "không còn")
 
     # a better province-wide rule makes its agency the field's default; the last one stays
@@ -351,8 +353,8 @@ def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
         assert session.get(AgencyField, ("so_ct", "giao_thong")) is not None
     for other in general:
         if other.id != better.id:
-            admin_catalogue.remove_routing_rule(ADMIN, other.id, url=db)
-    refused(lambda: admin_catalogue.remove_routing_rule(ADMIN, better.id, url=db), "rule",
+            admin_fields.remove_routing_rule(ADMIN, other.id, url=db)
+    refused(lambda: admin_fields.remove_routing_rule(ADMIN, better.id, url=db), "rule",
             "ít nhất một quy tắc cho mọi địa bàn")
 
 
@@ -539,7 +541,7 @@ def test_settings_text_round_trip(db: str) -> None:
 def test_change_log_newest_first_and_chained(db: str) -> None:
     new_user(db, "xl_lan")
     admin_calendar.set_stage_budget(ADMIN, "publish", minutes=180, emergency_minutes=60, url=db)
-    changes = admin.list_changes(url=db)
+    changes = admin_changes.list_changes(url=db)
     assert [c.action for c in changes] == ["sla.budget", "user.create", "user.create"]
     assert changes[0].action_label == "Đổi thời hạn" and changes[0].actor == "quantri"
     assert changes[0].role == "admin" and changes[0].at.tzinfo is not None
@@ -579,12 +581,12 @@ def test_callback_helpers_speak_vietnamese(db: str) -> None:
     assert admin_confirm.confirmation("admin-rule-delete", None, None, [], None, None) is None
 
     new_user(db, "xl_lan")
-    admin.disable_user(ADMIN, "xl_lan", url=db)
+    admin_users.disable_user(ADMIN, "xl_lan", url=db)
     rows = admin_log.log_rows()
     assert rows[0]["action_label"] == "Khóa tài khoản"
     assert "Trạng thái: hoạt động → ngừng" in rows[0]["details"]
     assert rows[0]["at_text"].endswith(datetime.now(LOCAL_TZ).strftime("%d/%m/%Y"))
-    users = {r["username"]: r for r in admin_users.user_rows()}
+    users = {r["username"]: r for r in users_tab.user_rows()}
     assert users["xl_lan"]["status"] == "Đã khóa"
     budgets = admin_budgets.budget_rows()
     assert budgets[2]["normal"] == "3 ngày" and budgets[2]["emergency"] == "24 giờ"

@@ -18,7 +18,7 @@ from backend.domain.roles import LEADERS_PAGE_ROLES
 from backend.domain.workflow import Forbidden, WorkflowError
 from backend.services import kpis as kpi
 from backend.services.access.auth import create_user
-from backend.services.admin import accounts as admin
+from backend.services.admin import users as admin_users
 from backend.services.errors import NotFound
 from backend.services.kpis import leaders, pack_files
 from backend.storage.db import session_factory
@@ -86,7 +86,7 @@ def test_a_pack_is_refused_once_its_owner_lost_the_role(app, staff_accounts) -> 
     url = f"/api/v1/packs/{pack.pack_id}"
     client = signed_in(app, LEADER)
     assert client.get(url).status_code == 200
-    admin.update_user(ACTORS["quan_tri"], LEADER, full_name=LEADER, role="agency_leader",
+    admin_users.update_user(ACTORS["quan_tri"], LEADER, full_name=LEADER, role="agency_leader",
                       agency_code=AGENCY)  # the session goes on
     assert client.get("/api/v1/auth/me").get_json()["role"] == "agency_leader"
     refused = client.get(url)

@@ -39,8 +39,8 @@ from backend.domain.workflow import (
 )
 from backend.services import clocks
 from backend.services.access.auth import StaffUser
-from backend.services.admin import accounts as admin
 from backend.services.admin import calendar as admin_calendar
+from backend.services.admin import users as admin_users
 from backend.services.errors import ValidationError
 from backend.services.intake import validation
 from backend.services.reads import catalogue
@@ -317,13 +317,13 @@ ADMIN = Actor("quantri", Role.ADMIN)
 
 
 def test_admin_log_names_agencies_and_defaults_in_words(ready_db, fast_argon2) -> None:
-    admin.create_user(ADMIN, username="quantri", full_name="Quản trị", role="admin",
+    admin_users.create_user(ADMIN, username="quantri", full_name="Quản trị", role="admin",
                       agency_code=None, password="mat-khau-rat-dai-2026", url=ready_db)
     names = {a.code: a.short_name for a in catalogue.list_agencies(ready_db, active_only=False)}
-    admin.create_user(ADMIN, username="xl_lan", full_name="Nguyễn Thị Lan",
+    admin_users.create_user(ADMIN, username="xl_lan", full_name="Nguyễn Thị Lan",
                       role="agency_handler", agency_code="dien_luc",
                       password="mat-khau-rat-dai-2026", url=ready_db)
-    admin.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan", role="agency_handler",
+    admin_users.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan", role="agency_handler",
                       agency_code="ubnd_164", url=ready_db)
     rows = admin_log.log_rows()
     moved, created = rows[0]["details"], rows[1]["details"]

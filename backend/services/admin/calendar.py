@@ -26,13 +26,7 @@ from backend.domain.workflow import Actor
 from backend.domain.worktime import CalendarSpec, Season, Shift
 from backend.reference.rules import load_calendar_spec
 from backend.services import clocks
-from backend.services.admin.accounts import (
-    clean,
-    in_transaction,
-    record,
-    require_admin,
-    whole_number,
-)
+from backend.services.admin.common import clean, in_transaction, record, require_admin, whole_number
 from backend.services.clocks import calendar_from_session
 from backend.services.errors import ValidationError
 from backend.storage.db import session_factory

@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import Dash, Input, Output, State, html
 
-from backend.services.admin import accounts as admin
+from backend.services.admin import agencies as admin_agencies
 from dashboard.callbacks.admin.common import (
     first_selected,
     form_write,
@@ -27,7 +27,7 @@ AGENCY_FORM = ("process_minutes", "email", "phone")
 FOCAL_FORM = ("leader", "leader_title", "handler", "handler_title")
 
 
-def _person(point: admin.FocalPerson | None, name: str | None) -> str:
+def _person(point: admin_agencies.FocalPerson | None, name: str | None) -> str:
     if point is not None:
         return f"{point.full_name or point.username} ({point.username})"
     return name or "Chưa có"
@@ -35,7 +35,7 @@ def _person(point: admin.FocalPerson | None, name: str | None) -> str:
 
 def agency_rows() -> list[dict[str, Any]]:
     rows = []
-    for a in admin.list_agencies():
+    for a in admin_agencies.list_agencies():
         missing = [label for label, point in (("lãnh đạo", a.leader), ("người xử lý", a.handler))
                    if point is None]
         status = ("Đủ" if not missing else "Thiếu cả hai" if len(missing) == 2
@@ -90,7 +90,7 @@ def register_list(app: Dash) -> None:
         if row is None:
             return ("Chưa chọn cơ quan nào.", True, [], None, None, [], None, None, None, None,
                     None)
-        candidates = admin.focal_candidates(row["code"])
+        candidates = admin_agencies.focal_candidates(row["code"])
         options = {kind: [option(f"{u.full_name or u.username} ({u.username})", u.username)
                           for u in users]
                    for kind, users in candidates.items()}
@@ -124,7 +124,7 @@ def register_forms(app: Dash) -> None:
     def save_focal(_n, rows, leader, leader_title, handler, handler_title):
         staff = require_admin()
         code = first_selected(rows, "code")
-        return form_write(FOCAL_FORM, lambda: admin.set_focal_points(
+        return form_write(FOCAL_FORM, lambda: admin_agencies.set_focal_points(
             staff.actor(), code, leader=leader, leader_title=leader_title, handler=handler,
             handler_title=handler_title), lambda agency: f"Đã lưu đầu mối của {agency.short_name}.")
 
@@ -139,6 +139,6 @@ def register_forms(app: Dash) -> None:
     def save_agency(_n, rows, minutes, email, phone):
         staff = require_admin()
         code = first_selected(rows, "code")
-        return form_write(AGENCY_FORM, lambda: admin.update_agency(
+        return form_write(AGENCY_FORM, lambda: admin_agencies.update_agency(
             staff.actor(), code, process_minutes=minutes if minutes is not None else "",
             email=email, phone=phone), lambda agency: f"Đã lưu thông tin {agency.short_name}.")

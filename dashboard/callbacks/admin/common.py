@@ -15,7 +15,7 @@ from dash.exceptions import PreventUpdate
 from backend.domain.roles import ADMIN_ROLES
 from backend.domain.workflow import WorkflowError
 from backend.services.access.auth import StaffUser
-from backend.services.admin import accounts as admin
+from backend.services.admin import agencies as admin_agencies
 from dashboard import access
 from dashboard.layouts.admin.common import flash
 from dashboard.lookups import option
@@ -78,7 +78,7 @@ def clock_text(minutes: int) -> str:
 
 
 def agency_options(active_only: bool = True) -> list[dict[str, str]]:
-    return [option(a.short_name, a.code) for a in admin.list_agencies()
+    return [option(a.short_name, a.code) for a in admin_agencies.list_agencies()
             if a.active or not active_only]
 
 

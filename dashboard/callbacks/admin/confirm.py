@@ -13,9 +13,9 @@ from dash.exceptions import PreventUpdate
 from backend import vietnamese as vn
 from backend.domain.workflow import WorkflowError
 from backend.services.access.auth import StaffUser
-from backend.services.admin import accounts as admin
 from backend.services.admin import calendar as admin_calendar
-from backend.services.admin import catalogue as admin_catalogue
+from backend.services.admin import fields as admin_fields
+from backend.services.admin import users as admin_users
 from dashboard.callbacks.admin.common import require_admin, version
 from dashboard.layouts.admin.common import flash
 
@@ -60,13 +60,13 @@ def perform(staff: StaffUser, pending: dict[str, Any]) -> str:
     """Do a confirmed destructive change; returns the message for the page."""
     actor, kind, target = staff.actor(), pending["kind"], pending.get("target")
     if kind == "user.disable":
-        admin.disable_user(actor, target)
+        admin_users.disable_user(actor, target)
         return f"Đã khóa tài khoản {target}."
     if kind == "field.deactivate":
-        item = admin_catalogue.set_field_active(actor, target, False)
+        item = admin_fields.set_field_active(actor, target, False)
         return f"Lĩnh vực {item.name} đã ngừng nhận phản ánh."
     if kind == "routing.delete":
-        admin_catalogue.remove_routing_rule(actor, target)
+        admin_fields.remove_routing_rule(actor, target)
         return "Đã xóa quy tắc phân phối."
     if kind == "override.remove":
         day = date.fromisoformat(target)

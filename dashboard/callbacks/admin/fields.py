@@ -10,7 +10,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, html
 
 from backend import vietnamese as vn
-from backend.services.admin import catalogue as admin_catalogue
+from backend.services.admin import fields as admin_fields
 from dashboard.callbacks.admin.common import (
     agency_options,
     first_selected,
@@ -30,7 +30,7 @@ RULE_FORM = ("field", "district", "agency", "priority", "note")
 
 def field_rows() -> list[dict[str, Any]]:
     rows = []
-    for f in admin_catalogue.list_fields():
+    for f in admin_fields.list_fields():
         row = asdict(f)
         row["status"] = "Đang nhận" if f.active else "Ngừng nhận"
         row["keywords"] = "; ".join((f.keywords or "").split(";")) if f.keywords else ""
@@ -40,7 +40,7 @@ def field_rows() -> list[dict[str, Any]]:
 
 def rule_rows(field_code: str | None = None) -> list[dict[str, Any]]:
     rows = []
-    for r in admin_catalogue.list_routing_rules():
+    for r in admin_fields.list_routing_rules():
         if field_code and r.field_code != field_code:
             continue
         row = asdict(r)
@@ -73,7 +73,7 @@ def register_fields(app: Dash) -> None:
         field_options = [option(f["name"] + ("" if f["active"] else " (ngừng)"), f["code"])
                          for f in sorted(fields, key=lambda f: f["name"])]
         agencies = agency_options()
-        districts = [option(name, code) for code, name in admin_catalogue.district_choices()]
+        districts = [option(name, code) for code, name in admin_fields.district_choices()]
         return fields, agencies, field_options, field_options, districts, agencies
 
     @app.callback(Output("admin-field-selected", "children"), Output("admin-field-edit", "hidden"),
@@ -106,7 +106,7 @@ def register_fields(app: Dash) -> None:
                   prevent_initial_call=True)
     def create_field(_n, code, name, group_name, default_agency, keywords):
         staff = require_admin()
-        return form_write(FIELD_FORM, lambda: admin_catalogue.create_field(
+        return form_write(FIELD_FORM, lambda: admin_fields.create_field(
             staff.actor(), code=code or "", name=name or "", group_name=group_name or "",
             default_agency=default_agency or "", keywords=keywords),
             lambda item: f"Đã thêm lĩnh vực {item.name}; quy tắc chung chuyển cho "
@@ -122,7 +122,7 @@ def register_fields(app: Dash) -> None:
     def update_field(_n, rows, name, group_name, keywords, description):
         staff = require_admin()
         code = first_selected(rows, "code")
-        return form_write(FIELD_EDIT, lambda: admin_catalogue.update_field(
+        return form_write(FIELD_EDIT, lambda: admin_fields.update_field(
             staff.actor(), code, name=name or "", group_name=group_name or "",
             description=description, keywords=keywords),
             lambda item: f"Đã lưu lĩnh vực {item.name}.")
@@ -134,7 +134,7 @@ def register_fields(app: Dash) -> None:
     def activate_field(_n, rows):
         staff = require_admin()
         code = first_selected(rows, "code")
-        return form_write((), lambda: admin_catalogue.set_field_active(staff.actor(), code, True),
+        return form_write((), lambda: admin_fields.set_field_active(staff.actor(), code, True),
                           lambda item: f"Lĩnh vực {item.name} nhận phản ánh trở lại.")
 
 
@@ -165,7 +165,7 @@ def register_rules(app: Dash) -> None:
                   prevent_initial_call=True)
     def add_rule(_n, field_code, district, agency, priority, note):
         staff = require_admin()
-        return form_write(RULE_FORM, lambda: admin_catalogue.add_routing_rule(
+        return form_write(RULE_FORM, lambda: admin_fields.add_routing_rule(
             staff.actor(), field_code=field_code or "", district_code=district,
             agency_code=agency or "", priority="" if priority is None else priority, note=note),
             lambda rule: f"Đã thêm quy tắc {rule.field_name}, "

@@ -10,7 +10,7 @@ from dash import Dash, Input, Output
 
 from backend import vietnamese as vn
 from backend.domain.roles import role_label
-from backend.services.admin import accounts as admin
+from backend.services.admin import changes as admin_changes
 from backend.services.reads import catalogue
 from dashboard.callbacks.admin.common import load_tab, register_search
 from dashboard.layouts.admin.log import KEY
@@ -91,7 +91,7 @@ def describe(data: dict[str, Any], names: dict[str, dict[str, str]] | None = Non
 
 
 def log_rows() -> list[dict[str, Any]]:
-    changes = admin.list_changes()
+    changes = admin_changes.list_changes()
     names = code_names() if any(_coded(c.data) for c in changes) else None
     return [{"seq": c.seq, "at_text": vn.time_date(c.at), "actor": c.actor,
              "action_label": c.action_label, "note": c.note or "",

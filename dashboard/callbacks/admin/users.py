@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 from backend import vietnamese as vn
 from backend.domain.roles import AGENCY_ROLES
 from backend.domain.workflow import WorkflowError
-from backend.services.admin import accounts as admin
+from backend.services.admin import users as admin_users
 from dashboard.callbacks.admin.common import (
     agency_options,
     first_selected,
@@ -32,7 +32,7 @@ USER_EDIT = ("full_name", "role", "agency")
 
 def user_rows() -> list[dict[str, Any]]:
     rows = []
-    for u in admin.list_users():
+    for u in admin_users.list_users():
         row = asdict(u)
         row["created"] = vn.date(u.created_at)
         row["status"] = ("Đã khóa" if not u.active else
@@ -117,7 +117,7 @@ def register_forms(app: Dash) -> None:
                   State("admin-user-new-password", "value"), prevent_initial_call=True)
     def create_user(_n, username, full_name, role, agency, password):
         staff = require_admin()
-        return form_write(USER_FORM, lambda: admin.create_user(
+        return form_write(USER_FORM, lambda: admin_users.create_user(
             staff.actor(), username=username or "", full_name=full_name or "", role=role or "",
             agency_code=agency, password=password or ""),
             lambda user: f"Đã tạo tài khoản {user.username} ({user.role_label}).", cleared=3)
@@ -133,7 +133,7 @@ def register_forms(app: Dash) -> None:
     def update_user(_n, rows, full_name, role, agency):
         staff = require_admin()
         username = first_selected(rows, "username")
-        return form_write(USER_EDIT, lambda: admin.update_user(
+        return form_write(USER_EDIT, lambda: admin_users.update_user(
             staff.actor(), username, full_name=full_name or "", role=role or "",
             agency_code=agency), lambda user: f"Đã lưu tài khoản {user.username}.")
 
@@ -150,9 +150,9 @@ def register_forms(app: Dash) -> None:
             raise PreventUpdate
         username = rows[0]["username"]
         generated = not password
-        password = password or admin.generate_password()
+        password = password or admin_users.generate_password()
         try:
-            admin.reset_password(staff.actor(), username, password)
+            admin_users.reset_password(staff.actor(), username, password)
         except WorkflowError as error:
             return error.message, "", no_update, no_update, no_update
         shown = (["Mật khẩu tạm cho ", html.Strong(username), ": ", html.Code(password),
@@ -166,5 +166,5 @@ def register_forms(app: Dash) -> None:
     def enable_user(_n, rows):
         staff = require_admin()
         username = first_selected(rows, "username")
-        return form_write((), lambda: admin.enable_user(staff.actor(), username),
+        return form_write((), lambda: admin_users.enable_user(staff.actor(), username),
                           lambda user: f"Đã mở khóa tài khoản {user.username}.")

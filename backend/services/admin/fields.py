@@ -3,7 +3,7 @@ IOC proposes, the province adjusts the fields accepted) and the routing rules th
 competent agency to the IOC handler (D7.1).
 
 One function per use case, one transaction each, recorded in the event log's `system` stream
-with the change's before and after (`backend.services.admin.accounts.record`). A field is never deleted:
+with the change's before and after (`backend.services.admin.common.record`). A field is never deleted:
 reports keep their field code, so a field stops accepting reports instead; every field keeps at
 least one province-wide rule, so any report can be forwarded somewhere.
 """
@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.domain.workflow import OPEN_STATES, Actor
-from backend.services.admin.accounts import (
+from backend.services.admin.agencies import get_agency
+from backend.services.admin.common import (
     changes,
     clean,
-    get_agency,
     in_transaction,
     record,
     require_admin,
