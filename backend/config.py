@@ -35,12 +35,9 @@ def database_url() -> str:
     return f"sqlite:///{var_dir() / 'ioc.db'}"
 
 
-def geo_dir() -> Path | None:
-    """Boundary folder: `IOC_GEO_DIR`, else the first of `data/geo/` and `../shared/data/`."""
-    configured = os.environ.get("IOC_GEO_DIR")
-    if configured:
-        return Path(configured)
-    for candidate in (REPO_ROOT / "data" / "geo", REPO_ROOT.parent / "shared" / "data"):
-        if candidate.is_dir():
-            return candidate
-    return None
+def geo_dir() -> Path:
+    """Boundary and unit data: `IOC_GEO_DIR`, else the copy the product ships in `data/geo/`
+    (licences in `data/geo/NOTICE.md`). A configured path is used even if it does not exist, so a
+    typo shows as "files missing" warnings instead of silently using another folder."""
+    configured = os.environ.get("IOC_GEO_DIR", "").strip()
+    return Path(configured).expanduser() if configured else REPO_ROOT / "data" / "geo"

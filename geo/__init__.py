@@ -1,10 +1,9 @@
 """Thái Nguyên geography: boundary files, point -> unit lookup, demo location sampling.
 
 A small pure library (numpy/pandas/shapely/geopandas only). Load one `Gazetteer` per process
-(`Gazetteer.load(find_geo_dir(os.environ.get("IOC_GEO_DIR")))`) and share it.
+(`Gazetteer.load(folder)`, the folder given by the caller) and share it.
 """
 
-from geo.boundaries import find_geo_dir
 from geo.lookup import Gazetteer, Hits, Location, OutsideProvince, validate_coordinates
 from geo.sampling import commune_probabilities
 
@@ -14,6 +13,5 @@ __all__ = [
     "Location",
     "OutsideProvince",
     "commune_probabilities",
-    "find_geo_dir",
     "validate_coordinates",
 ]

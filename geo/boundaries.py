@@ -31,24 +31,6 @@ _LEGACY_COLUMNS = ("district_code", "ward_code", "ward_name", "ward_type", "lat"
 _UNITS_2025_COLUMNS = ("ward_code", "ward_name", "ward_type", "lat", "lon")
 
 
-def find_geo_dir(
-    configured: str | Path | None = None, repo_root: Path | None = None
-) -> Path | None:
-    """Boundary folder: `configured` (e.g. `IOC_GEO_DIR`) if set, else the first existing of
-    `<repo_root>/data/geo` and `<repo_root>/../shared/data`; `None` when there is none.
-
-    A configured path is returned even if it does not exist, so a typo surfaces as a
-    "files missing" warning from `Gazetteer.load` instead of silently using another folder.
-    """
-    if configured is not None and str(configured).strip():
-        return Path(configured).expanduser()
-    root = Path(repo_root) if repo_root is not None else Path(__file__).resolve().parents[1]
-    for candidate in (root / "data" / "geo", root.parent / "shared" / "data"):
-        if candidate.is_dir():
-            return candidate
-    return None
-
-
 @dataclass(frozen=True)
 class BoundaryData:
     """What was found in the folder. Frames are normalised: codes are strings, lon/lat floats."""

@@ -75,8 +75,8 @@ def sample_points(
     communes = gazetteer.legacy_units
     if communes.empty:
         raise ValueError("Không có dữ liệu điểm xã/phường cũ nên không sinh được điểm mẫu: "
-                         "đặt IOC_GEO_DIR là thư mục dữ liệu ranh giới (ở nơi làm việc này: "
-                         "../shared/data), hoặc chạy 'ioc run --no-demo'.")
+                         "IOC_GEO_DIR phải là thư mục dữ liệu ranh giới (mặc định data/geo/ "
+                         "có sẵn trong sản phẩm), hoặc chạy 'ioc run --no-demo'.")
     clon = communes["lon"].to_numpy(dtype=float)
     clat = communes["lat"].to_numpy(dtype=float)
     home = gazetteer.locate_indices(clon, clat)

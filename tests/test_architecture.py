@@ -40,6 +40,8 @@ FORBIDDEN: dict[str, tuple[str, tuple[str, ...]]] = {
     "backend.vietnamese": ("pure text helpers usable by anything: they import only the config",
                            tuple(p for p in LAYERS if p not in ("backend.vietnamese",
                                                                 "backend.config"))),
+    "backend.reference": ("the data files are read without a database, a service or a door",
+                          ("backend.storage", "backend.services", "backend.exports", *_DOORS)),
     "backend.storage": ("storage sits under the services and never calls upward",
                         ("backend.services", "backend.exports", *_DOORS)),
     "backend.services": ("services are called by the doors, never the reverse",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import time
 from pathlib import Path
@@ -17,7 +16,8 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import Gazetteer, Location, OutsideProvince, commune_probabilities, find_geo_dir
+from backend.config import geo_dir
+from geo import Gazetteer, Location, OutsideProvince, commune_probabilities
 from geo.boundaries import (
     DISTRICTS_FILE,
     LEGACY_UNITS_FILE,
@@ -28,13 +28,8 @@ from geo.boundaries import (
 from geo.sampling import sample_points
 
 REPO_ROOT = Path(__file__).parents[1]
-GEO_DIR = find_geo_dir(os.environ.get("IOC_GEO_DIR"), repo_root=REPO_ROOT)
+GEO_DIR = geo_dir()
 REQUIRED = (DISTRICTS_FILE, PROVINCE_2025_FILE, LEGACY_UNITS_FILE, UNITS_2025_FILE)
-HAVE_DATA = GEO_DIR is not None and all((GEO_DIR / f).is_file() for f in REQUIRED)
-needs_data = pytest.mark.skipif(
-    not HAVE_DATA,
-    reason=f"boundary files {REQUIRED} not found (set IOC_GEO_DIR or provide ../shared/data)",
-)
 LAEA = "+proj=laea +lat_0=21.7 +lon_0=105.85 +datum=WGS84"
 
 TP_THAI_NGUYEN = (105.8482, 21.5942)  # (lon, lat)
@@ -45,8 +40,6 @@ BAC_KAN_TOWN = (105.834, 22.147)
 
 @pytest.fixture(scope="module")
 def gaz() -> Gazetteer:
-    if not HAVE_DATA:
-        pytest.skip("boundary files not available")
     return Gazetteer.load(GEO_DIR)
 
 
@@ -60,25 +53,27 @@ def commune_district(gaz: Gazetteer, commune_code: str) -> str:
     return units.loc[units["code"] == commune_code, "district_code"].iat[0]
 
 
-# -- find_geo_dir ---------------------------------------------------------------------------
+# -- the shipped data -------------------------------------------------------------------------
 
 
-def test_find_geo_dir_prefers_configured_then_repo_then_shared(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    assert find_geo_dir(None, repo) is None
-    assert find_geo_dir("", repo) is None  # an empty env var means "not configured"
-    (tmp_path / "shared" / "data").mkdir(parents=True)
-    assert find_geo_dir(None, repo) == tmp_path / "shared" / "data"
-    (repo / "data" / "geo").mkdir(parents=True)
-    assert find_geo_dir(None, repo) == repo / "data" / "geo"
-    assert find_geo_dir(str(tmp_path / "elsewhere"), repo) == tmp_path / "elsewhere"
+def test_the_product_ships_its_geography_with_its_licences(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    """A clone with nothing beside it has its boundary and unit data (issue 12); IOC_GEO_DIR
+    points elsewhere, even to a folder that does not exist (a typo shows as missing files)."""
+    monkeypatch.delenv("IOC_GEO_DIR", raising=False)
+    shipped = REPO_ROOT / "data" / "geo"
+    assert geo_dir() == shipped
+    for name in (*REQUIRED, "NOTICE.md", "SOURCES.md", "COPYING.GPL-3.0"):
+        assert (shipped / name).is_file(), name
+    monkeypatch.setenv("IOC_GEO_DIR", str(tmp_path / "elsewhere"))
+    assert geo_dir() == tmp_path / "elsewhere"
+    monkeypatch.setenv("IOC_GEO_DIR", "  ")
+    assert geo_dir() == shipped  # an empty setting means "not configured"
 
 
 # -- locate on the real polygons --------------------------------------------------------------
 
 
-@needs_data
 def test_central_thai_nguyen_city(gaz: Gazetteer) -> None:
     loc = gaz.locate(*TP_THAI_NGUYEN)
     assert isinstance(loc, Location)
@@ -88,27 +83,23 @@ def test_central_thai_nguyen_city(gaz: Gazetteer) -> None:
     assert loc.commune_name and loc.unit_2025_code and loc.unit_2025_name
 
 
-@needs_data
 def test_pho_yen_centre(gaz: Gazetteer) -> None:
     loc = gaz.locate(*PHO_YEN)
     assert loc.district_code == "172"
     assert commune_district(gaz, loc.commune_code) == "172"
 
 
-@needs_data
 @pytest.mark.parametrize("lon_lat", [HA_NOI, (0.0, 0.0)])
 def test_outside_the_province(gaz: Gazetteer, lon_lat: tuple[float, float]) -> None:
     with pytest.raises(OutsideProvince, match="nằm ngoài địa giới tỉnh Thái Nguyên"):
         gaz.locate(*lon_lat)
 
 
-@needs_data
 def test_swapped_lat_lon_is_refused(gaz: Gazetteer) -> None:
     with pytest.raises(ValueError, match="đảo chỗ"):
         gaz.locate(lon=21.6, lat=105.8)
 
 
-@needs_data
 @pytest.mark.parametrize(
     ("lon", "lat"),
     [(math.nan, 21.6), (105.8, math.nan), (math.inf, 21.6), (105.8, -math.inf), (105.8, 90.5)],
@@ -118,14 +109,12 @@ def test_invalid_coordinates_raise_value_error(gaz: Gazetteer, lon: float, lat: 
         gaz.locate(lon, lat)
 
 
-@needs_data
 def test_old_bac_kan_is_inside_without_a_legacy_district(gaz: Gazetteer) -> None:
     loc = gaz.locate(*BAC_KAN_TOWN)
     assert loc.district_code is None and loc.commune_code is None
     assert loc.unit_2025_code is not None and loc.unit_2025_name is not None
 
 
-@needs_data
 def test_commune_always_belongs_to_the_polygon_district(gaz: Gazetteer) -> None:
     """README limitation 1: five commune points lie in a stale polygon; they must not leak."""
     units = gaz.legacy_units
@@ -136,12 +125,10 @@ def test_commune_always_belongs_to_the_polygon_district(gaz: Gazetteer) -> None:
     assert (got["district_code"] != units["district_code"]).sum() == 5
 
 
-@needs_data
 def test_locate_many_matches_locate(gaz: Gazetteer) -> None:
     assert_scalar_matches_vector(gaz, min_inside=50)
 
 
-@needs_data
 def test_scalar_locate_matches_vector_without_polygons(tmp_path: Path) -> None:
     """`locate` has its own scalar path; the coarse and empty fallbacks must agree too."""
     for name in (LEGACY_UNITS_FILE, UNITS_2025_FILE):
@@ -178,7 +165,6 @@ def assert_scalar_matches_vector(gaz: Gazetteer, min_inside: int) -> None:
         )
 
 
-@needs_data
 def test_locate_many_marks_bad_rows_outside(gaz: Gazetteer) -> None:
     got = gaz.locate_many(np.array([np.nan, 105.85, 21.6]), np.array([21.6, np.inf, 105.8]))
     assert not got["inside"].any()
@@ -187,7 +173,6 @@ def test_locate_many_marks_bad_rows_outside(gaz: Gazetteer) -> None:
         gaz.locate_many(np.zeros(3), np.zeros(2))
 
 
-@needs_data
 @settings(max_examples=200, deadline=None)
 @given(
     lon=st.floats(allow_nan=True, allow_infinity=True),
@@ -201,7 +186,6 @@ def test_locate_only_ever_raises_value_error(gaz: Gazetteer, lon: float, lat: fl
     assert 105.3 < loc.lon < 106.3 and 21.3 < loc.lat < 22.8
 
 
-@needs_data
 def test_locate_many_200k_is_fast(gaz: Gazetteer) -> None:
     rng = np.random.default_rng(7)
     lons, lats = rng.uniform(105.4, 106.3, 200_000), rng.uniform(21.3, 22.75, 200_000)
@@ -214,7 +198,6 @@ def test_locate_many_200k_is_fast(gaz: Gazetteer) -> None:
 # -- map layers --------------------------------------------------------------------------------
 
 
-@needs_data
 def test_geojson_layers(gaz: Gazetteer) -> None:
     districts = gaz.district_geojson()
     assert districts["type"] == "FeatureCollection" and len(districts["features"]) == 9
@@ -235,7 +218,6 @@ def test_geojson_layers(gaz: Gazetteer) -> None:
 # -- fallbacks -----------------------------------------------------------------------------------
 
 
-@needs_data
 def test_fallback_without_polygons_uses_nearest_commune(tmp_path: Path, gaz: Gazetteer) -> None:
     for name in (LEGACY_UNITS_FILE, UNITS_2025_FILE):
         shutil.copy(GEO_DIR / name, tmp_path / name)
@@ -255,7 +237,6 @@ def test_fallback_without_polygons_uses_nearest_commune(tmp_path: Path, gaz: Gaz
     assert (got["district_code"] == sample["district_code"]).mean() > 0.85
 
 
-@needs_data
 def test_pre_merger_outline_when_2025_missing(tmp_path: Path) -> None:
     for name in (DISTRICTS_FILE, PROVINCE_LEGACY_FILE, LEGACY_UNITS_FILE, UNITS_2025_FILE):
         shutil.copy(GEO_DIR / name, tmp_path / name)
@@ -281,7 +262,6 @@ def test_no_folder_still_answers_coarsely() -> None:
 # -- sampling -------------------------------------------------------------------------------------
 
 
-@needs_data
 def test_commune_probabilities_follow_population(gaz: Gazetteer, weights: pd.DataFrame) -> None:
     prob = commune_probabilities(gaz.legacy_units, weights)
     assert prob.sum() == pytest.approx(1.0)
@@ -290,7 +270,6 @@ def test_commune_probabilities_follow_population(gaz: Gazetteer, weights: pd.Dat
     assert share.to_dict() == pytest.approx((expected / expected.sum()).to_dict())
 
 
-@needs_data
 def test_sample_points_deterministic(gaz: Gazetteer, weights: pd.DataFrame) -> None:
     first = sample_points(gaz, 5_000, np.random.default_rng(42), weights)
     again = sample_points(gaz, 5_000, np.random.default_rng(42), weights)
@@ -301,7 +280,6 @@ def test_sample_points_deterministic(gaz: Gazetteer, weights: pd.DataFrame) -> N
     assert sample_points(gaz, 0, np.random.default_rng(1)).empty
 
 
-@needs_data
 def test_sample_points_inside_their_district_and_denser_in_the_city(
     gaz: Gazetteer, weights: pd.DataFrame
 ) -> None:
@@ -320,7 +298,6 @@ def test_sample_points_inside_their_district_and_denser_in_the_city(
     assert density_city > 5 * density_vo_nhai
 
 
-@needs_data
 def test_extent_is_the_whole_province_as_it_is_now(gaz: Gazetteer, tmp_path: Path) -> None:
     """Maps open on the 2025 province (old Bắc Kạn included: reports come from there too)."""
     west, south, east, north = gaz.extent()

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import math
-import os
 from functools import lru_cache
 
-from backend.config import REPO_ROOT
+from backend.config import geo_dir
 from backend.services.errors import ValidationError
-from geo import Gazetteer, Location, OutsideProvince, find_geo_dir
+from geo import Gazetteer, Location, OutsideProvince
 
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    """The boundaries and unit points from `IOC_GEO_DIR` (or the default folders)."""
-    return Gazetteer.load(find_geo_dir(os.environ.get("IOC_GEO_DIR"), REPO_ROOT))
+    """The boundaries and unit points of `backend.config.geo_dir()` (`IOC_GEO_DIR` or `data/geo/`)."""
+    return Gazetteer.load(geo_dir())
 
 
 def locate(lon: float, lat: float) -> Location:
