@@ -100,6 +100,17 @@ def time_date(value: str | dt.datetime | None) -> str:
     return local(at).strftime("%H:%M %d/%m/%Y") if at else ""
 
 
+def time_day(value: dt.datetime) -> str:
+    """"HH:MM dd/mm" in Vietnam's time (a ticker's short stamp)."""
+    return local(value).strftime("%H:%M %d/%m")
+
+
+def clock(value: dt.datetime, separator: str = " ") -> str:
+    """"HH:MM:SS dd/mm/yyyy" in Vietnam's time (the wall's clock, "data as of")."""
+    at = local(value)
+    return f"{at:%H:%M:%S}{separator}{at:%d/%m/%Y}"
+
+
 def moment(value: dt.datetime) -> str:
     """"08:00 ngày 01/11/2026" (Vietnam's time): a deadline or an instant in a sentence."""
     at = local(value)
@@ -127,6 +138,34 @@ def countdown(due: str | dt.datetime | None, now: dt.datetime) -> str:
         parts.append(f"{rest // 60} phút")
     text = " ".join(parts)
     return f"quá hạn {text}" if late else f"còn {text}"
+
+
+WORKDAY_MINUTES = 480  # QĐ 188/1999/QĐ-TTg: 8 working hours a day in every season (CALENDAR.md)
+
+
+def hours_minutes(minutes: int, *, half_hours: bool = False) -> str:
+    """480 -> "8 giờ", 450 -> "7 giờ 30 phút" ("7,5 giờ" with `half_hours`), 45 -> "45 phút"."""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} phút"
+    if not rest:
+        return f"{hours} giờ"
+    if half_hours and rest == 30:
+        return f"{hours},5 giờ"
+    return f"{hours} giờ {rest} phút"
+
+
+def working_time(minutes: int, *, halves: bool = False) -> str:
+    """Working minutes in words: whole working days as days (1440 -> "3 ngày"; with `halves`
+    also 240 -> "½ ngày", 720 -> "1,5 ngày", and half hours as "1,5 giờ"), else in hours."""
+    minutes = int(minutes)
+    unit = WORKDAY_MINUTES // 2 if halves else WORKDAY_MINUTES
+    if minutes > 0 and minutes % unit == 0:
+        days, half = divmod(minutes, WORKDAY_MINUTES)
+        if not half:
+            return f"{days} ngày"
+        return f"{days},5 ngày" if days else "½ ngày"
+    return hours_minutes(minutes, half_hours=halves)
 
 
 # ------------------------------------------------------------------------- references, words
@@ -200,6 +239,26 @@ def _word_key(word: str) -> tuple:
 
 
 # ----------------------------------------------------------------------------------- cleaning
+
+
+_HIDDEN = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad"  # zero-width, soft hyphen
+                     "\u202a-\u202e\u2066-\u2069\u200e\u200f]")  # direction overrides
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls but tab and newlines
+
+
+def without_hidden(text: str) -> str:
+    """The text without invisible characters (zero-width, soft hyphen) and direction overrides,
+    which would make two identical-looking texts differ or reorder what a reader sees."""
+    return _HIDDEN.sub("", text)
+
+
+def has_hidden(text: str) -> bool:
+    return _HIDDEN.search(text) is not None
+
+
+def has_control(text: str) -> bool:
+    """A control character other than tab, line feed and carriage return."""
+    return _CONTROL.search(text) is not None
 
 
 def nfc(text: str) -> str:

@@ -15,7 +15,7 @@ TIMEOUT = 300
 
 
 def district_names() -> dict[str, str]:
-    """District code → short name ('TP Thái Nguyên' style, as on the wall)."""
+    """District code → short name without its type ('Thái Nguyên', 'Phổ Yên'), as on the wall."""
     return cache.remember("wf:districts", TIMEOUT, lambda: {
         code: short_district_name(name) for code, name in catalogue.district_names().items()})
 

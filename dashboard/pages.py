@@ -21,7 +21,7 @@ from dash import Dash
 from backend.domain.roles import (
     ADMIN_ROLES,
     AGENCY_ROLES,
-    IOC_DESK_ROLES,
+    IOC_ROLES,
     LEADERS_PAGE_ROLES,
     WALL_ROLES,
     Role,
@@ -57,9 +57,9 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page("/wall", "Màn hình tường", WALL_ROLES, wall_layout.layout, wall_callbacks.register,
          home_of=(Role.WALL_DISPLAY,), full_screen=True),
-    Page("/triage", "Tiếp nhận, phân loại", IOC_DESK_ROLES, triage_layout.layout,
+    Page("/triage", "Tiếp nhận, phân loại", IOC_ROLES, triage_layout.layout,
          triage_callbacks.register, home_of=(Role.IOC_HANDLER,)),
-    Page("/publish", "Công khai kết quả", IOC_DESK_ROLES, publish_layout.layout,
+    Page("/publish", "Công khai kết quả", IOC_ROLES, publish_layout.layout,
          publish_callbacks.register),
     Page("/agency", "Xử lý tại cơ quan", AGENCY_ROLES, agency_layout.layout,
          agency_callbacks.register, home_of=AGENCY_ROLES),

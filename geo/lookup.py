@@ -165,7 +165,8 @@ class Gazetteer:
 
     @classmethod
     def load(cls, geo_dir: Path | None) -> Gazetteer:
-        """Read the folder found by `find_geo_dir` (missing files degrade, see module doc)."""
+        """Read the boundary folder (`backend.config.geo_dir()` in the product; missing files
+        degrade, see module doc)."""
         return cls(read_boundaries(geo_dir))
 
     # -- lookups ---------------------------------------------------------------------------

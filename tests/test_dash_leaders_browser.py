@@ -14,7 +14,7 @@ from api_helpers import ACTORS, AGENCY, OTHER_AGENCY, make_report
 from browser_helpers import assert_no_console_errors
 from dash_helpers import dash_id, sign_in_browser
 
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.services.access.auth import StaffUser
 from backend.services.kpis import leaders as service
 from backend.services.workflow.steps import perform_action
@@ -63,7 +63,7 @@ def test_leader_reads_the_page_clicks_through_and_downloads_a_pack(dash_live, re
     page.click("#leaders-tile-received .ld-tile-value")
     page.wait_for_selector("#leaders-drawer.open .chip-code")
     listed = page.locator("#leaders-drawer .chip-code").all_inner_texts()
-    expected = kpi.report_codes("received", quarter, kpi.Filters(agency=AGENCY))
+    expected = kpis.report_codes("received", quarter, kpis.Filters(agency=AGENCY))
     assert sorted(listed) == sorted(expected) and len(listed) == 3
     page.click(f"#leaders-drawer .chip-code:text-is('{reports[0]}')")
     page.wait_for_selector(f"#leaders-drawer.detail .rp-code:text-is('{reports[0]}')")

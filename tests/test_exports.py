@@ -49,7 +49,7 @@ from backend.exports.csv import (
     write_csv_python,
 )
 from backend.exports.pack import build_pack
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.services.admin.reference_data import prepare_database
 from backend.services.intake.submit import NewReport, submit_report
 from backend.services.kpis import Period
@@ -315,9 +315,9 @@ def test_every_number_of_the_narrative_is_a_workbook_figure(packs, code) -> None
     assert found > 30
     summary = book[SHEETS["summary"]]["rows"]
     current = f"{h_current()} ({Period.parse(code).title_vi})"
-    received = shown(summary[kpi.label("received")][current])
+    received = shown(summary[kpis.label("received")][current])
     assert any(f"tiếp nhận {received} phản ánh hiện trường" in p for p in paragraphs)
-    on_time = shown(summary[kpi.label("rate.on_time.e2e")][current])
+    on_time = shown(summary[kpis.label("rate.on_time.e2e")][current])
     assert any(f"ở tất cả các bước đạt {on_time}" in p for p in paragraphs)
 
 
@@ -326,7 +326,7 @@ def h_current() -> str:
 
 
 def _direct_count(url: str, period: Period, *conditions) -> int:
-    """A plain COUNT with the period's bounds worked out here, independently of kpi.Period."""
+    """A plain COUNT with the period's bounds worked out here, independently of kpis.Period."""
     start = datetime.combine(period.start, time(), LOCAL_TZ)
     end = datetime.combine(period.end, time(), LOCAL_TZ)
     with session_factory(url)() as session:
@@ -342,25 +342,25 @@ def test_totals_equal_a_direct_count(packs, period) -> None:
     summary = book[SHEETS["summary"]]["rows"]
     received = _direct_count(packs.url, period)
     assert received > 200
-    assert summary[kpi.label("received")][current].value == received
+    assert summary[kpis.label("received")][current].value == received
     total = TEXTS["workbook"]["total"]
     h = TEXTS["columns"]
     assert book[SHEETS["field"]]["rows"][total][h["received"]].value == received
     assert book[SHEETS["district"]]["rows"][total][h["received"]].value == received
     assert book[SHEETS["agency"]]["rows"][total][h["received_agency"]].value == _direct_count(
         packs.url, period, Report.agency_code.is_not(None))
-    assert summary[kpi.label("private")][current].value == _direct_count(
+    assert summary[kpis.label("private")][current].value == _direct_count(
         packs.url, period, or_(Report.confidential.is_(True), Report.state_secret.is_(True)))
-    assert summary[kpi.label("rejected")][current].value == _direct_count(
+    assert summary[kpis.label("rejected")][current].value == _direct_count(
         packs.url, period, or_(Report.state == "rejected",
                                (Report.state == "closed") & Report.published_at.is_(None)))
     assert len(csv_rows(paths["csv"])) == received
     previous = f"{TEXTS['columns']['previous']} ({period.previous().title_vi})"
-    assert summary[kpi.label("received")][previous].value == _direct_count(
+    assert summary[kpis.label("received")][previous].value == _direct_count(
         packs.url, period.previous())
     # the overdue sheet holds one row per late stage: as many as the stage table says
     stages = book[SHEETS["stages"]]["rows"]
-    late = sum(stages[kpi.stage_name(s)][h["late"]].value for s in STAGES)
+    late = sum(stages[kpis.stage_name(s)][h["late"]].value for s in STAGES)
     assert len(book[SHEETS["overdue"]]["ordered"]) == late
 
 
@@ -409,7 +409,7 @@ def test_due_times_are_shown_in_vietnam_time(packs) -> None:
     first = book[SHEETS["overdue"]]["ordered"][0]
     code = first[TEXTS["columns"]["code"]].value
     stage = first[TEXTS["columns"]["stage"]].value
-    column = {kpi.stage_name(s): s for s in STAGES}[stage]
+    column = {kpis.stage_name(s): s for s in STAGES}[stage]
     with session_factory(packs.url)() as session:
         due = session.scalar(select(getattr(Report, f"{column}_due")).where(Report.code == code))
     shown_due = first[TEXTS["columns"]["due_at"]].value
@@ -536,7 +536,7 @@ def test_the_trend_chart_counts_whole_months_like_the_dashboard(packs, period) -
     with snapshots.consistent_reads(packs.url):
         data = common.collect(period, now=UNTIL, url=packs.url)
     months = int(TEXTS["trend_months"])
-    direct = kpi.monthly_trend(period, now=UNTIL, url=packs.url, months=months)
+    direct = kpis.monthly_trend(period, now=UNTIL, url=packs.url, months=months)
     assert list(data.trend["month"]) == list(direct["month"])
     for column in ("received", "e2e.on_time", "e2e.late", "rate.on_time.e2e"):
         assert data.trend[column].tolist() == pytest.approx(direct[column].tolist()), column

@@ -16,11 +16,12 @@ from sqlalchemy import update
 
 from backend.domain.roles import LEADERS_PAGE_ROLES
 from backend.domain.workflow import Forbidden, WorkflowError
-from backend.services import kpis as kpi
+from backend.exports import pack as report_pack  # noqa: E402
+from backend.services import kpis
 from backend.services.access.auth import create_user
 from backend.services.admin import users as admin_users
 from backend.services.errors import NotFound
-from backend.services.kpis import leaders, pack_files
+from backend.services.kpis import pack_files
 from backend.storage.db import session_factory
 from backend.storage.models import User
 from dashboard import pages
@@ -163,7 +164,7 @@ def test_make_pack_builds_inside_the_exports_folder(staff_accounts, monkeypatch)
         return [path]
 
     monkeypatch.setattr("backend.exports.pack.build_pack", build_pack)
-    pack = leaders.make_pack(kpi.Period.month(2026, 11), owner=LEADER)
+    pack = report_pack.make_pack(kpis.Period.month(2026, 11), owner=LEADER)
     folder = pack_files.exports_dir()
     assert seen == [folder / f"{pack.pack_id}.work"]
     assert pack.name == "bao-cao.zip" and read(pack.pack_id) == b"figures"

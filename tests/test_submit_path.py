@@ -88,7 +88,7 @@ def test_the_fast_insert_path_stays_on() -> None:
     through the unit of work (about a third of its CPU; the ingest target depends on it)."""
     from sqlalchemy.dialects import postgresql
 
-    from backend.storage.fast_insert import _insert_plan
+    from backend.storage.fast_insert import insert_plan
 
     for model in (Report, Event):
-        assert _insert_plan(model, postgresql.dialect()) is not None, model.__name__
+        assert insert_plan(model, postgresql.dialect()) is not None, model.__name__

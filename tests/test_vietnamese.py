@@ -69,3 +69,14 @@ def test_cleaning_and_folding() -> None:
     assert vn.clean(None) is None
     assert vn.fold("Đường Hoàng Văn Thụ") == "duong hoang van thu"
     assert vn.lower("ĐƯỜNG") == "đường"
+
+
+def test_clocks_and_working_time() -> None:
+    at = dt.datetime(2026, 12, 7, 16, 5, 9, tzinfo=dt.UTC)  # 23:05:09 in Vietnam
+    assert vn.clock(at) == "23:05:09 07/12/2026" and vn.clock(at, " · ") == "23:05:09 · 07/12/2026"
+    assert vn.time_day(at) == "23:05 07/12"
+    assert [vn.working_time(m) for m in (1440, 480, 240, 450, 45)] == [
+        "3 ngày", "1 ngày", "4 giờ", "7 giờ 30 phút", "45 phút"]
+    assert [vn.working_time(m, halves=True) for m in (240, 720, 480, 90, 100)] == [
+        "½ ngày", "1,5 ngày", "1 ngày", "1,5 giờ", "1 giờ 40 phút"]
+    assert vn.hours_minutes(240) == "4 giờ" and vn.hours_minutes(90, half_hours=True) == "1,5 giờ"

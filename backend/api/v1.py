@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from backend.config import LOCAL_TZ as LOCAL
-from backend.domain.roles import WORKFLOW_ROLES, Role
+from backend.domain.roles import IOC_ROLES, WORKFLOW_ROLES, Role
 from backend.domain.workflow import ACTIONS, Actor, Forbidden
 from backend.services.errors import ValidationError
 from backend.services.intake import submissions, tracking
@@ -234,7 +234,7 @@ def act(code: str, action: str):
 
 
 @bp.post("/reports/<code>/identity-grants")
-@staff_required("ioc_handler", "admin")
+@staff_required(*IOC_ROLES)
 def grant_identity(code: str):
     """D13.3: let an agency see the reporter's identity (never for a confidential report)."""
     body = _json_body()

@@ -71,7 +71,7 @@ def _searches(say: Callable[[str], None]) -> None:
 
 
 def _leaders(say: Callable[[str], None], submit: bool) -> None:
-    from backend.services import kpis as kpi  # noqa: PLC0415
+    from backend.services import kpis  # noqa: PLC0415
     from backend.services.intake.submit import NewReport, submit_report  # noqa: PLC0415
     from backend.services.kpis import leaders as service  # noqa: PLC0415
     from backend.web import leaders_data as cb  # noqa: PLC0415
@@ -82,16 +82,16 @@ def _leaders(say: Callable[[str], None], submit: bool) -> None:
         cache = app.extensions["ioc_cache"]
         cache.clear()
         month, quarter = service.current_period("month"), service.current_period("quarter")
-        everywhere = kpi.Filters()
+        everywhere = kpis.Filters()
         now = datetime.now(UTC)
         for label, run in (
                 ("month, nothing cached", lambda: cb.page_data(month, everywhere, now)),
                 ("month again (cached)", lambda: cb.page_data(month, everywhere, now)),
                 ("quarter, its months cached", lambda: cb.page_data(quarter, everywhere, now)),
                 ("12-month trend", lambda: cb.trend_data(month, everywhere, now)),
-                ("drill-down codes, month", lambda: kpi.report_codes(
+                ("drill-down codes, month", lambda: kpis.report_codes(
                     "received", month, everywhere, limit=service.DRILL_LIMIT)),
-                ("drill-down codes, quarter", lambda: kpi.report_codes(
+                ("drill-down codes, quarter", lambda: kpis.report_codes(
                     "received", quarter, everywhere, limit=service.DRILL_LIMIT))):
             seconds, _ = _timed(run)
             say(f"leaders {label}: {seconds:.2f} s")

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from backend.commands import count, seconds
+from backend import vietnamese as vn
 from backend.config import TIMEZONE
 
 
@@ -35,11 +35,11 @@ def demo_seed(reports: int, months: int, seed_value: int, until: datetime | None
         until = until.replace(tzinfo=ZoneInfo(TIMEZONE))
 
     def progress(done: int, total: int) -> None:
-        click.echo(f"  {count(done)}/{count(total)} phản ánh", err=True)
+        click.echo(f"  {vn.integer(done)}/{vn.integer(total)} phản ánh", err=True)
 
     result = seed(reports, months, seed_value, until, progress=progress)
-    click.echo(f"Đã tạo {count(result.reports)} phản ánh và {count(result.events)} sự kiện "
-               f"trong {seconds(result.seconds)} giây.")
+    click.echo(f"Đã tạo {vn.integer(result.reports)} phản ánh và {vn.integer(result.events)} sự kiện "
+               f"trong {vn.decimal(result.seconds)} giây.")
 
 
 @demo.command("live")

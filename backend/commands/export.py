@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from backend.commands import count
+from backend import vietnamese as vn
 from backend.commands.sla import bench
 
 # pandas, openpyxl, python-docx and matplotlib are imported by the commands that need them:
@@ -111,11 +111,11 @@ def bench_export(reports: int, months: int, seed_value: int, yes: bool) -> None:
     prepare_database(url)
     have = report_count(url)
     if have < reports:
-        click.echo(f"Cơ sở dữ liệu có {count(have)} phản ánh; tạo thêm {count(reports - have)}...",
+        click.echo(f"Cơ sở dữ liệu có {vn.integer(have)} phản ánh; tạo thêm {vn.integer(reports - have)}...",
                    err=True)
 
         def progress(done: int, total: int) -> None:
-            click.echo(f"  {count(done)}/{count(total)} phản ánh", err=True)
+            click.echo(f"  {vn.integer(done)}/{vn.integer(total)} phản ánh", err=True)
 
         seed(reports - have, months, seed_value, None, url=url, progress=progress)
         have = report_count(url)

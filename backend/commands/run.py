@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from backend.commands import count, seconds
+from backend import vietnamese as vn
 
 DEMO_REPORTS = 30_000
 DEMO_MONTHS = 12
@@ -32,9 +32,9 @@ def run(host: str, port: int, no_demo: bool, no_live: bool) -> None:
     summary = prepare_database()
     click.echo(f"Cơ sở dữ liệu: {summary}")
     if not no_demo and report_count() == 0:
-        click.echo(f"Đang tạo dữ liệu minh họa ({count(DEMO_REPORTS)} phản ánh, {DEMO_MONTHS} tháng)...")
+        click.echo(f"Đang tạo dữ liệu minh họa ({vn.integer(DEMO_REPORTS)} phản ánh, {DEMO_MONTHS} tháng)...")
         result = seed(DEMO_REPORTS, DEMO_MONTHS)
-        click.echo(f"Đã tạo {count(result.reports)} phản ánh trong {seconds(result.seconds)} giây.")
+        click.echo(f"Đã tạo {vn.integer(result.reports)} phản ánh trong {vn.decimal(result.seconds)} giây.")
     if not no_demo:
         click.echo("Tài khoản minh họa (tên đăng nhập / mật khẩu / vai trò):")
         for username, role, agency, password in ensure_demo_accounts():

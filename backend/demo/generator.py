@@ -19,7 +19,7 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from backend.domain.roles import Role
+from backend.domain.roles import AGENCY_ROLES, Role
 from backend.domain.sla import SlaPolicy
 from backend.domain.stages import current_stage
 from backend.domain.workflow import State
@@ -614,7 +614,7 @@ def _events(world, rng, ids, codes, routes, field_code, T, H, edit, private, res
         role = slot.role.value
         slot_state = slot.to_state.value
         answers_state = slot_index in (S_PUBLISH, S_FEEDBACK)
-        agency_role = slot.role in (Role.AGENCY_HANDLER, Role.AGENCY_LEADER)
+        agency_role = slot.role in AGENCY_ROLES
         prefix = "xl_" if slot.role is Role.AGENCY_HANDLER else "ld_"
         wrong_desk = slot_index in (S_RECEIVE1, S_RETURN)
         slot_notes = notes[slot_index].tolist() if slot_index in notes else None

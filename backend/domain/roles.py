@@ -54,9 +54,16 @@ LEADERS_PAGE_ROLES: tuple[str, ...] = (Role.PROVINCIAL_LEADER, Role.ADMIN, Role.
 # The control-room wall (D2.2d): no personal data on it.
 WALL_ROLES: tuple[str, ...] = (Role.WALL_DISPLAY, Role.IOC_HANDLER, Role.ADMIN,
                                Role.PROVINCIAL_LEADER)
-# The IOC's own desks: triage and publishing (D13.2).
-IOC_DESK_ROLES: tuple[str, ...] = (Role.IOC_HANDLER, Role.ADMIN)
+# The IOC itself (D13): its desks (triage, publishing), holding a report (D13.2), granting an
+# agency the reporter's identity (D13.3), searching reporters' names and phones.
+IOC_ROLES: tuple[str, ...] = (Role.IOC_HANDLER, Role.ADMIN)
 ADMIN_ROLES: tuple[str, ...] = (Role.ADMIN,)
+
+# An agency's focal points (D14.1): kind -> (the role the person must have, the name of the duty).
+FOCAL_KINDS: dict[str, tuple[str, str]] = {
+    "leader": (Role.AGENCY_LEADER, "Lãnh đạo đầu mối"),
+    "handler": (Role.AGENCY_HANDLER, "Người xử lý đầu mối"),
+}
 
 # Steps not taken by a staff account: the reporter's own (submit, supplement, feedback) are
 # recorded as "citizen"; "system" is the administrative stream's name.

@@ -2,7 +2,7 @@
 
 Every action is allowed only to its roles and only from its states; anything else is refused
 with a `WorkflowError` before a single field changes. The storage layer applies the effects
-(`backend.services.workflow_service`); this module only decides what is legal and where it leads.
+(`backend.services.workflow.steps`); this module only decides what is legal and where it leads.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from backend.domain.roles import ROLE_LABELS_VI, Role
+from backend.domain.roles import AGENCY_ROLES, ROLE_LABELS_VI, Role
 
 
 class State(StrEnum):
@@ -112,7 +112,6 @@ def please_enter(name: str) -> str:
 OPEN_STATES = frozenset(State) - {State.REJECTED, State.PUBLISHED, State.ANSWERED_PRIVATELY, State.CLOSED}
 AT_IOC_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.RETURNED_TO_IOC, State.APPROVED})
 AT_AGENCY_STATES = frozenset({State.FORWARDED, State.IN_PROGRESS, State.AWAITING_APPROVAL})
-AGENCY_ROLES = frozenset({Role.AGENCY_HANDLER, Role.AGENCY_LEADER})
 
 
 class WorkflowError(Exception):

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from backend.config import data_dir
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.storage import snapshots
 
 Progress = Callable[[float, str], None]
@@ -75,15 +75,15 @@ def pack_texts() -> dict[str, Any]:
 class PackData:
     """Every figure of one pack, computed once and read by all three writers."""
 
-    period: kpi.Period
-    filters: kpi.Filters
+    period: kpis.Period
+    filters: kpis.Filters
     now: dt.datetime  # the instant the figures describe
-    current: kpi.Snapshot
-    previous: kpi.Snapshot
+    current: kpis.Snapshot
+    previous: kpis.Snapshot
     figures: dict[str, Any]
     previous_figures: dict[str, Any]
-    targets: kpi.KpiTargets
-    headlines: list[kpi.Headline]
+    targets: kpis.KpiTargets
+    headlines: list[kpis.Headline]
     stages: pd.DataFrame
     by_field: pd.DataFrame
     by_district: pd.DataFrame
@@ -125,26 +125,26 @@ class PackData:
             if code:
                 parts.append(f"{columns[name]}: {self.current.names.of(name, code)}")
         if self.filters.channel:
-            parts.append(kpi.channel_name(self.filters.channel))
+            parts.append(kpis.channel_name(self.filters.channel))
         return "; ".join(parts)
 
 
-def collect(period: kpi.Period, filters: kpi.Filters | None = None, *,
+def collect(period: kpis.Period, filters: kpis.Filters | None = None, *,
             now: dt.datetime | None = None, url: str | None = None,
             progress: Progress | None = None) -> PackData:
     """Compute every figure of a pack (the only database work of a pack but the CSV rows)."""
     say = progress or (lambda fraction, message: None)
-    filters = filters or kpi.Filters()
-    now = kpi.as_of(now)
-    targets = kpi.load_targets()
+    filters = filters or kpis.Filters()
+    now = kpis.as_of(now)
+    targets = kpis.load_targets()
     say(0.02, "Đang tổng hợp số liệu kỳ báo cáo và kỳ trước…")
 
-    def this_period() -> tuple[kpi.Snapshot, dict]:
-        snap = kpi.snapshot(period, filters, now=now, url=url)
+    def this_period() -> tuple[kpis.Snapshot, dict]:
+        snap = kpis.snapshot(period, filters, now=now, url=url)
         return snap, snap.figures()  # counts, then every report's working hours
 
-    def last_period() -> tuple[kpi.Snapshot, dict]:
-        snap = kpi.snapshot(period.previous(), filters, now=now, url=url)
+    def last_period() -> tuple[kpis.Snapshot, dict]:
+        snap = kpis.snapshot(period.previous(), filters, now=now, url=url)
         # the previous period's hours are shown for processing and end to end only
         return snap, snap.figures(hours=("process", "e2e"))
 
@@ -161,30 +161,30 @@ def collect(period: kpi.Period, filters: kpi.Filters | None = None, *,
     data = PackData(
         period=period, filters=filters, now=now, current=current, previous=previous,
         figures=figures, previous_figures=previous_figures, targets=targets,
-        headlines=kpi.headlines(current, previous, targets, previous_figures=previous_figures),
+        headlines=kpis.headlines(current, previous, targets, previous_figures=previous_figures),
         stages=current.stage_table(targets),
         by_field=current.by("field"), by_district=current.by("district"),
         by_agency=current.by("agency"), ranking=current.ranking(targets.min_sample),
-        overdue=overdue, overdue_units=kpi.overdue_by_responsible(overdue), trend=trend, url=url,
+        overdue=overdue, overdue_units=kpis.overdue_by_responsible(overdue), trend=trend, url=url,
     )
     data.tables = build_tables(data)
     return data
 
 
-def _trend(period: kpi.Period, previous: kpi.Snapshot, current: kpi.Snapshot, months: int,
-           filters: kpi.Filters, now: dt.datetime, url: str | None) -> pd.DataFrame:
+def _trend(period: kpis.Period, previous: kpis.Snapshot, current: kpis.Snapshot, months: int,
+           filters: kpis.Filters, now: dt.datetime, url: str | None) -> pd.DataFrame:
     """The last ``months`` months: those of the two snapshots from their counts, the earlier
     ones (a monthly pack's) from one slim query."""
     if period.kind == "range":  # its months are partial: count them whole
-        return kpi.monthly_trend(period, filters, months=months, now=now, url=url)
+        return kpis.monthly_trend(period, filters, months=months, now=now, url=url)
     wanted = [m.code for m in period.months_back(months)]
     known = pd.concat([previous.trend(), current.trend()], ignore_index=True)
     known = known[known["month"].isin(wanted)]
     missing = [code for code in wanted if code not in set(known["month"])]
     parts = [known]
     if missing:
-        last = kpi.Period.parse(missing[-1])
-        parts.insert(0, kpi.monthly_trend(last, filters, months=len(missing), now=now, url=url))
+        last = kpis.Period.parse(missing[-1])
+        parts.insert(0, kpis.monthly_trend(last, filters, months=len(missing), now=now, url=url))
     trend = pd.concat(parts, ignore_index=True)
     return trend.sort_values("start").reset_index(drop=True)
 
@@ -262,10 +262,10 @@ def _summary(data: PackData) -> Table:
         rows.append({"figure": section["title"]})
         units.append("count")
         for key in section["keys"]:
-            add(kpi.label(key), kpi.unit_of(key), _value(cur, key), _value(prev, key), key)
+            add(kpis.label(key), kpis.unit_of(key), _value(cur, key), _value(prev, key), key)
         if section.get("channels"):
             for code in sorted(set(channels_now.index) | set(channels_before.index)):
-                add(f"- {kpi.channel_name(code)}", "count", int(channels_now.get(code, 0)),
+                add(f"- {kpis.channel_name(code)}", "count", int(channels_now.get(code, 0)),
                     int(channels_before.get(code, 0)), None)
     frame = pd.DataFrame(rows, columns=["figure", "current", "previous", "change", "target",
                                         "met"])
@@ -287,8 +287,8 @@ def _headline(data: PackData) -> Table:
     summary = data.tables["summary"]
     positions = {label: index for index, label in enumerate(summary.frame["figure"])
                  if index not in summary.sections}
-    chosen = [positions[kpi.label(spec.key)] for spec in data.targets.headline
-              if kpi.label(spec.key) in positions]
+    chosen = [positions[kpis.label(spec.key)] for spec in data.targets.headline
+              if kpis.label(spec.key) in positions]
     frame = summary.frame.iloc[chosen].reset_index(drop=True)
     units = [(summary.units or [])[i] for i in chosen]
     return Table("headline", summary.sheet, data.texts["titles"]["headline"],
@@ -385,7 +385,7 @@ _AGENCY_SOURCES = {
 
 def _agency(data: PackData) -> Table:
     texts, h = data.texts, _headers()
-    table = data.by_agency[data.by_agency.index != kpi.NONE]
+    table = data.by_agency[data.by_agency.index != kpis.NONE]
     frame = pd.DataFrame({"agency": table["name"]})
     for key, source in _AGENCY_SOURCES.items():
         frame[key] = table[source]
@@ -413,9 +413,9 @@ def _agency(data: PackData) -> Table:
         total.pop(key, None)
     agency_rows = table[["process.on_time", "process.late", "rating.hai_long",
                          "rating.chap_nhan_duoc", "rated"]].sum()
-    total["rate_process"] = kpi.ratio(agency_rows["process.on_time"],
+    total["rate_process"] = kpis.ratio(agency_rows["process.on_time"],
                                        agency_rows["process.on_time"] + agency_rows["process.late"])
-    total["rate_satisfied"] = kpi.ratio(
+    total["rate_satisfied"] = kpis.ratio(
         agency_rows["rating.hai_long"] + agency_rows["rating.chap_nhan_duoc"], agency_rows["rated"])
     return Table("agency", texts["sheets"]["agency"], texts["titles"]["agency"], columns, frame,
                  total=total)
@@ -423,7 +423,7 @@ def _agency(data: PackData) -> Table:
 
 def _satisfaction(data: PackData) -> Table:
     texts, h = data.texts, _headers()
-    table = data.by_agency[data.by_agency.index != kpi.NONE]
+    table = data.by_agency[data.by_agency.index != kpis.NONE]
     table = table[table["answered"] > 0].sort_values(["rated", "name"], ascending=[False, True])
     frame = pd.DataFrame({
         "agency": table["name"], "answered": table["answered"], "rated": table["rated"],
@@ -450,7 +450,7 @@ def _satisfaction(data: PackData) -> Table:
 def _overdue(data: PackData) -> Table:
     """Every late stage (D14.4); a private report's field and place are not shown."""
     texts, h = data.texts, _headers()
-    names = kpi.kpi_texts()
+    names = kpis.kpi_texts()
     cases = data.overdue
     private = cases["private"].to_numpy(dtype=bool) if len(cases) else np.zeros(0, dtype=bool)
     hidden = texts["workbook"]["private"]

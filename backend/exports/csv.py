@@ -33,7 +33,7 @@ from backend.domain.sla import STAGES
 from backend.domain.workflow import RATINGS, STATE_LABELS_VI, State
 from backend.domain.worktime import NAT_INT
 from backend.exports.common import PackData, pack_texts
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.storage import snapshots
 from backend.storage.models import AdminUnit, Agency, Field
 from backend.storage.models import Report as R
@@ -133,7 +133,7 @@ def _extra(data: PackData) -> pd.DataFrame:
     query = (select(R.code, R.commune_code, R.confidential.is_(True), R.state_secret.is_(True),
                     R.return_count, R.rework_count, R.escalation_count, R.rating, R.lat, R.lon,
                     R.description, R.reporter_name, R.reporter_phone, R.reporter_email)
-             .where(*kpi.cohort_conditions(data.period, data.filters))
+             .where(*kpis.cohort_conditions(data.period, data.filters))
              .order_by(R.submitted_at, R.id))
     with snapshots.reading_session(data.url) as session:
         extra = snapshots.read_frame(session, query, list(EXTRA_COLUMNS),
@@ -151,7 +151,7 @@ def frame(data: PackData) -> pd.DataFrame:
     Text is not yet neutralised here; :func:`write_csv` neutralises every text field.
     """
     texts = pack_texts()["csv"]
-    statuses = kpi.kpi_texts()["stage_status"]
+    statuses = kpis.kpi_texts()["stage_status"]
     names = data.current.names
     rows = data.current.rows
     extra = _extra(data)
@@ -162,7 +162,7 @@ def frame(data: PackData) -> pd.DataFrame:
 
     def coded(column: str) -> pd.Series:
         values = rows[column]
-        return values.where(values != kpi.NONE, None)
+        return values.where(values != kpis.NONE, None)
 
     def hide(series: pd.Series) -> pd.Series:
         return series.where(~private, None)
@@ -170,7 +170,7 @@ def frame(data: PackData) -> pd.DataFrame:
     field, district, agency = coded("field"), coded("district"), coded("agency")
     out = pd.DataFrame({
         texts["code"]: rows["code"],
-        texts["channel"]: rows["channel"].map({c: kpi.channel_name(str(c))
+        texts["channel"]: rows["channel"].map({c: kpis.channel_name(str(c))
                                                for c in pd.unique(rows["channel"])}),
         texts["submitted_at"]: local_text(rows["submitted"].to_numpy()),
         texts["field"]: hide(field),
@@ -185,17 +185,17 @@ def frame(data: PackData) -> pd.DataFrame:
         texts["secrecy"]: np.where(private_secret, texts["secrecy_state"],
                                    np.where(private_conf, texts["secrecy_confidential"], "")),
     })
-    labels = {code: statuses[key] for code, key in kpi.STATUS_KEYS.items()}
+    labels = {code: statuses[key] for code, key in kpis.STATUS_KEYS.items()}
     waiting = (rows["state"] == State.NEEDS_SUPPLEMENT.value).to_numpy()
     for stage in STAGES:
-        name = kpi.stage_name(stage)
+        name = kpis.stage_name(stage)
         out[texts["stage_due"].format(stage=name)] = local_text(rows[f"{stage}_due"].to_numpy())
         out[texts["stage_done"].format(stage=name)] = local_text(
             rows[f"{stage}_done"].to_numpy())
         codes = rows[f"status.{stage}"].to_numpy().astype(np.int64)
         shown = np.array([labels[c] for c in range(5)], dtype=object)[codes]
         started = rows[f"{stage}_start"].to_numpy() != NAT_INT
-        shown[waiting & started & (codes == kpi.ST_NONE)] = statuses["waiting"]
+        shown[waiting & started & (codes == kpis.ST_NONE)] = statuses["waiting"]
         out[texts["stage_status"].format(stage=name)] = shown
     out[texts["published_at"]] = local_text(rows["e2e_done"].to_numpy())
     for key in ("return_count", "rework_count", "escalation_count"):
@@ -252,7 +252,7 @@ def write_csv(data: PackData, path: Path, chunk: int = 50_000) -> Path:
     return write_csv_python(data, path, chunk)
 
 
-def write_csv_on_server(period: kpi.Period, filters: kpi.Filters, now: dt.datetime,
+def write_csv_on_server(period: kpis.Period, filters: kpis.Filters, now: dt.datetime,
                         url: str | None, path: Path) -> Path:
     """The PostgreSQL CSV, needing nothing computed first (a pack starts it at once)."""
     with snapshots.reading_session(url) as session:
@@ -279,7 +279,7 @@ def _date_headers() -> set[str]:
     texts = pack_texts()["csv"]
     plain = {texts["submitted_at"], texts["published_at"], texts["progress_notice"]}
     for stage in STAGES:
-        name = kpi.stage_name(stage)
+        name = kpis.stage_name(stage)
         plain |= {texts["stage_due"].format(stage=name), texts["stage_done"].format(stage=name)}
     return plain
 
@@ -296,10 +296,10 @@ def _sql_labels(column, labels: dict[str, str], default=None):
     return case(*[(column == code, text) for code, text in labels.items()], else_=default)
 
 
-def _write_csv_sql(period: kpi.Period, filters: kpi.Filters, now: dt.datetime, path: Path,
+def _write_csv_sql(period: kpis.Period, filters: kpis.Filters, now: dt.datetime, path: Path,
                    session) -> Path:
     texts = pack_texts()["csv"]
-    statuses = kpi.kpi_texts()["stage_status"]
+    statuses = kpis.kpi_texts()["stage_status"]
     yes = pack_texts()["workbook"]["yes"]
     mark = texts["redacted"]
     zone = LOCAL_TZ.key
@@ -314,7 +314,7 @@ def _write_csv_sql(period: kpi.Period, filters: kpi.Filters, now: dt.datetime, p
 
     district = aliased(AdminUnit)
     columns = [_sql_text(R.code),
-               _sql_text(_sql_labels(R.channel, kpi.kpi_texts()["channels"], R.channel)),
+               _sql_text(_sql_labels(R.channel, kpis.kpi_texts()["channels"], R.channel)),
                when(R.submitted_at),
                _sql_text(hide(R.field_code)),
                _sql_text(hide(Field.name)),
@@ -328,12 +328,12 @@ def _write_csv_sql(period: kpi.Period, filters: kpi.Filters, now: dt.datetime, p
                _sql_text(case((R.state_secret.is_(True), texts["secrecy_state"]),
                               (R.confidential.is_(True), texts["secrecy_confidential"]),
                               else_=None))]
-    labels = {code: statuses[key] for code, key in kpi.STATUS_KEYS.items()}
+    labels = {code: statuses[key] for code, key in kpis.STATUS_KEYS.items()}
     for stage in STAGES:
         start, due, done = (getattr(R, f"{stage}_{e}") for e in ("start", "due", "done"))
-        status = kpi.stage_status_case(stage, now)
+        status = kpis.stage_status_case(stage, now)
         shown = case((and_(R.state == State.NEEDS_SUPPLEMENT.value, start.is_not(None),
-                           status == kpi.ST_NONE), statuses["waiting"]),
+                           status == kpis.ST_NONE), statuses["waiting"]),
                      *[(status == code, text) for code, text in labels.items()])
         columns += [when(due), when(done), _sql_text(shown)]
     description = R.description
@@ -352,7 +352,7 @@ def _write_csv_sql(period: kpi.Period, filters: kpi.Filters, now: dt.datetime, p
              .outerjoin(Agency, Agency.code == R.agency_code)
              .outerjoin(district, and_(district.code == R.district_code,
                                        district.level == "district"))
-             .where(*kpi.cohort_conditions(period, filters))
+             .where(*kpis.cohort_conditions(period, filters))
              .order_by(R.submitted_at, R.id))
     header = ",".join(_quote(name) for name in frame_headers())
     connection = session.connection()
@@ -374,7 +374,7 @@ def frame_headers() -> list[str]:
                                   "district", "district_name", "commune", "agency",
                                   "agency_name", "state", "emergency", "secrecy")]
     for stage in STAGES:
-        name = kpi.stage_name(stage)
+        name = kpis.stage_name(stage)
         headers += [texts["stage_due"].format(stage=name),
                     texts["stage_done"].format(stage=name),
                     texts["stage_status"].format(stage=name)]

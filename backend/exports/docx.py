@@ -28,7 +28,7 @@ from docx.shared import Cm, Mm, Pt, RGBColor
 
 from backend import vietnamese as vn
 from backend.exports.common import PackData, Table, pack_texts
-from backend.services import kpis as kpi
+from backend.services import kpis
 
 FONT = "Times New Roman"
 BODY_PT = 14
@@ -218,7 +218,7 @@ def values(data: PackData) -> dict[str, str]:
     top = int(texts.get("top", 3))
     out: dict[str, str] = {}
     for key, value in data.figures.items():
-        out[_key(key)] = vn.figure(value, kpi.unit_of(key))
+        out[_key(key)] = vn.figure(value, kpis.unit_of(key))
     prev = data.previous_figures
     out.update({
         "period": data.period.label_vi, "previous": data.previous.period.label_vi,
@@ -235,10 +235,10 @@ def values(data: PackData) -> dict[str, str]:
     })
     channels = data.current.groups.groupby("channel")["received"].sum().sort_values(
         ascending=False)
-    out["channels"] = ", ".join(f"{kpi.channel_name(c)} {vn.integer(n)}" for c, n in channels.items())
+    out["channels"] = ", ".join(f"{kpis.channel_name(c)} {vn.integer(n)}" for c, n in channels.items())
     field_rows = data.by_field.head(top)
     out["top_fields"] = _items([(r["name"], vn.integer(r["received"])) for _, r in field_rows.iterrows()])
-    district_rows = data.by_district[data.by_district.index != kpi.NONE].head(top)
+    district_rows = data.by_district[data.by_district.index != kpis.NONE].head(top)
     out["top_districts"] = _items([(r["name"], vn.integer(r["received"]))
                                    for _, r in district_rows.iterrows()])
     units = data.overdue_units
@@ -333,7 +333,7 @@ def _shown(table: Table, column, value: Any, row: int | None) -> tuple[str, bool
     if column.kind == "hours":
         return vn.decimal(value), True
     if column.kind == "datetime":
-        return vn.local(pd.Timestamp(value).to_pydatetime()).strftime("%d/%m/%Y %H:%M"), True
+        return vn.date_time(pd.Timestamp(value).to_pydatetime()), True
     return vn.integer(value), True
 
 
@@ -413,7 +413,7 @@ def _satisfaction_chart(data: PackData):
     plt = _pyplot()
     counts = [data.figures.get(f"rating.{c}") or 0 for c in ("hai_long", "chap_nhan_duoc",
                                                               "khong_hai_long")]
-    names = [kpi.label(f"rating.{c}") for c in ("hai_long", "chap_nhan_duoc", "khong_hai_long")]
+    names = [kpis.label(f"rating.{c}") for c in ("hai_long", "chap_nhan_duoc", "khong_hai_long")]
     figure, axis = plt.subplots(figsize=(6.3, 1.5))
     total = sum(counts) or 1
     left = 0.0
@@ -437,12 +437,12 @@ def _overdue_chart(data: PackData):
     plt = _pyplot()
     texts = data.texts["charts"]
     units = data.overdue_units.head(10)
-    short = {**data.current.names.agency_short, kpi.IOC: data.texts["document"]["issuer_short"]}
+    short = {**data.current.names.agency_short, kpis.IOC: data.texts["document"]["issuer_short"]}
     figure, axis = plt.subplots(figsize=(6.3, 0.34 * max(len(units), 3) + 1.0))
     y = np.arange(len(units))[::-1]
-    axis.barh(y, units["overdue"], color="#C0504D", label=kpi.kpi_texts()["stage_status"]["overdue"])
+    axis.barh(y, units["overdue"], color="#C0504D", label=kpis.kpi_texts()["stage_status"]["overdue"])
     axis.barh(y, units["late"] - units["overdue"], left=units["overdue"], color="#F79646",
-              label=kpi.kpi_texts()["stage_status"]["late_done"])
+              label=kpis.kpi_texts()["stage_status"]["late_done"])
     for position, value in zip(y, units["late"], strict=True):
         axis.text(value, position, " " + vn.integer(value), va="center", fontsize=9)
     axis.set_yticks(y, [short.get(code, name) for code, name in zip(units.index, units["name"],

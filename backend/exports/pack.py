@@ -1,4 +1,5 @@
-"""One call writes a month's or a quarter's pack: the Word report, the workbook and the CSV.
+"""One call writes a month's or a quarter's pack: the Word report, the workbook and the CSV;
+`make_pack` keeps it as one zip for the account that asked (the leaders' page's background job).
 
 `build_pack` is what `ioc export monthly|quarterly` and the leadership page's background
 download both call; ``progress(fraction, message)`` lets the page show how far it has got.
@@ -10,18 +11,20 @@ import contextvars
 import datetime as dt
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from backend.exports import common
-from backend.services import kpis as kpi
-from backend.storage import snapshots
+from backend.services import kpis
+from backend.services.kpis import pack_files
+from backend.storage import db, snapshots
 
 Progress = Callable[[float, str], None]
 
 
-def pack_paths(period: kpi.Period, out_dir: Path) -> tuple[Path, Path, Path]:
+def pack_paths(period: kpis.Period, out_dir: Path) -> tuple[Path, Path, Path]:
     """Where a pack's three files go: (docx, xlsx, csv)."""
     stem = common.pack_texts().get("file_stem", "bao-cao-phan-anh-{code}").format(
         code=period.code)
@@ -44,9 +47,9 @@ def _replace(write: Callable[[Path], Path], target: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def build_pack(period: kpi.Period, out_dir: Path | str, *, url: str | None = None,
+def build_pack(period: kpis.Period, out_dir: Path | str, *, url: str | None = None,
                progress: Progress | None = None, now: dt.datetime | None = None,
-               filters: kpi.Filters | None = None) -> list[Path]:
+               filters: kpis.Filters | None = None) -> list[Path]:
     """Compute the figures of ``period`` once and write the pack into ``out_dir``.
 
     Returns [docx, xlsx, csv]. ``url`` is the database (default: the configured one); ``now``
@@ -62,7 +65,7 @@ def build_pack(period: kpi.Period, out_dir: Path | str, *, url: str | None = Non
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     docx_path, xlsx_path, csv_path = pack_paths(period, folder)
-    now, filters = kpi.as_of(now), filters or kpi.Filters()
+    now, filters = kpis.as_of(now), filters or kpis.Filters()
     # one snapshot of the data for all three files; the pool's thread ends before it does
     with snapshots.consistent_reads(url), ThreadPoolExecutor(max_workers=1,
                                                        thread_name_prefix="pack-csv") as pool:
@@ -81,3 +84,26 @@ def build_pack(period: kpi.Period, out_dir: Path | str, *, url: str | None = Non
         csv_done.result()
     say(1.0, "Đã tạo xong bộ báo cáo.")
     return [docx_path, xlsx_path, csv_path]
+
+
+def make_pack(period: kpis.Period, filters: kpis.Filters | None = None, *, owner: str,
+              progress: Progress | None = None, url: str | None = None,
+              now: dt.datetime | None = None) -> pack_files.StoredPack:
+    """The period's report pack (Word, Excel, CSV; backend.exports.pack) as one zip file kept
+    for the account named `owner` to download (services/kpis/pack_files.py, which refuses an account
+    that may not make packs, or a disk nearly full). Runs in a background worker, possibly a
+    process forked from a web worker: the database connections inherited from the parent are
+    left to it."""
+    db.engine_for(url).dispose(close=False)
+
+    def write(target: Path) -> str:
+        # the files are made beside the zip, in the job's own folder under the exports folder:
+        # a killed job's hundreds of megabytes are swept there, never left in /tmp
+        paths = build_pack(period, target.parent, url=url, progress=progress, now=now,
+                           filters=filters)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+            for path in paths:
+                archive.write(path, Path(path).name)
+        return f"{Path(paths[0]).stem}.zip"
+
+    return pack_files.store(owner, write, url=url)

@@ -27,7 +27,7 @@ class _InsertPlan:
 
 
 @lru_cache(maxsize=8)
-def _insert_plan(model: type, dialect: Dialect) -> _InsertPlan | None:
+def insert_plan(model: type, dialect: Dialect) -> _InsertPlan | None:
     """None when a flush could do something a plain INSERT would not (server defaults, callable
     defaults, mapper events): then the ORM does it."""
     mapper = sa_inspect(model)
@@ -54,7 +54,7 @@ def _insert_sql(models: tuple[type, ...], with_keys: tuple[bool, ...], dialect: 
     quote = dialect.identifier_preparer.quote
     statements = []
     for i, (model, with_key) in enumerate(zip(models, with_keys, strict=True)):
-        plan = _insert_plan(model, dialect)
+        plan = insert_plan(model, dialect)
         assert plan is not None
         names = [plan.table.c[attribute].name for attribute, _, _ in plan.columns]
         params = [f"%(p{i}_{n})s" for n in range(len(names))]
@@ -67,7 +67,7 @@ def _insert_sql(models: tuple[type, ...], with_keys: tuple[bool, ...], dialect: 
     return "; ".join(statements)
 
 
-def _insert_new_report(session: Session, report: Report, event: Any) -> None:
+def insert_new_report(session: Session, report: Report, event: Any) -> None:
     """INSERT the new report and its first event now, in one round trip, without the unit of
     work (which cost a third of a submission's CPU); the report then joins the session.
 
@@ -77,7 +77,7 @@ def _insert_new_report(session: Session, report: Report, event: Any) -> None:
     after a flush. Only PostgreSQL comes here (the report's id is already known).
     """
     dialect = session.get_bind().dialect
-    plans = (_insert_plan(Report, dialect), _insert_plan(type(event), dialect))
+    plans = (insert_plan(Report, dialect), insert_plan(type(event), dialect))
     if plans[0] is None or plans[1] is None:
         session.add(report)
         session.flush()

@@ -145,7 +145,7 @@ class Report(Base):
     def refresh_search_text(self) -> None:
         """Fold the searchable fields again: an UPDATE does it (see below); whoever creates a
         report calls it (a `before_insert` hook would turn off the submission's fast INSERT,
-        storage/fast_insert.py `_insert_plan`)."""
+        storage/fast_insert.py `insert_plan`)."""
         self.search_text = search_document(self.code, self.description, self.address,
                                            self.answer_text)
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.services.kpis import leaders as service
 from backend.services.reads import mapdata
 from backend.web import cache
@@ -34,7 +34,7 @@ PAST_SLOT = 3600  # seconds: older months are taken again this often
 TTL = 1800
 
 
-def filters_key(filters: kpi.Filters) -> str:
+def filters_key(filters: kpis.Filters) -> str:
     return "|".join(getattr(filters, name) or "" for name in service.FILTERS_ALL)
 
 
@@ -42,7 +42,7 @@ def data_version() -> str:
     return cache.remember("leaders:version", VERSION_TTL, mapdata.data_version)
 
 
-def month_stamp(month: kpi.Period, now: datetime, version: str) -> str:
+def month_stamp(month: kpis.Period, now: datetime, version: str) -> str:
     """What a month's counts are keyed by, by how fast they still move: the running month by
     the data version; the month just ended (its reports are still being handled) by a
     five-minute slot; older months, nearly all closed, by an hour."""
@@ -55,7 +55,7 @@ def month_stamp(month: kpi.Period, now: datetime, version: str) -> str:
     return f"h{seconds // PAST_SLOT}"
 
 
-def stamps_key(months: Iterable[kpi.Period], now: datetime, version: str) -> str:
+def stamps_key(months: Iterable[kpis.Period], now: datetime, version: str) -> str:
     text = ",".join(month_stamp(m, now, version) for m in sorted(set(months)))
     return hashlib.sha1(text.encode()).hexdigest()[:16]
 
@@ -84,12 +84,12 @@ def _peek(key: str) -> Any:
         return None
 
 
-def _counts_key(month: kpi.Period, now: datetime, version: str) -> str:
+def _counts_key(month: kpis.Period, now: datetime, version: str) -> str:
     return f"leaders:counts:{month.code}:{month_stamp(month, now, version)}"
 
 
-def cached_counts(months: Iterable[kpi.Period], now: datetime, version: str
-                  ) -> tuple[dict[str, service.MonthCounts], list[kpi.Period]]:
+def cached_counts(months: Iterable[kpis.Period], now: datetime, version: str
+                  ) -> tuple[dict[str, service.MonthCounts], list[kpis.Period]]:
     """(the months' counts found in the shared cache, the months missing)."""
     found, missing = {}, []
     for month in sorted(set(months)):
@@ -101,7 +101,7 @@ def cached_counts(months: Iterable[kpi.Period], now: datetime, version: str
     return found, missing
 
 
-def take_counts(found: dict[str, service.MonthCounts], missing: list[kpi.Period],
+def take_counts(found: dict[str, service.MonthCounts], missing: list[kpis.Period],
                 now: datetime, version: str, alongside: Iterable[Callable[[], Any]] = ()
                 ) -> tuple[dict[str, service.MonthCounts], list[Any]]:
     """Count the missing months (stored for everyone) while `alongside` reads run at the same
@@ -118,7 +118,7 @@ def take_counts(found: dict[str, service.MonthCounts], missing: list[kpi.Period]
     return counts, results
 
 
-def month_counts(months: Iterable[kpi.Period], now: datetime) -> dict[str, service.MonthCounts]:
+def month_counts(months: Iterable[kpis.Period], now: datetime) -> dict[str, service.MonthCounts]:
     """Each month's counts from the shared cache; the missing ones taken (in parallel runs of
     months, service.month_counts) and stored for everyone."""
     version = data_version()
@@ -126,12 +126,12 @@ def month_counts(months: Iterable[kpi.Period], now: datetime) -> dict[str, servi
     return take_counts(found, missing, now, version)[0]
 
 
-def _figures_key(period: kpi.Period, filters: kpi.Filters, now: datetime, version: str) -> str:
+def _figures_key(period: kpis.Period, filters: kpis.Filters, now: datetime, version: str) -> str:
     return (f"leaders:figures:{period.code}:{filters_key(filters)}:"
             f"{stamps_key(period.months(), now, version)}")
 
 
-def page_data(period: kpi.Period, filters: kpi.Filters, now: datetime) -> dict[str, Any]:
+def page_data(period: kpis.Period, filters: kpis.Filters, now: datetime) -> dict[str, Any]:
     """Everything the page shows for this period and these filters (service.overview).
 
     On a miss, the reads that do not depend on each other run at the same time: the counts of
@@ -145,7 +145,7 @@ def page_data(period: kpi.Period, filters: kpi.Filters, now: datetime) -> dict[s
     def compute() -> dict[str, Any]:
         found, missing = cached_counts(months, now, version)
 
-        def taken_at(p: kpi.Period) -> datetime:  # what the period's counts will be as of
+        def taken_at(p: kpis.Period) -> datetime:  # what the period's counts will be as of
             return min(found[m.code].now if m.code in found else now for m in p.months())
 
         current = service.blank_snapshot(period, filters, taken_at(period))
@@ -169,13 +169,13 @@ def page_data(period: kpi.Period, filters: kpi.Filters, now: datetime) -> dict[s
     return cache.remember(key, TTL, compute)
 
 
-def trend_end(period: kpi.Period, now: datetime) -> kpi.Period:
+def trend_end(period: kpis.Period, now: datetime) -> kpis.Period:
     """The trend's last month: the period's, or the current month while the period runs."""
     day = min(period.last_day, service.local_today(now))
-    return kpi.Period.month(day.year, day.month)
+    return kpis.Period.month(day.year, day.month)
 
 
-def trend_data(period: kpi.Period, filters: kpi.Filters, now: datetime) -> list[dict[str, Any]]:
+def trend_data(period: kpis.Period, filters: kpis.Filters, now: datetime) -> list[dict[str, Any]]:
     last = trend_end(period, now)
     months = service.trend_months(last)
     key = (f"leaders:trend:{last.code}:{filters_key(filters)}:"

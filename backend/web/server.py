@@ -32,7 +32,7 @@ _STATUS_PAGE = """<!doctype html>
  .emg{color:#f87171;font-weight:700} small{color:#94a3b8}
 </style></head><body>
 <header><h1>Trung tâm Điều hành thông minh tỉnh Thái Nguyên - Phản ánh hiện trường</h1>
-<small>Trạng thái hệ thống lúc {{ now }} · tổng số phản ánh: {{ "{:,}".format(data.total).replace(",", ".") }}</small></header>
+<small>Trạng thái hệ thống lúc {{ now }} · tổng số phản ánh: {{ integer(data.total) }}</small></header>
 <main>
 <section><h2>Theo trạng thái</h2><table>
 <tr><th>Trạng thái</th><th class="n">Số phản ánh</th></tr>
@@ -64,7 +64,8 @@ def create_server(config: dict | None = None) -> Flask:
     def status_page():
         data = overview()
         return render_template_string(
-            _STATUS_PAGE, data=data, fmt=vn.date_time, now=vn.date_time(datetime.now(LOCAL))
+            _STATUS_PAGE, data=data, fmt=vn.date_time, integer=vn.integer,
+            now=vn.date_time(datetime.now(LOCAL)),
         )
 
     @server.route("/api/<path:_rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import ALL, Dash, Input, Output, html
 
-from backend.domain.roles import IOC_DESK_ROLES
+from backend.domain.roles import IOC_ROLES
 from backend.services.access.auth import StaffUser
 from backend.services.reads.queries import Filters
 from backend.services.workflow.templates import fill_reply
@@ -48,14 +48,14 @@ def preview(texts: list[str | None], shown: dict[str, Any] | None) -> Any:
 
 
 def register(app: Dash) -> None:
-    workflow.register_queue(app, PREFIX, IOC_DESK_ROLES, FILTER_NAMES, to_filters)
-    workflow.register_selection(app, PREFIX, IOC_DESK_ROLES, with_map=False)
-    workflow.register_panel(app, PREFIX, IOC_DESK_ROLES, build_panel, EMPTY)
+    workflow.register_queue(app, PREFIX, IOC_ROLES, FILTER_NAMES, to_filters)
+    workflow.register_selection(app, PREFIX, IOC_ROLES, with_map=False)
+    workflow.register_panel(app, PREFIX, IOC_ROLES, build_panel, EMPTY)
 
     @app.callback(Output(f"{PREFIX}-preview", "children"),
                   Input({"type": "wf-param", "page": PREFIX, "action": "publish", "name": ALL},
                         "value"),
                   Input(f"{PREFIX}-detail", "data"))
     def live_preview(texts, shown):
-        access.require(*IOC_DESK_ROLES)
+        access.require(*IOC_ROLES)
         return preview(texts, shown)

@@ -9,7 +9,7 @@ from typing import Any
 from dash import MATCH, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from backend.domain.roles import IOC_DESK_ROLES
+from backend.domain.roles import IOC_ROLES
 from backend.services.access.auth import StaffUser
 from backend.services.reads import mapdata
 from backend.services.reads.queries import Filters
@@ -83,9 +83,9 @@ def focus(shown: dict[str, Any] | None) -> tuple[dict[str, Any], Any, Any, dict[
 
 
 def register(app: Dash) -> None:
-    workflow.register_queue(app, PREFIX, IOC_DESK_ROLES, FILTERS, to_filters)
-    workflow.register_selection(app, PREFIX, IOC_DESK_ROLES, with_map=True)
-    workflow.register_panel(app, PREFIX, IOC_DESK_ROLES, build_panel, EMPTY)
+    workflow.register_queue(app, PREFIX, IOC_ROLES, FILTERS, to_filters)
+    workflow.register_selection(app, PREFIX, IOC_ROLES, with_map=True)
+    workflow.register_panel(app, PREFIX, IOC_ROLES, build_panel, EMPTY)
 
     @app.callback(
         Output({"type": "wf-param", "page": MATCH, "action": MATCH, "name": "agency"}, "value"),
@@ -95,18 +95,18 @@ def register(app: Dash) -> None:
         State({"type": "wf-ctx", "page": MATCH, "action": MATCH, "name": "district"}, "data"),
         prevent_initial_call=True)
     def on_field(field, district):
-        access.require(*IOC_DESK_ROLES)
+        access.require(*IOC_ROLES)
         return suggested(field, district)
 
     @app.callback(Output(f"{PREFIX}-points", "url"), Output(f"{PREFIX}-version", "data"),
                   Input(f"{PREFIX}-tick", "n_intervals"), State(f"{PREFIX}-version", "data"))
     def refresh_points(_n, seen):
-        access.require(*IOC_DESK_ROLES)
+        access.require(*IOC_ROLES)
         return points_url(seen)
 
     @app.callback(Output(f"{PREFIX}-points", "hideout"), Output(f"{PREFIX}-map", "viewport"),
                   Output(f"{PREFIX}-radius", "center"), Output(f"{PREFIX}-radius", "pathOptions"),
                   Input(f"{PREFIX}-detail", "data"), prevent_initial_call=True)
     def on_shown(shown):
-        access.require(*IOC_DESK_ROLES)
+        access.require(*IOC_ROLES)
         return focus(shown)

@@ -58,7 +58,7 @@ def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None)
     now = now or datetime.now(UTC)
     key, data = current_snapshot(snapshot_key(now), now)
     mode = "overdue" if ((n_intervals or 0) // MODE_TICKS) % 2 else "volume"
-    clock = f"{vn.local(now):%H:%M:%S} · {vn.date(now)}"
+    clock = vn.clock(now, " · ")
     hideout = choropleth(data, mode)
     label = ("Tô màu địa bàn: tỷ lệ quá hạn" if mode == "overdue"
              else "Tô màu địa bàn: số phản ánh 30 ngày")

@@ -20,7 +20,7 @@ from typing import Any
 from dash import dcc, html
 
 from backend import vietnamese as vn
-from backend.domain.roles import IOC_DESK_ROLES
+from backend.domain.roles import IOC_ROLES
 from backend.domain.workflow import ACTIONS, AT_IOC_STATES, State
 from backend.services.access.auth import StaffUser
 from dashboard.widgets.queue import DROPDOWN_VI
@@ -62,7 +62,7 @@ class Choices:
 
 def holding(detail: dict[str, Any], staff: StaffUser) -> bool:
     """True when the viewer may act: agencies always; the IOC once it holds the report."""
-    if staff.role not in IOC_DESK_ROLES or detail["state"] not in HELD_STATES:
+    if staff.role not in IOC_ROLES or detail["state"] not in HELD_STATES:
         return True
     return detail.get("held_by") == staff.username
 
@@ -86,7 +86,7 @@ def action_bar(page: str, detail: dict[str, Any], staff: StaffUser, only: tuple[
     allowed = [a for a in only if a in detail.get("allowed_actions", [])]
     enabled = holding(detail, staff)
     children: list = []
-    if staff.role in IOC_DESK_ROLES and detail["state"] in HELD_STATES:
+    if staff.role in IOC_ROLES and detail["state"] in HELD_STATES:
         children.append(hold_row(page, detail, staff))
     if not allowed:
         children.append(html.P("Không có thao tác nào của bạn ở trạng thái này.",

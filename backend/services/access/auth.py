@@ -67,10 +67,6 @@ class StaffUser:
     def actor(self) -> Actor:
         return Actor(self.username, Role(self.role), self.agency_code)
 
-    @property
-    def is_ioc(self) -> bool:
-        return self.role in ("ioc_handler", "admin")
-
 
 def create_user(username: str, role: str, password: str, agency: str | None = None,
                 full_name: str | None = None, url: str | None = None) -> User:

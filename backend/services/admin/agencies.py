@@ -11,21 +11,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.domain.roles import ROLE_LABELS_VI
+from backend.domain.roles import FOCAL_KINDS, ROLE_LABELS_VI
 from backend.domain.workflow import Actor
 from backend.reference.files import MAX_PROCESS_MINUTES
 from backend.services.admin.common import (
     EMAIL,
     PHONE,
     changes,
-    clean,
+    checked_text,
     in_transaction,
     now_or_present,
     record,
     require_admin,
     whole_number,
 )
-from backend.services.admin.users import FOCAL_KINDS, UserRow, user_row
+from backend.services.admin.users import UserRow, user_row
 from backend.services.errors import ValidationError
 from backend.storage.db import session_factory
 from backend.storage.models import (
@@ -144,10 +144,10 @@ def update_agency(actor: Actor, code: str, *, process_minutes: Any, email: str |
     now = now_or_present(now)
     minutes = whole_number(process_minutes, "process_minutes", "Thời hạn xử lý của cơ quan", 60,
                            MAX_PROCESS_MINUTES, "phút làm việc (tối đa 3 ngày, Đ8 bước 3)")
-    mail = clean(email, "email", "Thư điện tử", max_len=254, required=False)
+    mail = checked_text(email, "email", "Thư điện tử", max_len=254, required=False)
     if mail and not EMAIL.match(mail):
         raise ValidationError("email", f"Thư điện tử '{mail}' không hợp lệ.")
-    tel = clean(phone, "phone", "Số điện thoại", max_len=32, required=False)
+    tel = checked_text(phone, "phone", "Số điện thoại", max_len=32, required=False)
     if tel and not PHONE.match(tel):
         raise ValidationError("phone", "Số điện thoại chỉ gồm chữ số, dấu cách, dấu chấm hoặc "
                                        "gạch ngang (8-20 ký tự).")
@@ -185,7 +185,7 @@ def set_focal_points(actor: Actor, code: str, *, leader: str | None, leader_titl
         after: dict[str, Any] = {}
         for kind, (username, title) in wanted.items():
             role, label = FOCAL_KINDS[kind]
-            title = clean(title, f"{kind}_title", f"Chức vụ của {label[0].lower()}{label[1:]}",
+            title = checked_text(title, f"{kind}_title", f"Chức vụ của {label[0].lower()}{label[1:]}",
                           max_len=100, required=username is not None)
             point = session.get(AgencyFocalPoint, (agency.code, kind))
             current = session.get(User, point.user_id).username if point else None

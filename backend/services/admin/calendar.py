@@ -21,18 +21,24 @@ import holidays
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from backend import vietnamese as vn
 from backend.domain.sla import STAGES
 from backend.domain.workflow import Actor
 from backend.domain.worktime import CalendarSpec, Season, Shift
 from backend.reference.rules import load_calendar_spec
 from backend.services import clocks
-from backend.services.admin.common import clean, in_transaction, record, require_admin, whole_number
+from backend.services.admin.common import (
+    checked_text,
+    in_transaction,
+    record,
+    require_admin,
+    whole_number,
+)
 from backend.services.clocks import calendar_from_session
 from backend.services.errors import ValidationError
 from backend.storage.db import session_factory
 from backend.storage.models import CalendarOverride, StageBudgetSetting, WorkSeasonSetting
 
-WORKDAY_MINUTES = 480  # QĐ 188/1999/QĐ-TTg: 8 hours a day, in every season (CALENDAR.md)
 MAX_EMERGENCY_MINUTES = 1440  # "ngay": an emergency never waits more than 24 clock hours
 SEASON_LABELS = {"winter": "Mùa đông", "summer": "Mùa hè"}
 WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
@@ -42,21 +48,6 @@ _DAY_MONTH = re.compile(r"^(\d{1,2})/(\d{1,2})$")
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
-
-
-def _hours(minutes: int) -> str:
-    """480 -> '8 giờ', 450 -> '7 giờ 30 phút', 45 -> '45 phút'."""
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} phút"
-    return f"{hours} giờ" + (f" {rest} phút" if rest else "")
-
-
-def _working(minutes: int) -> str:
-    """Working time: 1440 -> '3 ngày', 240 -> '4 giờ' (a working day is 480 minutes)."""
-    if minutes >= WORKDAY_MINUTES and minutes % WORKDAY_MINUTES == 0:
-        return f"{minutes // WORKDAY_MINUTES} ngày"
-    return _hours(minutes)
 
 
 def day_text(day: date) -> str:
@@ -121,7 +112,7 @@ def set_stage_budget(actor: Actor, stage: str, *, minutes: Any, emergency_minute
     legal = clocks.file_policy().budget(stage)
     normal = whole_number(minutes, "minutes", f"Thời hạn bước {legal.name_vi}", 15,
                           legal.minutes, f"phút làm việc (Quy chế, {legal.clause.replace('D', 'Đ', 1)}: tối đa "
-                          f"{_working(legal.minutes)} làm việc)")
+                          f"{vn.working_time(legal.minutes)} làm việc)")
     urgent = whole_number(emergency_minutes, "emergency_minutes",
                           "Thời hạn khi khẩn cấp", 5, MAX_EMERGENCY_MINUTES,
                           "phút đồng hồ (khẩn cấp phải xử lý ngay, tối đa 24 giờ)")
@@ -265,8 +256,8 @@ def _season(item: SeasonInput, number: int) -> Season:
         shifts.append(Shift(a, b))
     season = Season(name=name, start=start, end=end, shifts=tuple(shifts))
     minutes = season.working_seconds // 60
-    if minutes != WORKDAY_MINUTES:
-        raise ValidationError(f"{key}.shifts", f"{label}: các ca cộng lại {_hours(minutes)}; một "
+    if minutes != vn.WORKDAY_MINUTES:
+        raise ValidationError(f"{key}.shifts", f"{label}: các ca cộng lại {vn.hours_minutes(minutes)}; một "
                                                "ngày làm việc phải đủ 8 giờ (480 phút, "
                                                "QĐ 188/1999/QĐ-TTg).")
     return season
@@ -408,7 +399,7 @@ def add_override(actor: Actor, day: Any, working: bool, note: str, *,
     require_admin(actor)
     now = _now(now)
     when = _day(day)
-    reason = clean(note, "note", "Lý do (văn bản căn cứ)", max_len=500)
+    reason = checked_text(note, "note", "Lý do (văn bản căn cứ)", max_len=500)
     if len(reason) < 5:
         raise ValidationError("note", "Ghi rõ lý do hoặc văn bản căn cứ (ít nhất 5 ký tự).")
 

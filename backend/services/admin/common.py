@@ -6,7 +6,6 @@ before and after), and the checks of a form's values with refusals in Vietnamese
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from backend import vietnamese as vn
 from backend.domain.roles import Role
 from backend.domain.workflow import Actor, Forbidden
 from backend.services.audit import append_system_event
@@ -32,7 +32,6 @@ EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$", re.ASCII)
 PHONE = re.compile(r"^\+?[0-9][0-9 .\-]{6,18}[0-9]$", re.ASCII)
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2060\ufeff]")
 
 
 def require_admin(actor: Actor) -> None:
@@ -61,12 +60,13 @@ def record(session: Session, actor: Actor, action: str, note: str, now: datetime
                                action=action, note=note, data=data or None)
 
 
-def clean(value: Any, field_name: str, label: str, *, max_len: int, required: bool = True,
+def checked_text(value: Any, field_name: str, label: str, *, max_len: int, required: bool = True,
           multiline: bool = False) -> str | None:
-    """NFC text without control or invisible characters, trimmed, within `max_len`."""
+    """A form's text as stored: NFC, refused with control or invisible characters, trimmed,
+    within `max_len`; refusals name the field by its `label`."""
     text = value if isinstance(value, str) else ("" if value is None else str(value))
-    text = unicodedata.normalize("NFC", text)
-    if _CONTROL.search(text.replace("\n", "").replace("\r", "").replace("\t", " ")):
+    text = vn.nfc(text)
+    if vn.has_control(text) or vn.has_hidden(text):
         raise ValidationError(field_name, f"{label} chứa ký tự điều khiển không hợp lệ.")
     text = text.replace("\r\n", "\n").strip() if multiline else " ".join(text.split())
     if not text:
@@ -83,7 +83,7 @@ def clean(value: Any, field_name: str, label: str, *, max_len: int, required: bo
 def person_name(value: Any) -> str:
     """A staff member's full name: at least two letters (it is shown on every step they take,
     in the event log and in the report packs), at most 200 characters."""
-    person = clean(value, "full_name", "Họ và tên", max_len=200)
+    person = checked_text(value, "full_name", "Họ và tên", max_len=200)
     if sum(c.isalpha() for c in person) < 2:
         raise ValidationError("full_name", "Họ và tên phải có ít nhất hai chữ cái.",
                               code="too_short")
@@ -103,14 +103,10 @@ def whole_number(value: Any, field_name: str, label: str, low: int, high: int,
         raise ValidationError(field_name, f"{label} phải là số nguyên.") from None
     if isinstance(value, bool) or not low <= number <= high:
         suffix = f" {unit}" if unit else ""
-        raise ValidationError(field_name, f"{label} phải từ {thousands(low)} đến "
-                                          f"{thousands(high)}{suffix}.")
+        raise ValidationError(field_name, f"{label} phải từ {vn.integer(low)} đến "
+                                          f"{vn.integer(high)}{suffix}.")
     return number
 
-
-def thousands(number: int) -> str:
-    """1440 -> 1.440 (Vietnamese thousands separator)."""
-    return f"{number:,}".replace(",", ".")
 
 
 def now_or_present(now: datetime | None) -> datetime:

@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from backend import vietnamese as vn
 from backend.domain.workflow import OPEN_STATES, Actor
 from backend.services.admin.agencies import get_agency
 from backend.services.admin.common import (
     changes,
-    clean,
+    checked_text,
     in_transaction,
     record,
     require_admin,
@@ -90,7 +91,7 @@ def _field_rows(session: Session, code: str | None = None) -> list[FieldRow]:
 
 
 def _keywords(value: Any) -> str | None:
-    text = clean(value, "keywords", "Từ khóa", max_len=2000, required=False, multiline=True)
+    text = checked_text(value, "keywords", "Từ khóa", max_len=2000, required=False, multiline=True)
     if not text:
         return None
     words = [" ".join(w.split()) for w in re.split(r"[;\n,]", text)]
@@ -107,7 +108,7 @@ def _field(session: Session, code: Any) -> Field:
 
 def _unique_field_name(session: Session, name: str, code: str | None = None) -> None:
     for other_code, other in session.execute(select(Field.code, Field.name)):
-        if other_code != code and other.casefold() == name.casefold():
+        if other_code != code and vn.lower(other) == vn.lower(name):
             raise ValidationError("name", f"Đã có lĩnh vực tên '{other}' (mã {other_code}).",
                                   code="exists")
 
@@ -126,9 +127,9 @@ def create_field(actor: Actor, *, code: str, name: str, group_name: str, default
     if not _FIELD_CODE.match(key):
         raise ValidationError("code", "Mã lĩnh vực dài 2-32 ký tự: chữ thường không dấu, số và "
                                       "gạch dưới, bắt đầu bằng chữ (ví dụ: cay_xanh).")
-    title = clean(name, "name", "Tên lĩnh vực", max_len=100)
-    group = clean(group_name, "group_name", "Nhóm lĩnh vực", max_len=100)
-    text = clean(description, "description", "Mô tả", max_len=2000, required=False,
+    title = checked_text(name, "name", "Tên lĩnh vực", max_len=100)
+    group = checked_text(group_name, "group_name", "Nhóm lĩnh vực", max_len=100)
+    text = checked_text(description, "description", "Mô tả", max_len=2000, required=False,
                  multiline=True)
     words = _keywords(keywords)
 
@@ -172,9 +173,9 @@ def update_field(actor: Actor, code: str, *, name: str, group_name: str,
     field to the IOC handler). Reports keep their field code, so history is unaffected."""
     require_admin(actor)
     now = _now(now)
-    title = clean(name, "name", "Tên lĩnh vực", max_len=100)
-    group = clean(group_name, "group_name", "Nhóm lĩnh vực", max_len=100)
-    text = clean(description, "description", "Mô tả", max_len=2000, required=False,
+    title = checked_text(name, "name", "Tên lĩnh vực", max_len=100)
+    group = checked_text(group_name, "group_name", "Nhóm lĩnh vực", max_len=100)
+    text = checked_text(description, "description", "Mô tả", max_len=2000, required=False,
                  multiline=True)
     words = _keywords(keywords)
 
@@ -311,7 +312,7 @@ def add_routing_rule(actor: Actor, *, field_code: str, district_code: str | None
     now = _now(now)
     rank = whole_number(priority, "priority", "Thứ tự ưu tiên", 1, MAX_PRIORITY,
                         "(số nhỏ được gợi ý trước)")
-    text = clean(note, "note", "Ghi chú", max_len=500, required=False)
+    text = checked_text(note, "note", "Ghi chú", max_len=500, required=False)
     district = (district_code or "").strip() or None
 
     def work(session: Session) -> RuleRow:

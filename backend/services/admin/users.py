@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from backend.domain.roles import AGENCY_ROLES, ROLE_LABELS_VI, STAFF_ROLES, role_label
+from backend.domain.roles import AGENCY_ROLES, FOCAL_KINDS, ROLE_LABELS_VI, STAFF_ROLES, role_label
 from backend.domain.workflow import Actor
 from backend.services.access import auth
 from backend.services.admin.common import (
@@ -32,12 +32,6 @@ from backend.storage.models import (
     StaffSession,
     User,
 )
-
-FOCAL_KINDS: dict[str, tuple[str, str]] = {  # kind -> (role the person must have, label)
-    "leader": ("agency_leader", "Lãnh đạo đầu mối"),
-    "handler": ("agency_handler", "Người xử lý đầu mối"),
-}
-
 
 MIN_PASSWORD = auth.MIN_PASSWORD
 

@@ -32,7 +32,7 @@ from backend.services.intake.places import locate
 from backend.services.intake.validation import MAX_DESCRIPTION
 from backend.services.notifications import outbox
 from backend.storage.db import session_factory
-from backend.storage.fast_insert import _insert_new_report
+from backend.storage.fast_insert import insert_new_report
 from backend.storage.models import Report
 from geo import Location
 
@@ -156,7 +156,7 @@ def submit_report(
         )
         if report_id is not None:  # one INSERT with code and chain head; no UPDATE after it
             session.expunge(event)  # no relationship orders the two rows: the report goes first
-            _insert_new_report(session, report, event)
+            insert_new_report(session, report, event)
         outbox.enqueue_for_submission(session, report, now)
         if within is not None:
             within(session, report)

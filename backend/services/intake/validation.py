@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend import vietnamese as vn
 from backend.config import TIMEZONE
 from backend.domain.workflow import param_label_title, please_enter
 from backend.services.errors import ValidationError
@@ -25,9 +25,6 @@ MAX_NAME = 200
 MAX_ADDRESS = 500
 CLIENT_CHANNELS = ("app", "portal", "api")  # the channels a client of the native API may state
 CONSENT_VERSION = "2026-01"
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _MOBILE = re.compile(r"^0(3[2-9]|5[2689]|7[06-9]|8[1-9]|9\d)\d{7}$", re.ASCII)  # not '٨'
 _LANDLINE = re.compile(r"^02\d{9}$", re.ASCII)
 _EMAIL = re.compile(r"^[^@\s<>\"'\x00-\x1f\x7f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -44,13 +41,12 @@ def clean_text(value: Any, field: str, *, max_len: int, min_len: int = 0,
         return None
     if not isinstance(value, str):
         raise ValidationError(field, f"{param_label_title(field)} phải là văn bản.")
-    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
-    text = _BIDI.sub("", text)
+    text = vn.without_hidden(vn.nfc(value))
     if not multiline:
         text = " ".join(text.split())
     else:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _CONTROL.search(text):
+    if vn.has_control(text):
         raise ValidationError(field, f"{param_label_title(field)} chứa ký tự điều khiển không "
                                      "hợp lệ.")
     text = text.strip()

@@ -1,10 +1,10 @@
 """The leadership page's figures (D2.2d, D13.5, D14.4), arranged on top of :mod:`backend.services.kpis`.
 
-kpi defines every figure once; this module only arranges them for the page and makes them cheap
-to take again. A month's counts are kpi's own per-group counts (``Snapshot.groups``: one row per
+The KPI package defines every figure once; this module only arranges them for the page and makes them cheap
+to take again. A month's counts are the KPIs' own per-group counts (``Snapshot.groups``: one row per
 month × channel × field × district × agency, every count a column), taken once for the whole
 province: any filter, the month itself, the quarter it belongs to, the previous period and the
-twelve-month trend are sums over those frames, so the page rebuilds a :class:`kpi.Snapshot`
+twelve-month trend are sums over those frames, so the page rebuilds a :class:`kpis.Snapshot`
 from them (:func:`snapshot_from`) instead of asking the database again. Only what needs one row
 per report (working hours, the overdue list) is read for the page's own period and filters.
 
@@ -19,11 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -31,22 +29,20 @@ import pandas as pd
 
 from backend.config import LOCAL_TZ
 from backend.domain.roles import DIRECTING_ROLES, LEADERS_PAGE_ROLES
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.services.access.auth import StaffUser
 from backend.services.clocks import current_calendar
 from backend.services.errors import NotFound
-from backend.services.kpis import pack_files
 from backend.services.reads import catalogue, queries
 from backend.services.workflow import routing as routing_suggest
 from backend.services.workflow.steps import perform_action
-from backend.storage import db
 from backend.vietnamese import fold
 
 OVERDUE_LIMIT = 60  # rows of the overdue list on the page (the pack's workbook has them all)
 DRILL_LIMIT = 500  # codes one drill-down lists (the page and `ioc bench reads`)
 FILTER_NAMES = ("field", "district", "agency")
 # the figure a headline tile clicks through to: the reports behind the number, or behind the
-# part of it that needs attention (a rate is clicked through via its parts, kpi.report_codes)
+# part of it that needs attention (a rate is clicked through via its parts, kpis.report_codes)
 HEADLINE_DRILL = {
     "received": "received",
     "rate.answered": "answered",
@@ -66,15 +62,15 @@ HEADLINE_DRILL = {
 
 @dataclass(frozen=True)
 class MonthCounts:
-    """kpi's group counts of one calendar month for the whole province, as taken at ``now``."""
+    """the KPIs' group counts of one calendar month for the whole province, as taken at ``now``."""
 
     code: str
     now: dt.datetime
     groups: pd.DataFrame
-    names: kpi.Names
+    names: kpis.Names
 
 
-def month_counts(months: Iterable[kpi.Period], *, now: dt.datetime | None = None,
+def month_counts(months: Iterable[kpis.Period], *, now: dt.datetime | None = None,
                  url: str | None = None, parallel: int = 2) -> dict[str, MonthCounts]:
     """The counts of each month (month periods), all as of the same ``now``.
 
@@ -94,10 +90,10 @@ def month_counts(months: Iterable[kpi.Period], *, now: dt.datetime | None = None
     return out
 
 
-def _count_run(months: list[kpi.Period], now: dt.datetime, url: str | None
+def _count_run(months: list[kpis.Period], now: dt.datetime, url: str | None
                ) -> dict[str, MonthCounts]:
-    span = kpi.Period(months[0].start, months[-1].end)
-    snap = kpi.snapshot(span, None, now=now, url=url)
+    span = kpis.Period(months[0].start, months[-1].end)
+    snap = kpis.snapshot(span, None, now=now, url=url)
     frames = dict(tuple(snap.groups.groupby("month", sort=False)))
     out = {}
     for month in span.months():
@@ -123,40 +119,40 @@ def together(*jobs: Callable[[], T]) -> list[T]:
         return [first, *[future.result() for future in futures]]
 
 
-def filter_groups(groups: pd.DataFrame, filters: kpi.Filters) -> pd.DataFrame:
-    """The group rows that ``filters`` select (codes; ``kpi.NONE`` selects "no value")."""
+def filter_groups(groups: pd.DataFrame, filters: kpis.Filters) -> pd.DataFrame:
+    """The group rows that ``filters`` select (codes; ``kpis.NONE`` selects "no value")."""
     if filters.empty:
         return groups
     mask = np.ones(len(groups), dtype=bool)
-    for name in kpi.DIMENSIONS:
+    for name in kpis.DIMENSIONS:
         value = getattr(filters, name)
         if value not in (None, ""):
             mask &= (groups[name] == value).to_numpy()
     return groups.loc[mask]
 
 
-def snapshot_from(period: kpi.Period, filters: kpi.Filters | None,
-                  counts: Mapping[str, MonthCounts], *, url: str | None = None) -> kpi.Snapshot:
-    """kpi's snapshot of ``period`` and ``filters``, rebuilt from month counts.
+def snapshot_from(period: kpis.Period, filters: kpis.Filters | None,
+                  counts: Mapping[str, MonthCounts], *, url: str | None = None) -> kpis.Snapshot:
+    """the KPIs' snapshot of ``period`` and ``filters``, rebuilt from month counts.
 
     ``period`` must be whole months (a month or a quarter). Its figures equal
-    ``kpi.snapshot(period, filters, now=...)`` taken at the moment the counts were taken (the
+    ``kpis.snapshot(period, filters, now=...)`` taken at the moment the counts were taken (the
     earliest of its months'); per-report rows are read on first use, as of that moment.
     """
     now = min(counts[m.code].now for m in _months_of(period))
     return fill(blank_snapshot(period, filters, now, url=url), counts)
 
 
-def blank_snapshot(period: kpi.Period, filters: kpi.Filters | None, now: dt.datetime, *,
-                   url: str | None = None) -> kpi.Snapshot:
+def blank_snapshot(period: kpis.Period, filters: kpis.Filters | None, now: dt.datetime, *,
+                   url: str | None = None) -> kpis.Snapshot:
     """A snapshot whose counts come later (:func:`fill`): its per-report rows (``.rows``) can
     be read meanwhile, while the month counts are taken."""
-    return kpi.Snapshot(period=period, filters=filters or kpi.Filters(), now=now,
-                        groups=pd.DataFrame(), names=kpi.Names({}, {}, {}, {}),
+    return kpis.Snapshot(period=period, filters=filters or kpis.Filters(), now=now,
+                        groups=pd.DataFrame(), names=kpis.Names({}, {}, {}, {}),
                         calendar=current_calendar(url), url=url)
 
 
-def fill(snap: kpi.Snapshot, counts: Mapping[str, MonthCounts]) -> kpi.Snapshot:
+def fill(snap: kpis.Snapshot, counts: Mapping[str, MonthCounts]) -> kpis.Snapshot:
     """Put the period's month counts (filtered) into a :func:`blank_snapshot`."""
     parts = [counts[m.code] for m in _months_of(snap.period)]
     snap.groups = pd.concat([filter_groups(p.groups, snap.filters) for p in parts],
@@ -165,7 +161,7 @@ def fill(snap: kpi.Snapshot, counts: Mapping[str, MonthCounts]) -> kpi.Snapshot:
     return snap
 
 
-def _months_of(period: kpi.Period) -> list[kpi.Period]:
+def _months_of(period: kpis.Period) -> list[kpis.Period]:
     months = period.months()
     if period.start != months[0].start or period.end != months[-1].end:
         raise ValueError("Kỳ báo cáo phải gồm trọn các tháng")
@@ -205,18 +201,18 @@ def _records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]
             for row in frame[columns].itertuples(index=False, name=None)]
 
 
-def filters_dict(filters: kpi.Filters) -> dict[str, str | None]:
+def filters_dict(filters: kpis.Filters) -> dict[str, str | None]:
     return {name: getattr(filters, name) for name in FILTERS_ALL}
 
 
 FILTERS_ALL = ("field", "district", "agency", "channel")
 
 
-def counts_by(snap: kpi.Snapshot, dimension: str) -> pd.DataFrame:
+def counts_by(snap: kpis.Snapshot, dimension: str) -> pd.DataFrame:
     """Counts and ratios per code of ``dimension`` from the group counts alone (no per-report
     rows: what ``Snapshot.by`` gives without its working-hour columns)."""
-    table = snap.groups.groupby(dimension)[list(kpi.COUNT_KEYS)].sum()
-    for key, value in kpi.rates(table).items():
+    table = snap.groups.groupby(dimension)[list(kpis.COUNT_KEYS)].sum()
+    for key, value in kpis.rates(table).items():
         table[key] = value
     table.insert(0, "name", [snap.names.of(dimension, code) for code in table.index])
     table.index.name = dimension
@@ -224,7 +220,7 @@ def counts_by(snap: kpi.Snapshot, dimension: str) -> pd.DataFrame:
 
 
 class _Known:
-    """Figures already taken, where kpi.headlines expects a snapshot (it only reads figures)."""
+    """Figures already taken, where kpis.headlines expects a snapshot (it only reads figures)."""
 
     def __init__(self, figures: Mapping[str, Any]) -> None:
         self._figures = dict(figures)
@@ -233,7 +229,7 @@ class _Known:
         return self._figures
 
 
-def figures(snap: kpi.Snapshot) -> dict[str, Any]:
+def figures(snap: kpis.Snapshot) -> dict[str, Any]:
     """Every figure of a snapshot (counts, ratios, working hours) as plain numbers."""
     return {key: plain(value) for key, value in snap.figures().items()}
 
@@ -241,9 +237,9 @@ def figures(snap: kpi.Snapshot) -> dict[str, Any]:
 # =========================================================================== the page
 
 
-def overview(current: kpi.Snapshot, previous: Mapping[str, Any] | None, *,
+def overview(current: kpis.Snapshot, previous: Mapping[str, Any] | None, *,
              escalated: list[dict[str, Any]] | None = None,
-             targets: kpi.KpiTargets | None = None,
+             targets: kpis.KpiTargets | None = None,
              limit: int = OVERDUE_LIMIT) -> dict[str, Any]:
     """Everything the leadership page shows for one period and filters, as plain data.
 
@@ -251,9 +247,9 @@ def overview(current: kpi.Snapshot, previous: Mapping[str, Any] | None, *,
     Keys: period, filters, now, figures, headline, stages, matrix, districts, ranking,
     satisfaction, flow, overdue, escalations (``escalated`` as given, see :func:`escalations`).
     """
-    targets = targets or kpi.load_targets()
+    targets = targets or kpis.load_targets()
     now_figures = figures(current)
-    headline = kpi.headlines(_Known(now_figures),  # type: ignore[arg-type]
+    headline = kpis.headlines(_Known(now_figures),  # type: ignore[arg-type]
                              _Known(previous) if previous is not None else None,  # type: ignore[arg-type]
                              targets)
     period = current.period
@@ -274,7 +270,7 @@ def overview(current: kpi.Snapshot, previous: Mapping[str, Any] | None, *,
         "ranking": _ranking(current, targets),
         "min_sample": targets.min_sample,
         "short_names": {code: short for code, short in current.names.agency_short.items()
-                        if short} | {kpi.IOC: "IOC tỉnh"},
+                        if short} | {kpis.IOC: "IOC tỉnh"},
         "satisfaction": _satisfaction(now_figures),
         "flow": {key: now_figures.get(key) for key in (
             "forwarded", "returned", "returned_times", "rate.misrouting", "result_submitted",
@@ -286,7 +282,7 @@ def overview(current: kpi.Snapshot, previous: Mapping[str, Any] | None, *,
     }
 
 
-def _stages(snap: kpi.Snapshot, targets: kpi.KpiTargets) -> list[dict[str, Any]]:
+def _stages(snap: kpis.Snapshot, targets: kpis.KpiTargets) -> list[dict[str, Any]]:
     table = snap.stage_table(targets)
     out = []
     for stage, row in table.iterrows():
@@ -297,9 +293,9 @@ def _stages(snap: kpi.Snapshot, targets: kpi.KpiTargets) -> list[dict[str, Any]]
     return out
 
 
-def _matrix(snap: kpi.Snapshot) -> list[dict[str, Any]]:
+def _matrix(snap: kpis.Snapshot) -> list[dict[str, Any]]:
     table = snap.matrix()
-    table = table[table["agency"] != kpi.NONE]
+    table = table[table["agency"] != kpis.NONE]
     short = snap.names.agency_short
     table = table.assign(agency_short=[short.get(c) or n for c, n in
                                        zip(table["agency"], table["agency_name"], strict=True)])
@@ -307,7 +303,7 @@ def _matrix(snap: kpi.Snapshot) -> list[dict[str, Any]]:
                             "received", "late", "overdue", "on_time", "on_time_rate"])
 
 
-def _districts(snap: kpi.Snapshot) -> list[dict[str, Any]]:
+def _districts(snap: kpis.Snapshot) -> list[dict[str, Any]]:
     table = counts_by(snap, "district").reset_index()
     table["rate.overdue"] = table["e2e.overdue"] / table["open"].where(table["open"] != 0)
     return _records(table, ["district", "name", "received", "open", "e2e.on_time", "e2e.late",
@@ -315,7 +311,7 @@ def _districts(snap: kpi.Snapshot) -> list[dict[str, Any]]:
                             "rate.overdue"])
 
 
-def _ranking(snap: kpi.Snapshot, targets: kpi.KpiTargets) -> list[dict[str, Any]]:
+def _ranking(snap: kpis.Snapshot, targets: kpis.KpiTargets) -> list[dict[str, Any]]:
     table = snap.ranking(targets.min_sample).reset_index()
     table["short"] = [snap.names.agency_short.get(c) or n
                       for c, n in zip(table["agency"], table["name"], strict=True)]
@@ -325,7 +321,7 @@ def _ranking(snap: kpi.Snapshot, targets: kpi.KpiTargets) -> list[dict[str, Any]
 
 
 def _satisfaction(figs: Mapping[str, Any]) -> dict[str, Any]:
-    keys = ("answered", "rated", *kpi.RATING_KEYS, "rate.rated", "rate.satisfied")
+    keys = ("answered", "rated", *kpis.RATING_KEYS, "rate.rated", "rate.satisfied")
     return {key: figs.get(key) for key in keys}
 
 
@@ -334,10 +330,10 @@ OVERDUE_FIELDS = ("code", "stage", "stage_name", "status", "responsible", "respo
                   "progress_notice", "emergency", "private")
 
 
-def _overdue(snap: kpi.Snapshot, limit: int) -> dict[str, Any]:
+def _overdue(snap: kpis.Snapshot, limit: int) -> dict[str, Any]:
     cases = snap.overdue(include_done=True)
     running = cases[cases["status"] == "overdue"]
-    units = kpi.overdue_by_responsible(cases)
+    units = kpis.overdue_by_responsible(cases)
     by_unit = [] if units.empty else _records(units.reset_index().head(12), [
         "responsible", "name", "late", "overdue", "late_done", "with_notice", "hours_total",
         "hours_max"])
@@ -351,19 +347,19 @@ def _overdue(snap: kpi.Snapshot, limit: int) -> dict[str, Any]:
     }
 
 
-def escalations(filters: kpi.Filters | None = None, *, now: dt.datetime | None = None,
+def escalations(filters: kpis.Filters | None = None, *, now: dt.datetime | None = None,
                 url: str | None = None) -> list[dict[str, Any]]:
     """Reports escalated to the provincial People's Committee still waiting for its direction
-    (D7.2c), whenever they came in, longest waiting first (kpi.escalations_waiting)."""
-    table = kpi.escalations_waiting(filters, now=now, url=url)
-    return _records(table, kpi.ESCALATION_COLUMNS)
+    (D7.2c), whenever they came in, longest waiting first (kpis.escalations_waiting)."""
+    table = kpis.escalations_waiting(filters, now=now, url=url)
+    return _records(table, kpis.ESCALATION_COLUMNS)
 
 
-def trend(last: kpi.Period, filters: kpi.Filters | None, counts: Mapping[str, MonthCounts],
+def trend(last: kpis.Period, filters: kpis.Filters | None, counts: Mapping[str, MonthCounts],
           *, months: int = 12, url: str | None = None) -> list[dict[str, Any]]:
-    """Month by month, ``months`` months ending with ``last``'s last month (kpi's trend)."""
+    """Month by month, ``months`` months ending with ``last``'s last month (the KPIs' trend)."""
     buckets = last.months_back(months)
-    span = kpi.Period(buckets[0].start, buckets[-1].end)
+    span = kpis.Period(buckets[0].start, buckets[-1].end)
     table = snapshot_from(span, filters, counts, url=url).trend()
     keys = ("month", "label", "received", "answered", "e2e.on_time", "e2e.late", "e2e.overdue",
             "process.on_time", "process.late", "rated", "rate.on_time.e2e",
@@ -372,12 +368,12 @@ def trend(last: kpi.Period, filters: kpi.Filters | None, counts: Mapping[str, Mo
     return _records(table, keys)
 
 
-def trend_months(last: kpi.Period, months: int = 12) -> list[kpi.Period]:
+def trend_months(last: kpis.Period, months: int = 12) -> list[kpis.Period]:
     """The month periods :func:`trend` needs."""
     return last.months_back(months)
 
 
-def page_months(period: kpi.Period) -> list[kpi.Period]:
+def page_months(period: kpis.Period) -> list[kpis.Period]:
     """The month periods :func:`overview` needs: the period's and the previous period's."""
     return sorted(set(period.months()) | set(period.previous().months()))
 
@@ -389,16 +385,16 @@ def local_today(now: dt.datetime | None = None) -> dt.date:
     return (now or dt.datetime.now(dt.UTC)).astimezone(LOCAL_TZ).date()
 
 
-def current_period(kind: str, now: dt.datetime | None = None) -> kpi.Period:
+def current_period(kind: str, now: dt.datetime | None = None) -> kpis.Period:
     """This month or this quarter (Vietnam's calendar)."""
     today = local_today(now)
     if kind == "quarter":
-        return kpi.Period.quarter(today.year, (today.month - 1) // 3 + 1)
-    return kpi.Period.month(today.year, today.month)
+        return kpis.Period.quarter(today.year, (today.month - 1) // 3 + 1)
+    return kpis.Period.month(today.year, today.month)
 
 
 def period_choices(kind: str, now: dt.datetime | None = None, count: int | None = None
-                   ) -> list[kpi.Period]:
+                   ) -> list[kpis.Period]:
     """Periods a leader may pick, newest first: 24 months or 8 quarters up to the current one."""
     period = current_period(kind, now)
     out = [period]
@@ -407,10 +403,10 @@ def period_choices(kind: str, now: dt.datetime | None = None, count: int | None 
     return out
 
 
-def quarter_of(period: kpi.Period) -> kpi.Period:
+def quarter_of(period: kpis.Period) -> kpis.Period:
     """The quarter holding the period's last day."""
     day = period.last_day
-    return kpi.Period.quarter(day.year, (day.month - 1) // 3 + 1)
+    return kpis.Period.quarter(day.year, (day.month - 1) // 3 + 1)
 
 
 # =========================================================================== one report
@@ -458,34 +454,3 @@ def direct(code: str, viewer: StaffUser, agency: str, direction: str, *,
     return perform_action(code, "direct", viewer.actor(),
                           {"agency": agency, "direction": direction},
                           version=version, now=now, url=url)
-
-
-# =========================================================================== report packs
-
-
-Progress = Callable[[float, str], None]
-
-
-def make_pack(period: kpi.Period, filters: kpi.Filters | None = None, *, owner: str,
-              progress: Progress | None = None, url: str | None = None,
-              now: dt.datetime | None = None) -> pack_files.StoredPack:
-    """The period's report pack (Word, Excel, CSV; backend.exports.pack) as one zip file kept
-    for the account named `owner` to download (services/kpis/pack_files.py, which refuses an account
-    that may not make packs, or a disk nearly full). Runs in a background worker, possibly a
-    process forked from a web worker: the database connections inherited from the parent are
-    left to it."""
-    from backend.exports.pack import build_pack  # noqa: PLC0415 - heavy, only for packs
-
-    db.engine_for(url).dispose(close=False)
-
-    def write(target: Path) -> str:
-        # the files are made beside the zip, in the job's own folder under the exports folder:
-        # a killed job's hundreds of megabytes are swept there, never left in /tmp
-        paths = build_pack(period, target.parent, url=url, progress=progress, now=now,
-                           filters=filters)
-        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
-            for path in paths:
-                archive.write(path, Path(path).name)
-        return f"{Path(paths[0]).stem}.zip"
-
-    return pack_files.store(owner, write, url=url)

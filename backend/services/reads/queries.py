@@ -21,7 +21,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.config import LOCAL_TZ as LOCAL
-from backend.domain.roles import AGENCY_ROLES, PROVINCE_ROLES, Role
+from backend.domain.roles import AGENCY_ROLES, IOC_ROLES, PROVINCE_ROLES, Role
 from backend.domain.sla import STATUS_LABELS_VI, stage_status
 from backend.domain.workflow import (
     OPEN_STATES,
@@ -52,7 +52,6 @@ from backend.storage.models import (
 )
 from backend.storage.textsearch import MAX_QUERY, contains_text
 
-IOC_ROLES = ("ioc_handler", "admin")
 # who may read reports at all: not the wall display (nor any role added later without thought)
 READ_ROLES = (*PROVINCE_ROLES, *AGENCY_ROLES)
 MAX_PER_PAGE = 200

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, select
 
+from backend import vietnamese as vn
 from backend.config import LOCAL_TZ
 from backend.domain.workflow import (
     AT_AGENCY_STATES,
@@ -22,7 +23,7 @@ from backend.domain.workflow import (
     STATE_LABELS_VI,
     State,
 )
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Field, Report
 
@@ -42,7 +43,7 @@ class WallKpis:
     overdue_now: int
     at_risk_now: int
     emergencies_open: int
-    on_time_rate: float | None  # KPI rate.on_time.e2e of this month's reports (docs/kpi.md)
+    on_time_rate: float | None  # KPI rate.on_time.e2e of this month's reports (docs/kpis.md)
     satisfaction_rate: float | None  # KPI rate.satisfied of this month's reports
 
 
@@ -81,7 +82,7 @@ def month_rates(now: datetime, url: str | None = None) -> dict[str, float | None
     (backend/services/kpis/), so the wall shows the leaders' and the packs' numbers."""
 
     local = now.astimezone(LOCAL_TZ)
-    figures = kpi.snapshot(kpi.Period.month(local.year, local.month), now=now,
+    figures = kpis.snapshot(kpis.Period.month(local.year, local.month), now=now,
                            url=url).figures(hours=False)
     return {"on_time_rate": figures.get(ON_TIME_KEY), "satisfaction_rate": figures.get(SATISFIED_KEY)}
 
@@ -96,7 +97,7 @@ def ticker(session, now: datetime, limit: int = TICKER_SIZE) -> list[dict[str, A
         .where(Report.state_secret.is_(False))
         .order_by(Report.id.desc()).limit(limit)
     ).all()
-    return [{"code": code, "at": at.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m"),
+    return [{"code": code, "at": vn.time_day(at),
              "state": STATE_LABELS_VI[State(state)], "emergency": bool(emg),
              "field": field or "Chưa phân loại", "district": district,
              "lon": round(lon, 5), "lat": round(lat, 5)}
@@ -141,7 +142,7 @@ def snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
     """What moves with every report, as plain JSON-able data (cached per data version)."""
     with session_factory(url)() as session:
         return {
-            "at": now.astimezone(LOCAL_TZ).strftime("%H:%M:%S %d/%m/%Y"),
+            "at": vn.clock(now),
             "live": live_counts(session, now),
             "ticker": ticker(session, now),
             "open_by_district": open_by_district(session, now),

@@ -18,6 +18,12 @@ def vn_date(at: datetime | str | None) -> str:
     return vn.date(at or None)
 
 
+@bp.app_template_filter("vn_integer")
+def vn_integer(value: int | None) -> str:
+    """1234 -> 1.234."""
+    return vn.integer(value)
+
+
 @bp.app_template_filter("vn_datetime")
 def vn_datetime(at: datetime | str | None) -> str:
     """dd/mm/yyyy HH:MM in Vietnam's time."""

@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend import vietnamese as vn
 from backend.domain.sla import SlaPolicy
 from backend.domain.workflow import State
 from backend.services import clocks
 from backend.storage.db import session_factory
 
 PROGRESS = ("Đã gửi", "Đã tiếp nhận", "Đang xử lý", "Có kết quả")
-
-# a working day in working minutes, as `data/sla.toml` counts it (½ day = 240 minutes);
-# every season's shifts in `data/calendar.toml` add up to these 8 hours
-WORKING_DAY = 480
-HALF_DAY = WORKING_DAY // 2
-
 
 @dataclass(frozen=True)
 class CitizenState:
@@ -34,24 +29,11 @@ class CitizenState:
 
 
 def working_time(minutes: int, unit: str = "day") -> str:
-    """Working minutes in words. In days (`unit="day"`) when they are whole or half days:
-    480 -> "1 ngày làm việc", 240 -> "½ ngày làm việc", 720 -> "1,5 ngày làm việc"; else, and
-    always for `unit="hour"`, in hours: 240 -> "4 giờ", 90 -> "1,5 giờ", 100 -> "1 giờ 40 phút",
-    45 -> "45 phút" ("làm việc" after each)."""
-    if unit == "day" and minutes > 0 and minutes % HALF_DAY == 0:
-        days, half = divmod(minutes, WORKING_DAY)
-        if half:
-            return f"{days},5 ngày làm việc" if days else "½ ngày làm việc"
-        return f"{days} ngày làm việc"
-    hours, rest = divmod(minutes, 60)
-    if not rest:
-        amount = f"{hours} giờ"
-    elif not hours:
-        amount = f"{rest} phút"
-    elif rest == 30:
-        amount = f"{hours},5 giờ"
-    else:
-        amount = f"{hours} giờ {rest} phút"
+    """A stage's budget as the citizen reads it, in the regulation's unit: days for verify,
+    forward and process when they are whole or half days (240 -> "½ ngày làm việc"), else and
+    for `unit="hour"` hours (240 -> "4 giờ làm việc", 90 -> "1,5 giờ làm việc")."""
+    amount = (vn.working_time(minutes, halves=True) if unit == "day"
+              else vn.hours_minutes(minutes, half_hours=True))
     return f"{amount} làm việc"
 
 

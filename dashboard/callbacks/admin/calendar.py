@@ -57,7 +57,7 @@ def season_total(values: Sequence[Any]) -> str:
     if not total:
         return ""
     text = clock_text(total)
-    return f"Tổng {text} một ngày" + ("" if total == admin_calendar.WORKDAY_MINUTES
+    return f"Tổng {text} một ngày" + ("" if total == vn.WORKDAY_MINUTES
                                       else " - cần đủ 8 giờ")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from dash import Dash, Input, Output
 
 from backend import vietnamese as vn
-from backend.domain.roles import role_label
+from backend.domain.roles import FOCAL_KINDS, role_label
 from backend.services.admin import changes as admin_changes
 from backend.services.reads import catalogue
 from dashboard.callbacks.admin.common import load_tab, register_search
@@ -19,7 +19,7 @@ from geo.boundaries import short_district_name
 KEY_LABELS = {
     "full_name": "Họ tên", "role": "Vai trò", "agency": "Cơ quan", "active": "Trạng thái",
     "process_minutes": "Thời hạn xử lý (phút)", "email": "Thư điện tử", "phone": "Điện thoại",
-    "leader": "Lãnh đạo đầu mối", "handler": "Người xử lý đầu mối",
+    "leader": FOCAL_KINDS["leader"][1], "handler": FOCAL_KINDS["handler"][1],
     "leader_title": "Chức vụ lãnh đạo", "handler_title": "Chức vụ người xử lý",
     "name": "Tên", "group_name": "Nhóm", "description": "Mô tả", "keywords": "Từ khóa",
     "default_agency": "Cơ quan mặc định", "field": "Lĩnh vực", "district": "Địa bàn",

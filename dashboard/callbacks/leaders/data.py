@@ -3,22 +3,22 @@ comes through the shared cache from `backend.web.leaders_data`."""
 
 from __future__ import annotations
 
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.services.kpis import leaders as service
 from dashboard import lookups
 
 
 def selection(period_code: str | None, field: str | None, district: str | None,
-              agency: str | None) -> tuple[kpi.Period, kpi.Filters]:
+              agency: str | None) -> tuple[kpis.Period, kpis.Filters]:
     """The period (a month or a quarter) and filters picked on the page."""
-    period = kpi.Period.parse(period_code or service.current_period("month").code)
+    period = kpis.Period.parse(period_code or service.current_period("month").code)
     if period.kind not in ("month", "quarter"):
-        raise kpi.PeriodError("Chọn một tháng hoặc một quý.")
-    return period, kpi.Filters(field=field or None, district=district or None,
+        raise kpis.PeriodError("Chọn một tháng hoặc một quý.")
+    return period, kpis.Filters(field=field or None, district=district or None,
                                agency=agency or None)
 
 
-def filters_label(filters: kpi.Filters) -> str:
+def filters_label(filters: kpis.Filters) -> str:
     """"Lĩnh vực: Giao thông · Địa bàn: TP Thái Nguyên" (empty without filters)."""
     parts = []
     for name, title, names in (("field", "Lĩnh vực", lookups.field_names),

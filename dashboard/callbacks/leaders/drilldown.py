@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from backend.domain.roles import DIRECTING_ROLES, LEADERS_PAGE_ROLES
 from backend.domain.workflow import WorkflowError
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.services.access.auth import StaffUser
 from backend.services.errors import NotFound
 from backend.services.kpis import leaders as service
@@ -44,14 +44,14 @@ P = PREFIX
 DRILL_LIMIT = service.DRILL_LIMIT
 
 
-def parse_drill(key: str, view: dict) -> tuple[str, kpi.Period, kpi.Filters, int | None]:
+def parse_drill(key: str, view: dict) -> tuple[str, kpis.Period, kpis.Filters, int | None]:
     """(metric, period, filters, count or None) of a drill key (kpis.drill_key)."""
     parts = (key or "").split("|")
     if len(parts) != 6:
         raise ValueError("Lựa chọn không hợp lệ.")
     metric, period_code, field, district, agency, count = parts
-    period = kpi.Period.parse(period_code or view["period"])
-    filters = kpi.Filters(**view["filters"]).with_(
+    period = kpis.Period.parse(period_code or view["period"])
+    filters = kpis.Filters(**view["filters"]).with_(
         **{name: value for name, value in (("field", field), ("district", district),
                                            ("agency", agency)) if value})
     n = int(count) if count.lstrip("-").isdigit() else None
@@ -62,10 +62,10 @@ def open_drill(key: str, view: dict) -> tuple[list, list]:
     """(drawer title, drawer list): the codes behind one number, as of the page's figures."""
     try:
         metric, period, filters, count = parse_drill(key, view)
-        codes = kpi.report_codes(metric, period, filters,
+        codes = kpis.report_codes(metric, period, filters,
                                  now=datetime.fromisoformat(view["now"]), limit=DRILL_LIMIT)
-        title = kpi.label(metric)
-    except (ValueError, KeyError, kpi.PeriodError) as exc:
+        title = kpis.label(metric)
+    except (ValueError, KeyError, kpis.PeriodError) as exc:
         return [html.Div("Không mở được danh sách", className="dr-title")], [
             html.P(str(exc).strip("'\""), className="error")]
     context = " · ".join(part for part in (period.title_vi, filters_label(filters)) if part)
@@ -142,7 +142,7 @@ def direct(staff: StaffUser, code: str, agency: str | None, direction: str | Non
 
 def fresh_escalations(view: dict | None, now: datetime | None = None) -> Any:
     """The escalations waiting, read again now (not from the page's cached figures)."""
-    filters = kpi.Filters(**view["filters"]) if view else kpi.Filters()
+    filters = kpis.Filters(**view["filters"]) if view else kpis.Filters()
     return escalations_table({"escalations": service.escalations(filters, now=now)})
 
 

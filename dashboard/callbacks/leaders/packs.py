@@ -18,7 +18,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from backend.domain.roles import LEADERS_PAGE_ROLES
 from backend.domain.workflow import WorkflowError
-from backend.services import kpis as kpi
+from backend.exports import pack as report_pack
+from backend.services import kpis
 from backend.services.kpis import leaders as service
 from backend.web.settings import secret_key
 from dashboard import access
@@ -32,18 +33,18 @@ PACK_SALT = "ioc-leaders-pack"
 PACK_URL = "/api/v1/packs"
 
 
-def pack_periods(period: kpi.Period, now: datetime | None = None) -> tuple[kpi.Period, kpi.Period]:
+def pack_periods(period: kpis.Period, now: datetime | None = None) -> tuple[kpis.Period, kpis.Period]:
     """(month, quarter) the two download buttons make: the month shown (or, with a quarter
     shown, its latest month begun) and the quarter holding it."""
     if period.kind == "month":
         month = period
     else:
         day = min(period.last_day, service.local_today(now))
-        month = kpi.Period.month(day.year, day.month)
+        month = kpis.Period.month(day.year, day.month)
     return month, service.quarter_of(period)
 
 
-def pack_hint(filters: kpi.Filters) -> str:
+def pack_hint(filters: kpis.Filters) -> str:
     label = filters_label(filters)
     return (f"Word, Excel và CSV trong một tệp .zip · theo bộ lọc: {label}" if label
             else "Word, Excel và CSV trong một tệp .zip · toàn tỉnh")
@@ -71,14 +72,14 @@ def pack_job(set_progress, token: str | None) -> tuple[Any, Any]:
         request = _serializer().loads(token or "", max_age=PACK_MAX_AGE)
     except BadSignature:
         return no_update, "Yêu cầu tải báo cáo không hợp lệ hoặc đã hết hạn; hãy bấm lại."
-    period = kpi.Period.parse(request["p"])
-    filters = kpi.Filters(**request["f"])
+    period = kpis.Period.parse(request["p"])
+    filters = kpis.Filters(**request["f"])
 
     def progress(fraction: float, message: str) -> None:
         set_progress((str(max(1, min(100, round(fraction * 100)))), message))
 
     try:
-        pack = service.make_pack(period, filters, owner=request["u"], progress=progress)
+        pack = report_pack.make_pack(period, filters, owner=request["u"], progress=progress)
     except WorkflowError as error:  # no longer allowed, or the disk is nearly full
         return no_update, html.Span(error.message, className="pack-error")
     href = f"{PACK_URL}/{pack.pack_id}"

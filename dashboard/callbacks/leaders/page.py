@@ -11,7 +11,7 @@ from dash import Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
 from backend.domain.roles import LEADERS_PAGE_ROLES
-from backend.services import kpis as kpi
+from backend.services import kpis
 from backend.services.kpis import leaders as service
 from backend.web.leaders_data import page_data, trend_data
 from dashboard import access, lookups
@@ -46,7 +46,7 @@ def refresh(period_code: str | None, field: str | None, district: str | None,
     now = now or datetime.now(UTC)
     try:
         period, filters = selection(period_code, field, district, agency)
-    except kpi.PeriodError as exc:
+    except kpis.PeriodError as exc:
         return (*[no_update] * 16, str(exc))
     view = page_data(period, filters, now)
     view["filters_label"] = filters_label(filters)
@@ -67,11 +67,11 @@ def trend(view: dict | None, now: datetime | None = None) -> dict:
     if not view:
         raise PreventUpdate
     now = now or datetime.now(UTC)
-    period = kpi.Period.parse(view["period"])
-    filters = kpi.Filters(**view["filters"])
+    period = kpis.Period.parse(view["period"])
+    filters = kpis.Filters(**view["filters"])
     months = trend_data(period, filters, now)
     return trend_figure(months, {m.code for m in period.months()},
-                        kpi.load_targets().stage_targets)
+                        kpis.load_targets().stage_targets)
 
 
 def filter_options() -> tuple[list, list, list]:
@@ -87,14 +87,14 @@ def period_kind(kind: str | None, current: str | None) -> tuple[list, str]:
     kind = "quarter" if kind == "quarter" else "month"
     options = period_options(kind)
     try:
-        shown = kpi.Period.parse(current or "")
-    except kpi.PeriodError:
+        shown = kpis.Period.parse(current or "")
+    except kpis.PeriodError:
         return options, options[0]["value"]
     if kind == "quarter":
         value = service.quarter_of(shown).code
     else:
         day = min(shown.last_day, service.local_today())
-        value = kpi.Period.month(day.year, day.month).code
+        value = kpis.Period.month(day.year, day.month).code
     codes = {o["value"] for o in options}
     return options, value if value in codes else options[0]["value"]
 

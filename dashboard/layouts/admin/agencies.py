@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dash import html
 
+from backend.domain.roles import FOCAL_KINDS
 from dashboard.layouts.admin.common import (
     dropdown,
     field,
@@ -26,9 +27,9 @@ def layout() -> list:
         {"field": "kind_label", "headerName": "Loại", "minWidth": 128, "maxWidth": 140},
         {"field": "process", "headerName": "Thời hạn xử lý", "minWidth": 100, "maxWidth": 115,
          "headerTooltip": "Tính theo thời gian làm việc; 1 ngày = 480 phút"},
-        {"field": "leader_text", "headerName": "Lãnh đạo đầu mối", "minWidth": 150,
+        {"field": "leader_text", "headerName": FOCAL_KINDS["leader"][1], "minWidth": 150,
          "flex": 1.4, "tooltipField": "leader_text"},
-        {"field": "handler_text", "headerName": "Người xử lý đầu mối", "minWidth": 150,
+        {"field": "handler_text", "headerName": FOCAL_KINDS["handler"][1], "minWidth": 150,
          "flex": 1.4, "tooltipField": "handler_text"},
         {"field": "users", "headerName": "Tài khoản", "minWidth": 90, "maxWidth": 100,
          "type": "rightAligned"},
