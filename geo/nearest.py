@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-EARTH_RADIUS_M = 6_371_008.8
+EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 ORIGIN_LON = 105.85
 ORIGIN_LAT = 21.7
 METRES_PER_DEG_LAT = EARTH_RADIUS_M * np.pi / 180.0

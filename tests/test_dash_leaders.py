@@ -330,6 +330,8 @@ def test_period_picker_and_formats(app) -> None:
     assert packs.pack_periods(Q4, NOW)[0] == NOVEMBER  # the running quarter: this month
     assert kpis.fmt(1234567, "count") == "1.234.567" and kpis.fmt(0.125, "rate") == "12,5%"
     assert kpis.fmt(12.55, "hours") == "12,6 giờ" and kpis.fmt_change(-0.016, "rate") == "1,6 điểm %"
+    # hours are grouped like every other figure (before the move: "1234,5 giờ", ungrouped)
+    assert kpis.fmt(1234.5, "hours") == "1.234,5 giờ" and kpis.fmt_change(1500, "hours") == "1.500,0 giờ"
     assert tables.waiting(19.5) == "2 ngày 3,5 giờ làm việc" and tables.waiting(4) == "4,0 giờ làm việc"
     assert kpis.short_district("Thành phố Thái Nguyên") == "TP Thái Nguyên"
     assert cb.refresh("2026-13", None, None, None, now=NOW)[-1].startswith("Tháng '2026-13'")

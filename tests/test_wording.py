@@ -41,12 +41,13 @@ from backend.services import clocks
 from backend.services.access.auth import StaffUser
 from backend.services.admin import calendar as admin_calendar
 from backend.services.admin import users as admin_users
+from backend.services.clocks import policy_in_force  # noqa: E402
 from backend.services.errors import ValidationError
 from backend.services.intake import validation
 from backend.services.reads import catalogue
 from backend.services.reads.queries import report_detail
 from backend.services.workflow.steps import perform_action
-from backend.web.portal.wording import citizen_state, policy_in_force, working_time
+from backend.web.portal.wording import citizen_state, intake_promise, working_time
 from dashboard.callbacks.admin import budgets as admin_budgets
 from dashboard.callbacks.admin import log as admin_log
 from dashboard.layouts import admin as admin_layout
@@ -402,5 +403,9 @@ def test_citizen_promises_follow_an_administrators_budget(client, ready_db) -> N
     assert citizen_state(State.APPROVED, None, policy).meaning == (
         "IOC đang biên tập để gửi kết quả cho bạn (trong 1,5 giờ làm việc).")
     assert citizen_state(State.ACCEPTED, None, policy).meaning == PROMISES[State.ACCEPTED]
+    # the receipt at the end of a submission promises the same budgets
+    assert intake_promise(policy) == (
+        "IOC Thái Nguyên kiểm tra phản ánh trong 2 giờ làm việc, chuyển cơ quan có thẩm quyền "
+        "trong 1 ngày làm việc; cơ quan xử lý trong tối đa 2 ngày làm việc.")
     admin_calendar.reset_stage_budget(ADMIN, "verify", url=ready_db)
     assert "(trong ½ ngày làm việc)" in tracked()

@@ -25,6 +25,7 @@ from backend.domain.stages import current_stage
 from backend.domain.workflow import State
 from backend.domain.worktime import WorkCalendar
 from backend.services.audit import canonical_json
+from backend.services.intake.validation import CONSENT_VERSION
 from backend.services.workflow.templates import fill_reply
 from backend.storage.textsearch import search_document
 from geo.sampling import sample_points
@@ -115,7 +116,6 @@ REPORT_COLUMNS = (
     "updated_at", "event_seq", "last_event_hash", "consent_at", "consent_version",
     "stage", "stage_due", "stage_risk_at", "search_text",
 )
-CONSENT_VERSION = "2026-01"  # the consent text the demo citizens agreed to (Law 91/2025)
 EVENT_COLUMNS = ("stream", "seq", "report_id", "at", "actor", "role", "action", "from_state",
                  "to_state", "note", "data", "prev_hash", "hash")
 FEEDBACK_COLUMNS = ("report_id", "at", "rating", "reply")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from backend.domain.workflow import State
 
+AGENCY_STAGES = ("process", "approve")  # the agency's own stages (D8 bước 3, D9.2)
+
 CURRENT_STAGE: dict[State, str | None] = {
     State.SUBMITTED: "verify",          # D6.2 (its forward clock runs too, but verify is due first)
     State.NEEDS_SUPPLEMENT: None,       # waiting for the citizen (D7.2b)

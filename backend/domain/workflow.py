@@ -111,6 +111,8 @@ def please_enter(name: str) -> str:
 
 OPEN_STATES = frozenset(State) - {State.REJECTED, State.PUBLISHED, State.ANSWERED_PRIVATELY, State.CLOSED}
 AT_IOC_STATES = frozenset({State.SUBMITTED, State.ACCEPTED, State.RETURNED_TO_IOC, State.APPROVED})
+# The report waits on the IOC, whoever acts next (the IOC's own queue, the wall's "at the IOC").
+WITH_IOC_STATES = AT_IOC_STATES | {State.NEEDS_SUPPLEMENT, State.ESCALATED}
 AT_AGENCY_STATES = frozenset({State.FORWARDED, State.IN_PROGRESS, State.AWAITING_APPROVAL})
 
 

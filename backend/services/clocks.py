@@ -298,3 +298,9 @@ def start_intake_clocks(report: Report, start: datetime, clocks: Clocks) -> None
     report.verify_due = clocks.due("verify", start, report.emergency)
     report.forward_due = clocks.due("forward", start, report.emergency)
     report.verify_done = report.forward_done = None
+
+
+def policy_in_force(url: str | None = None) -> SlaPolicy:
+    """The stage budgets in force now: the file's with the administrator's changes (D13.4)."""
+    with session_factory(url)() as session:
+        return clocks_in(session).policy

@@ -65,7 +65,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-STAGES = ("verify", "forward", "process", "approve", "publish")
 
 
 class Report(Base):

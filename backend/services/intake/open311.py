@@ -36,6 +36,7 @@ from sqlalchemy import select
 
 from backend import vietnamese as vn
 from backend.config import LOCAL_TZ as LOCAL
+from backend.domain.stages import current_stage
 from backend.domain.workflow import OPEN_STATES, STATE_LABELS_VI, State
 from backend.services.access.apikeys import check_api_key
 from backend.services.errors import ValidationError
@@ -67,14 +68,6 @@ EMERGENCY_NOTICE = "Phản ánh khẩn cấp: các bước được xử lý nga
 ITEM_TAGS = MappingProxyType({
     "services": "service", "service_requests": "request", "errors": "error",
     "endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value",
-})
-
-# The stage whose clock the report is on, by state (expected_datetime).
-CURRENT_STAGE = MappingProxyType({
-    State.SUBMITTED: "verify",
-    State.ACCEPTED: "forward", State.RETURNED_TO_IOC: "forward", State.ESCALATED: "forward",
-    State.FORWARDED: "process", State.IN_PROGRESS: "process",
-    State.AWAITING_APPROVAL: "approve", State.APPROVED: "publish",
 })
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -333,7 +326,7 @@ def _rejection_reasons(session, reports: list[Report]) -> dict[int, str | None]:
 
 def expected_due(report: Report) -> datetime | None:
     """The stored deadline of the stage the report is in; None when closed or with the reporter."""
-    stage = CURRENT_STAGE.get(State(report.state))
+    stage = current_stage(State(report.state))
     return getattr(report, f"{stage}_due") if stage else None
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import data_dir
 from backend.domain.sla import STAGES
+from backend.domain.stages import AGENCY_STAGES
 from backend.domain.workflow import OPEN_STATES, RATINGS, State
 from backend.services.clocks import sla_policy
 from backend.services.kpis.selection import NONE, UTC, Filters, Period, R
@@ -57,7 +58,6 @@ STAGE_OWNER: dict[str, Literal["ioc", "agency"]] = {
 }
 
 
-AGENCY_STAGES = ("process", "approve")
 
 
 IOC = "ioc"

@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 
 from backend.config import LOCAL_TZ
+from backend.domain.stages import AGENCY_STAGES
 from backend.domain.workflow import AT_AGENCY_STATES
 from backend.services.clocks import sla_policy
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 
-AGENCY_STAGES = ("process", "approve")
 _AT_AGENCY = tuple(s.value for s in AT_AGENCY_STATES)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import LOCAL_TZ as LOCAL
 from backend.domain.roles import AGENCY_ROLES, IOC_ROLES, PROVINCE_ROLES, Role
-from backend.domain.sla import STATUS_LABELS_VI, stage_status
+from backend.domain.sla import STAGES, STATUS_LABELS_VI, stage_status
 from backend.domain.workflow import (
     OPEN_STATES,
     RATINGS,
@@ -56,7 +56,6 @@ from backend.storage.textsearch import MAX_QUERY, contains_text
 READ_ROLES = (*PROVINCE_ROLES, *AGENCY_ROLES)
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000  # far beyond any queue; keeps the SQL offset a 64-bit integer
-STAGES = ("verify", "forward", "process", "approve", "publish")
 
 
 def iso(at: datetime | None) -> str | None:

@@ -18,9 +18,9 @@ from backend import vietnamese as vn
 from backend.config import LOCAL_TZ
 from backend.domain.workflow import (
     AT_AGENCY_STATES,
-    AT_IOC_STATES,
     OPEN_STATES,
     STATE_LABELS_VI,
+    WITH_IOC_STATES,
     State,
 )
 from backend.services import kpis
@@ -28,7 +28,7 @@ from backend.storage.db import session_factory
 from backend.storage.models import Agency, Field, Report
 
 _OPEN = tuple(s.value for s in OPEN_STATES)
-_AT_IOC = tuple(s.value for s in AT_IOC_STATES | {State.NEEDS_SUPPLEMENT, State.ESCALATED})
+_AT_IOC = tuple(s.value for s in WITH_IOC_STATES)
 _AT_AGENCY = tuple(s.value for s in AT_AGENCY_STATES)
 _DONE = ("published", "answered_privately", "closed")
 TICKER_SIZE = 12

@@ -16,13 +16,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from backend.domain.roles import IOC_ROLES, Role
-from backend.domain.workflow import AT_IOC_STATES, Actor, Forbidden, State, WorkflowError
+from backend.domain.workflow import (
+    WITH_IOC_STATES,
+    Actor,
+    Forbidden,
+    WorkflowError,
+)
 from backend.services.errors import NotFound
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 
 HOLD_TTL = timedelta(hours=4)
-_AT_IOC = tuple(s.value for s in AT_IOC_STATES | {State.NEEDS_SUPPLEMENT, State.ESCALATED})
+_AT_IOC = tuple(s.value for s in WITH_IOC_STATES)
 
 
 class HeldByOther(WorkflowError):

@@ -18,8 +18,8 @@ from backend.domain.workflow import OPEN_STATES, STATE_LABELS_VI, State
 from backend.services.errors import NotFound
 from backend.storage.db import session_factory
 from backend.storage.models import Report
+from geo.nearest import EARTH_RADIUS_M
 
-EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 DEFAULT_RADIUS_M = 250.0
 _OPEN = tuple(s.value for s in OPEN_STATES)
 

@@ -10,6 +10,7 @@ from flask import Response
 from backend import vietnamese as vn
 from backend.web.portal.assets import asset_url, tile_origin
 from backend.web.portal.blueprint import bp
+from backend.web.portal.wording import intake_promise
 
 
 @bp.app_template_filter("vn_date")
@@ -32,7 +33,7 @@ def vn_datetime(at: datetime | str | None) -> str:
 
 @bp.app_context_processor
 def _portal_globals() -> dict[str, Any]:
-    return {"asset_url": asset_url}
+    return {"asset_url": asset_url, "intake_promise": intake_promise}
 
 
 @bp.after_request

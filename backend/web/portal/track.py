@@ -7,11 +7,12 @@ from typing import Any
 from flask import render_template, request
 
 from backend.domain.workflow import RATINGS, WorkflowError
+from backend.services.clocks import policy_in_force
 from backend.services.errors import NotFound
 from backend.services.intake import tracking
 from backend.web.extensions import client_address, limiter
 from backend.web.portal.blueprint import bp
-from backend.web.portal.wording import PROGRESS, citizen_state, policy_in_force
+from backend.web.portal.wording import PROGRESS, citizen_state
 
 
 def _track_page(found: dict[str, Any] | None, *, code: str = "", phone: str = "",

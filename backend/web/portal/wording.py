@@ -14,7 +14,6 @@ from backend import vietnamese as vn
 from backend.domain.sla import SlaPolicy
 from backend.domain.workflow import State
 from backend.services import clocks
-from backend.storage.db import session_factory
 
 PROGRESS = ("Đã gửi", "Đã tiếp nhận", "Đang xử lý", "Có kết quả")
 
@@ -37,15 +36,9 @@ def working_time(minutes: int, unit: str = "day") -> str:
     return f"{amount} làm việc"
 
 
-def policy_in_force(url: str | None = None) -> SlaPolicy:
-    """The stage budgets in force now: the file's with the administrator's changes (D13.4)."""
-    with session_factory(url)() as session:
-        return clocks.clocks_in(session).policy
-
-
 def citizen_state(state: str, agency: str | None, policy: SlaPolicy | None = None) -> CitizenState:
     """The report's state in plain words (no internal jargon); durations from `policy` (the
-    stage budgets in force, `policy_in_force()`; the file's when None)."""
+    stage budgets in force, `clocks.policy_in_force()`; the file's when None)."""
     budgets = (policy or clocks.sla_policy()).budgets
 
     def within(stage: str, unit: str = "day") -> str:
@@ -91,3 +84,12 @@ def citizen_state(state: str, agency: str | None, policy: SlaPolicy | None = Non
         State.CLOSED: CitizenState("Đã kết thúc", "Phản ánh đã được xử lý xong.", 4, "done"),
     }
     return words[State(state)]
+
+
+def intake_promise(policy: SlaPolicy | None = None) -> str:
+    """What the receipt promises a citizen (D6.2, D7.1, D8 bước 3), from the budgets in force."""
+    budgets = (policy or clocks.policy_in_force()).budgets
+    return (f"IOC Thái Nguyên kiểm tra phản ánh trong {working_time(budgets['verify'].minutes)}, "
+            "chuyển cơ quan có thẩm quyền trong "
+            f"{working_time(budgets['forward'].minutes)}; cơ quan xử lý trong tối đa "
+            f"{working_time(budgets['process'].minutes)}.")
