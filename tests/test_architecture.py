@@ -56,6 +56,30 @@ FORBIDDEN: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+# Which floors of the project each floor may use (itself included): docs/architecture.md's table.
+# The most specific prefix applies. Third-party bans are in FORBIDDEN above.
+_CORE = ("backend.domain", "backend.vietnamese", "backend.config")
+ALLOWED: dict[str, tuple[str, ...]] = {
+    "backend.domain": ("backend.domain", "backend.vietnamese"),
+    "backend.vietnamese": ("backend.vietnamese", "backend.config"),
+    "backend.config": ("backend.config",),
+    "backend.reference": ("backend.reference", *_CORE),
+    "backend.storage": ("backend.storage", "backend.reference", *_CORE),
+    "backend.services": ("backend.services", "backend.storage", "backend.reference", *_CORE,
+                         "geo"),
+    "backend.exports": ("backend.exports", "backend.services", "backend.storage",
+                        "backend.reference", *_CORE),
+    "backend.api": ("backend.api", "backend.web", "backend.exports", "backend.services",
+                    "backend.storage", "backend.reference", *_CORE, "geo"),
+    "backend.web": ("backend.web", "backend.api", "backend.exports", "backend.services",
+                    "backend.storage", "backend.reference", *_CORE, "geo"),
+    "backend": ("backend", "geo"),  # commands, cli, demo, bench: anything of the core
+    "dashboard": ("dashboard", "backend.services", "backend.exports", "backend.web", *_CORE,
+                  "geo"),
+    "geo": ("geo",),
+}
+
+
 @dataclass(frozen=True)
 class Edge:
     importer: str
@@ -172,6 +196,18 @@ def forbidden_edges(edges: list[Edge]) -> list[str]:
     return found
 
 
+def unlisted_edges(modules: dict[str, Path], edges: list[Edge]) -> list[str]:
+    """Project imports outside the importer's allow-list (ALLOWED, most specific prefix)."""
+    found: list[str] = []
+    for e in edges:
+        if not any(_inside(e.imported, p) for p in PACKAGES):
+            continue  # third-party or standard library: FORBIDDEN's business
+        layer = max((p for p in ALLOWED if _inside(e.importer, p)), key=len, default=None)
+        if layer and not any(_inside(e.imported, a) for a in ALLOWED[layer]):
+            found.append(f"{e}  [{layer} may use only {', '.join(ALLOWED[layer])}]")
+    return found
+
+
 def oversized(root: Path, modules: dict[str, Path]) -> list[str]:
     found: list[str] = []
     for path in modules.values():
@@ -206,6 +242,12 @@ def test_no_forbidden_import_direction() -> None:
 
 
 @pytest.mark.architecture
+def test_every_floor_uses_only_the_floors_it_may() -> None:
+    report = unlisted_edges(*_project())
+    assert not report, "imports outside the allowed floors:\n" + "\n".join(report)
+
+
+@pytest.mark.architecture
 def test_no_oversized_modules_or_functions() -> None:
     report = oversized(ROOT, _project()[0])
     assert not report, "too big to read in one sitting:\n" + "\n".join(report)
@@ -233,3 +275,5 @@ def test_checker_finds_a_cycle_and_a_forbidden_edge(tmp_path: Path) -> None:
         " or network]"
     ]
     assert not any(e.imported == "dashboard" for e in edges)
+    assert [line.split("  [")[0] for line in unlisted_edges(modules, edges)] == [
+        "backend.domain.rules -> backend.storage.db (backend/domain/rules.py:2)"]
