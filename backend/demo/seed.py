@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +22,7 @@ from backend.demo.generator import (
     submission_times,
 )
 from backend.reference import files as refdata
+from backend.reference.rules import read_toml
 from backend.services.clocks import calendar_from_session, sla_policy
 from backend.services.intake.places import gazetteer
 from backend.storage.db import engine_for, session_factory
@@ -39,7 +39,7 @@ class SeedResult:
 def load_world(url: str | None = None) -> World:
     """Everything the generator needs, read from data/ and the database's calendar."""
     folder = data_dir()
-    config = tomllib.loads((folder / "demo" / "seed.toml").read_text(encoding="utf-8"))
+    config = read_toml(folder / "demo" / "seed.toml")
     fields = [f.code for f in refdata.load_fields(folder) if f.active]
     weights = np.asarray([float(config["fields"].get(code, 1)) for code in fields])
     agencies = {a.code: a for a in refdata.load_agencies(folder)}

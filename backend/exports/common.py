@@ -8,16 +8,17 @@ Vietnamese way (83.412; 92,4%; 12,5), dates dd/mm/yyyy, times in Asia/Ho_Chi_Min
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from backend.config import data_dir
+from backend.reference.rules import read_toml
 from backend.services import kpis
 from backend.storage import snapshots
 
@@ -29,8 +30,7 @@ Progress = Callable[[float, str], None]
 
 @lru_cache(maxsize=4)
 def _texts(path: str) -> dict[str, Any]:
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+    return read_toml(Path(path))
 
 
 def pack_texts() -> dict[str, Any]:

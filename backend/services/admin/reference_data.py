@@ -7,9 +7,7 @@ administrator's edits in the database (agencies, fields, override days) survive 
 from __future__ import annotations
 
 import csv
-import tomllib
 from collections.abc import Iterable
-from datetime import date
 
 import pandas as pd
 from sqlalchemy import select
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from backend.config import data_dir, geo_dir
 from backend.reference import files as refdata
+from backend.reference.rules import load_calendar_overrides
 from backend.storage.db import engine_for, session_factory
 from backend.storage.migrate import upgrade
 from backend.storage.models import (
@@ -122,13 +121,11 @@ def _load_units(session: Session) -> int:
 
 def _load_overrides(session: Session) -> int:
     """The shipped override days (CALENDAR.md), unless the administrator already set that day."""
-    config = tomllib.loads((data_dir() / "calendar.toml").read_text(encoding="utf-8"))
     existing = set(session.scalars(select(CalendarOverride.day)))
     added = 0
-    for item in config.get("overrides", []):
-        day = item["day"] if isinstance(item["day"], date) else date.fromisoformat(item["day"])
-        if day not in existing:
-            session.add(CalendarOverride(day=day, working=bool(item["working"]),
-                                         note=item.get("note")))
+    for item in load_calendar_overrides():
+        if item.day not in existing:
+            session.add(CalendarOverride(day=item.day, working=item.working,
+                                         note=item.note or None))
             added += 1
     return added

@@ -16,7 +16,6 @@ running clock. No function here returns a reporter's name, phone or e-mail, or f
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,6 +41,7 @@ from backend.config import data_dir
 from backend.domain.sla import STAGES
 from backend.domain.stages import AGENCY_STAGES
 from backend.domain.workflow import OPEN_STATES, RATINGS, State
+from backend.reference.rules import read_toml
 from backend.services.clocks import sla_policy
 from backend.services.kpis.selection import NONE, UTC, Filters, Period, R
 from backend.storage.models import AdminUnit, Agency, Event, Field
@@ -80,8 +80,7 @@ SUM_KEYS = {"returned_times": "return_count", "rework_times": "rework_count",
 
 @lru_cache(maxsize=4)
 def _kpi_texts(path: str) -> dict[str, Any]:
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+    return read_toml(Path(path))
 
 
 def kpi_texts() -> dict[str, Any]:
@@ -138,12 +137,7 @@ class KpiTargets:
 def load_targets(path: Path | None = None) -> KpiTargets:
     """Read and check ``data/kpi_targets.toml``."""
     path = Path(path) if path is not None else data_dir() / "kpi_targets.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise FileNotFoundError(f"Không tìm thấy tệp cấu hình {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path.name}: {exc}") from exc
+    raw = read_toml(path)
     specs = []
     for number, item in enumerate(raw.get("headline", []), start=1):
         key = str(item.get("key", ""))

@@ -29,7 +29,6 @@ import smtplib
 import ssl
 import string
 import threading
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -50,6 +49,7 @@ from backend import vietnamese as vn
 from backend.config import LOCAL_TZ as LOCAL
 from backend.config import data_dir
 from backend.domain.workflow import STATE_LABELS_VI, Actor, State
+from backend.reference.rules import read_toml
 from backend.storage.db import session_factory
 from backend.storage.models import AdminUnit, Agency, Event, Field, OutboxMessage, Report
 
@@ -107,8 +107,7 @@ class Template:
 @lru_cache(maxsize=1)
 def templates() -> Mapping[str, Template]:
     """`data/templates/notifications.toml`, read once per process and checked for every kind."""
-    with (data_dir() / TEMPLATES_FILE).open("rb") as handle:
-        raw = tomllib.load(handle)
+    raw = read_toml(data_dir() / TEMPLATES_FILE)
     found: dict[str, Template] = {}
     for audience, kinds in raw.items():
         for name, texts in kinds.items():
