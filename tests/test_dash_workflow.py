@@ -202,6 +202,12 @@ def test_run_action_and_holds_give_precise_vietnamese_answers(ready_db: str) -> 
     outside = workflow.run_action(staff("xl_dl"), code, "receive", {}, None)
     assert outside.status == 404 and outside.message == "Không tìm thấy phản ánh."
     assert workflow.run_hold(lan, code, "release").ok
+    # a report that has left the IOC cannot be taken (D13.2): seen racing the live simulator
+    late = workflow.run_hold(minh, code, "take")
+    assert not late.ok and "không còn ở IOC" in late.message
+    with pytest.raises(holds.NotWithIoc):
+        holds.take(code, minh.actor(), datetime.now(UTC), take_over=True)
+    assert report_detail(code, lan)["held_by"] is None
 
 
 def test_handle_click_takes_acts_reloads_and_bumps_the_refresh(ready_db: str) -> None:

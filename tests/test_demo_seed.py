@@ -37,6 +37,7 @@ from backend.services.audit import verify_chains
 from backend.services.clocks import current_calendar, sla_policy
 from backend.services.intake.places import gazetteer
 from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow import holds
 from backend.services.workflow.steps import perform_action
 from backend.storage.db import engine_for, session_factory
 from backend.storage.models import Agency, Event, Feedback, Report
@@ -605,8 +606,21 @@ def test_live_simulation_submits_and_moves_reports(own_history: History) -> None
     """`ioc demo live`: new reports arrive and open ones move on, through the real services."""
     with session_factory(own_history.url)() as session:
         events_before = session.scalar(select(func.count()).select_from(Event))
+        last_event = session.scalar(select(func.max(Event.id)))
+        waiting = list(session.scalars(select(Report.code).where(
+            Report.state.in_(("submitted", "accepted"))).order_by(Report.updated_at).limit(40)))
+    person = Actor("ioc_xuly1", Role.IOC_HANDLER)
+    for code in waiting:  # a person took every report the simulator would reach first (D13.2)
+        holds.take(code, person, datetime.now(UTC))
     stats = run_live(rate=120, seconds=4, seed=1, url=own_history.url)
     assert stats.submitted > 0 and stats.steps > 0
+    with session_factory(own_history.url)() as session:
+        steps = session.execute(select(Event.actor, Event.action, Report.code)
+                                .join(Report, Report.id == Event.report_id)
+                                .where(Event.id > last_event, Event.action != "submit")).all()
+    # its own accounts, never a demo person's or a citizen's name; never a held report
+    assert steps and all(actor.startswith("mophong.") for actor, _, _ in steps), steps[:5]
+    assert not {code for _, _, code in steps} & set(waiting)
     with session_factory(own_history.url)() as session:
         reports_after = session.scalar(select(func.count()).select_from(Report))
         events_after = session.scalar(select(func.count()).select_from(Event))

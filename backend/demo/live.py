@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from backend import vietnamese as vn
 from backend.demo.generator import commune_label
@@ -20,6 +20,7 @@ from backend.domain.roles import Role
 from backend.domain.workflow import Actor, State, WorkflowError
 from backend.reference import files as refdata
 from backend.services.intake.submit import NewReport, submit_report
+from backend.services.workflow.holds import HOLD_TTL
 from backend.services.workflow.steps import perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import Event, Report
@@ -92,10 +93,13 @@ _MOVABLE = [s.value for s in (
 
 def _pick_open(rng, url) -> list[tuple[str, str, str | None, str | None]]:
     """A few of the longest-waiting reports, so the oldest work moves first, as on a real desk."""
+    now = datetime.now(UTC)
     with session_factory(url)() as session:
         rows = session.execute(
             select(Report.code, Report.state, Report.agency_code, Report.field_code)
-            .where(Report.state.in_(_MOVABLE)).order_by(Report.updated_at).limit(40)
+            .where(Report.state.in_(_MOVABLE),  # never a report a person has taken (D13.2)
+                   or_(Report.held_by.is_(None), Report.held_at <= now - HOLD_TTL))
+            .order_by(Report.updated_at).limit(40)
         ).all()
     if not rows:
         return []
@@ -110,20 +114,25 @@ def _returned_by(code: str, url) -> str | None:
             select(Event.actor).join(Report, Report.id == Event.report_id)
             .where(Report.code == code, Event.action == "return_to_ioc")
             .order_by(Event.seq.desc()).limit(1))
-    return actor.removeprefix("xl_") if actor else None
+    # a person's account is xl_<agency>, the simulator's mophong.xl.<agency> (no code has a dot)
+    return actor.rsplit(".", 1)[-1].removeprefix("xl_") if actor else None
 
 
 def _ioc(world, rng) -> Actor:
-    names = world.config["staff"]["ioc_handlers"]
-    return Actor(names[rng.integers(len(names))], Role.IOC_HANDLER)
+    return Actor(world.config["live"]["ioc"], Role.IOC_HANDLER)
+
+
+def _citizen(world) -> Actor:
+    return Actor(world.config["live"]["citizen"], Role.CITIZEN)
 
 
 def _advance(code, state, agency, field, world, fields, rng, url) -> None:
     """Take the step a real desk would most likely take next."""
     r = rng.random()
     texts = world.texts
-    handler = Actor(f"xl_{agency}", Role.AGENCY_HANDLER, agency)
-    leader = Actor(f"ld_{agency}", Role.AGENCY_LEADER, agency)
+    names = world.config["live"]
+    handler = Actor(names["agency_handler"].format(agency=agency), Role.AGENCY_HANDLER, agency)
+    leader = Actor(names["agency_leader"].format(agency=agency), Role.AGENCY_LEADER, agency)
 
     def act(action, actor, **params):
         perform_action(code, action, actor, params, url=url)
@@ -140,7 +149,7 @@ def _advance(code, state, agency, field, world, fields, rng, url) -> None:
         else:
             act("accept", _ioc(world, rng))
     elif state is State.NEEDS_SUPPLEMENT:
-        act("supplement", Actor("citizen", Role.CITIZEN), text="Bổ sung ảnh và địa chỉ cụ thể.")
+        act("supplement", _citizen(world), text="Bổ sung ảnh và địa chỉ cụ thể.")
     elif state in (State.ACCEPTED, State.RETURNED_TO_IOC):
         with session_factory(url)() as session:
             report = session.scalar(select(Report).where(Report.code == code))
@@ -154,7 +163,7 @@ def _advance(code, state, agency, field, world, fields, rng, url) -> None:
                 target = world.route[("khac", None)]
         act("forward", _ioc(world, rng), field=field, agency=target)
     elif state is State.ESCALATED:
-        leader_name = world.config["staff"]["provincial_leader"]
+        leader_name = world.config["live"]["provincial_leader"]
         target = world.route.get((field, None)) if field else world.route[("khac", None)]
         act("direct", Actor(leader_name, Role.PROVINCIAL_LEADER), agency=target,
             direction=pick("directions"), field=field or "khac")
@@ -180,6 +189,6 @@ def _advance(code, state, agency, field, world, fields, rng, url) -> None:
     elif state in (State.PUBLISHED, State.ANSWERED_PRIVATELY):
         if r < 0.4:
             rating = ("hai_long", "chap_nhan_duoc", "khong_hai_long")[rng.choice(3, p=[.55, .3, .15])]
-            act("feedback", Actor("citizen", Role.CITIZEN), rating=rating)
+            act("feedback", _citizen(world), rating=rating)
         else:
             act("close", _ioc(world, rng))

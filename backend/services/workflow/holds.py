@@ -41,6 +41,16 @@ class HeldByOther(WorkflowError):
         self.holder = holder
 
 
+class NotWithIoc(WorkflowError):
+    """The report has left the IOC's desk (forwarded, published...): nothing to take (HTTP 409)."""
+
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__("not_with_ioc", "Phản ánh không còn ở IOC (đã chuyển bước khác); "
+                                         "không cần nhận xử lý.")
+
+
 @dataclass(frozen=True)
 class Hold:
     code: str
@@ -80,15 +90,21 @@ def take(code: str, actor: Actor, now: datetime, *, take_over: bool = False,
                                  .where(Report.code == code)).one_or_none()
         if report is None:
             raise NotFound()
+        if report.state not in _AT_IOC:
+            raise NotWithIoc()
         free = or_(Report.held_by.is_(None), Report.held_by == actor.username,
                    Report.held_at <= now - HOLD_TTL)
-        statement = update(Report).where(Report.id == report.id)
+        # the state again in the UPDATE: a step that moved the report on since the read wins
+        statement = update(Report).where(Report.id == report.id, Report.state.in_(_AT_IOC))
         if not take_over:
             statement = statement.where(free)
         done = session.execute(statement.values(held_by=actor.username, held_at=now)
                                .execution_options(synchronize_session=False))
         if done.rowcount != 1:
-            holder = session.scalar(select(Report.held_by).where(Report.id == report.id))
+            holder, state = session.execute(select(Report.held_by, Report.state)
+                                            .where(Report.id == report.id)).one()
+            if state not in _AT_IOC:
+                raise NotWithIoc()
             raise HeldByOther(holder or "?")
     return Hold(code, actor.username, now)
 
