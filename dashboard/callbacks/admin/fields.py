@@ -44,6 +44,7 @@ def rule_rows(field_code: str | None = None) -> list[dict[str, Any]]:
         if field_code and r.field_code != field_code:
             continue
         row = asdict(r)
+        row["id"] = str(r.id)  # the grid wants a string row id (ag-grid warning #25)
         row["district"] = r.district_name or "Mọi địa bàn"
         rows.append(row)
     return rows
