@@ -2,12 +2,12 @@
 filters, and the lists behind each number. One package, one public face: callers write
 `from backend.services import kpis` and `kpis.snapshot(...)`; the modules say where each part lives:
 `selection` (period, filters), `definitions` (keys, names, conditions), `figures` (snapshots and
-tables), `lists` (overdue, escalations, codes). `leaders` and `pack_files` serve the leaders' page."""
+tables), `lists` (overdue, escalations, codes). Plumbing shared between those modules is imported
+from them, not from here. `leaders` and `pack_files` serve the leaders' page."""
 
 from __future__ import annotations
 
 from backend.services.kpis.definitions import (
-    AGENCY_STAGES,
     COUNT_KEYS,
     E2E,
     FIGURE_KEYS,
@@ -48,7 +48,6 @@ from backend.services.kpis.definitions import (
 )
 from backend.services.kpis.figures import (
     OVERDUE_COLUMNS,
-    ROW_COLUMNS,
     TREND_KEYS,
     Headline,
     Snapshot,
@@ -58,10 +57,8 @@ from backend.services.kpis.figures import (
     headlines,
     late_stages,
     monthly_trend,
-    report_rows,
     snapshot,
     stage_on_time,
-    utc_times,
     working_hours,
 )
 from backend.services.kpis.lists import (
@@ -73,14 +70,12 @@ from backend.services.kpis.lists import (
     report_codes,
 )
 from backend.services.kpis.selection import (
-    DIMENSION_COLUMNS,
     DIMENSIONS,
     NONE,
     Filters,
     Period,
     PeriodError,
-    given_filters,
     parse_period,
 )
 
-__all__ = ["ST_LATE_DONE", "ST_NONE", "ST_ON_TIME", "ST_OVERDUE", "ST_PENDING", "AGENCY_STAGES", "COUNT_KEYS", "DIMENSIONS", "DIMENSION_COLUMNS", "E2E", "ESCALATION_COLUMNS", "FIGURE_KEYS", "FLAG_KEYS", "Filters", "HOUR_KEYS", "Headline", "HeadlineSpec", "IOC", "KpiTargets", "NONE", "Names", "OVERDUE_COLUMNS", "Period", "PeriodError", "RATE_KEYS", "RATING_KEYS", "ROW_COLUMNS", "RUNNING_STATES", "STAGE_COUNTS", "STAGE_KEYS", "STAGE_OWNER", "STATUS_KEYS", "SUM_KEYS", "Snapshot", "TREND_KEYS", "agency_district_matrix", "agency_ranking", "as_of", "channel_name", "cohort_conditions", "count_reports", "escalations_waiting", "facts", "flag_conditions", "given_filters", "headline_kpis", "headlines", "kpi_texts", "label", "late_stages", "load_names", "load_targets", "monthly_trend", "overdue_by_responsible", "overdue_cases", "parse_period", "rates", "ratio", "report_codes", "report_rows", "snapshot", "stage_conditions", "stage_name", "stage_on_time", "stage_status_case", "unit_of", "utc_times", "working_hours"]
+__all__ = ["ST_LATE_DONE", "ST_NONE", "ST_ON_TIME", "ST_OVERDUE", "ST_PENDING", "COUNT_KEYS", "DIMENSIONS", "E2E", "ESCALATION_COLUMNS", "FIGURE_KEYS", "FLAG_KEYS", "Filters", "HOUR_KEYS", "Headline", "HeadlineSpec", "IOC", "KpiTargets", "NONE", "Names", "OVERDUE_COLUMNS", "Period", "PeriodError", "RATE_KEYS", "RATING_KEYS", "RUNNING_STATES", "STAGE_COUNTS", "STAGE_KEYS", "STAGE_OWNER", "STATUS_KEYS", "SUM_KEYS", "Snapshot", "TREND_KEYS", "agency_district_matrix", "agency_ranking", "as_of", "channel_name", "cohort_conditions", "count_reports", "escalations_waiting", "facts", "flag_conditions", "headline_kpis", "headlines", "kpi_texts", "label", "late_stages", "load_names", "load_targets", "monthly_trend", "overdue_by_responsible", "overdue_cases", "parse_period", "rates", "ratio", "report_codes", "snapshot", "stage_conditions", "stage_name", "stage_on_time", "stage_status_case", "unit_of", "working_hours"]
