@@ -86,15 +86,12 @@ def take(code: str, actor: Actor, now: datetime, *, take_over: bool = False,
     if actor.role not in IOC_ROLES:
         raise Forbidden("forbidden_role", "Chỉ người xử lý tại IOC nhận phản ánh để xử lý.")
     with session_factory(url)() as session, session.begin():
-        report = session.execute(select(Report.id, Report.state, Report.held_by, Report.held_at)
-                                 .where(Report.code == code)).one_or_none()
+        report = session.execute(select(Report.id).where(Report.code == code)).one_or_none()
         if report is None:
             raise NotFound()
-        if report.state not in _AT_IOC:
-            raise NotWithIoc()
         free = or_(Report.held_by.is_(None), Report.held_by == actor.username,
                    Report.held_at <= now - HOLD_TTL)
-        # the state again in the UPDATE: a step that moved the report on since the read wins
+        # only while the report is with the IOC, checked in the UPDATE itself (no race)
         statement = update(Report).where(Report.id == report.id, Report.state.in_(_AT_IOC))
         if not take_over:
             statement = statement.where(free)
