@@ -38,12 +38,9 @@ def password_hasher() -> PasswordHasher:
 
 @lru_cache(maxsize=4)
 def _hasher_for(time_cost: str | None, memory_kib: str | None) -> PasswordHasher:
-    if time_cost is None and memory_kib is None:
-        return PasswordHasher()
     default = PasswordHasher()
     return PasswordHasher(time_cost=int(time_cost or default.time_cost),
-                          memory_cost=int(memory_kib or default.memory_cost),
-                          parallelism=1 if memory_kib else default.parallelism)
+                          memory_cost=int(memory_kib or default.memory_cost))
 
 
 @lru_cache(maxsize=1)
