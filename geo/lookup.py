@@ -1,52 +1,36 @@
-"""Point -> administrative units of Thái Nguyên (legacy district/commune and 2025 unit).
+"""Point -> the unit of 1/7/2025 a report is in, and the former district and commune.
 
-Rules (from the issue):
-* inside: in the province outline (2025 if available, else pre-merger) or in a district polygon;
-* district: the legacy district polygon the point falls in (None in the old Bắc Kạn area);
-* commune: the nearest legacy commune point *whose CSV district is that district*, so the five
-  communes drawn in a stale pre-2015 polygon (README limitation 1) cannot leak across; if a
-  district has no commune point at all, the overall nearest one is used;
-* unit_2025: always the nearest 2025 unit point.
+Rules:
+* inside the province: in a unit polygon, or in the 2025 outline (whose separately simplified
+  edge leaves slivers up to ~30 m outside every unit; such a point gets the nearest unit);
+* unit: the unit polygon containing the point (lowest code on a shared edge);
+* former commune: the nearest former commune point among those that went (wholly or in part)
+  to the point's unit, preferring those whose CSV district is the former district polygon
+  holding the point; so the commune always agrees with the unit it became;
+* former district: that commune's district (the CSV's). It is the polygon's, except for the
+  five communes moved into TP Thái Nguyên in 2015 that the stale polygons still draw in their
+  old districts (SOURCES.md limitation 1): there the commune's own district is the true one.
+The caller keeps the former units only for reports dated before 1/7/2025.
 
-Without polygons (no folder, or only the CSVs) it still answers, more coarsely: "inside" means
-inside the bounding box of all unit points padded by `FALLBACK_PAD_DEG` (or, with no data at all,
-`FALLBACK_BBOX`, the 2025 province's extent); the district comes from the nearest legacy commune
-point, unless a 2025 unit from the old Bắc Kạn area (one no legacy commune maps to) is nearer,
-in which case district and commune are None.
-
-Loading takes a while (docs/benchmarks.md); callers should keep one instance (e.g. behind `functools.lru_cache`).
+Polygon lookups go through shapely's STRtree. Loading takes about a second; callers keep one
+instance per unit layer (backend/services/intake/places.py).
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.boundaries import BoundaryData, feature_collection, read_boundaries, short_district_name
-from geo.nearest import (
-    METRES_PER_DEG_LAT,
-    METRES_PER_DEG_LON,
-    ORIGIN_LAT,
-    ORIGIN_LON,
-    nearest_index,
-    to_local_xy,
-)
-
-if TYPE_CHECKING:
-    from shapely.geometry.base import BaseGeometry
+from geo.boundaries import BoundaryData, UnitShapes, feature_collection, read_boundaries
+from geo.nearest import nearest_index, to_local_xy
 
 PROVINCE_NAME = "Thái Nguyên"
-FALLBACK_PAD_DEG = 0.05  # ~5 km around the outermost unit points
-FALLBACK_BBOX = (105.43, 21.32, 106.25, 22.75)  # 2025 province extent (boundary README)
-_WARMUP_PROBE = (105.85, 21.7)
-_EMPTY_FC = '{"type": "FeatureCollection", "features": []}'
 
 
 class OutsideProvince(ValueError):
@@ -60,29 +44,29 @@ class OutsideProvince(ValueError):
 
 @dataclass(frozen=True)
 class Location:
-    """Where a report is: legacy district/commune (history, analytics) and the 2025 unit."""
+    """Where a point is: its unit of 1/7/2025 and the former district and commune."""
 
     lon: float
     lat: float
-    district_code: str | None
-    district_name: str | None  # full name, e.g. "Thành phố Thái Nguyên"
-    commune_code: str | None
-    commune_name: str | None
-    unit_2025_code: str | None
-    unit_2025_name: str | None
+    unit_code: str
+    unit_name: str
+    former_district_code: str | None
+    former_district_name: str | None  # full name, e.g. "Thành phố Thái Nguyên"
+    former_commune_code: str | None
+    former_commune_name: str | None
 
 
 class Hits(NamedTuple):
     """Row positions found for each query point; -1 means none.
 
-    `district` indexes `Gazetteer.districts`, `commune` `Gazetteer.legacy_units`,
-    `unit` `Gazetteer.units_2025`.
+    `unit` indexes `Gazetteer.units`, `district` `Gazetteer.former_districts`, `commune`
+    `Gazetteer.former_communes`.
     """
 
     inside: np.ndarray
+    unit: np.ndarray
     district: np.ndarray
     commune: np.ndarray
-    unit: np.ndarray
 
 
 def validate_coordinates(lon: float, lat: float) -> tuple[float, float]:
@@ -105,113 +89,89 @@ def validate_coordinates(lon: float, lat: float) -> tuple[float, float]:
 
 
 class Gazetteer:
-    """Immutable lookup tables built once from the boundary folder."""
+    """Immutable lookup tables built once from the geography folder."""
 
     def __init__(self, data: BoundaryData) -> None:
-        self.has_polygons = data.districts is not None
-        self.legacy_units = data.legacy_units if data.legacy_units is not None else _empty_units()
-        self.units_2025 = data.units_2025 if data.units_2025 is not None else _empty_units()
-        self.districts = _district_table(data)
-        self._codes = self.districts["code"].to_numpy(dtype=object)
+        self.units = data.units
+        self.former_districts = data.former_districts
+        self.former_communes = data.former_communes
+        self.unit_shapes = data.unit_shapes
+        self.province = data.province
+        shapes = data.unit_shapes.frame.set_index("code").reindex(self.units["code"])
+        missing = shapes.index[shapes.geometry.isna()].tolist()
+        if missing:
+            raise ValueError(f"Lớp ranh giới xã/phường thiếu mã: {', '.join(missing[:5])}.")
+        self._unit_geoms = shapes.geometry.to_numpy()
+        self._unit_tree = shapely.STRtree(self._unit_geoms)
+        self._district_geoms = self.former_districts.geometry.to_numpy()
+        self._district_tree = shapely.STRtree(self._district_geoms)
+        shapely.prepare(self._unit_geoms)
+        shapely.prepare(self._district_geoms)
+        shapely.prepare(self.province)
 
-        legacy, units = self.legacy_units, self.units_2025
-        self._lx, self._ly = to_local_xy(legacy["lon"].to_numpy(), legacy["lat"].to_numpy())
-        self._ux, self._uy = to_local_xy(units["lon"].to_numpy(), units["lat"].to_numpy())
-        position = {code: i for i, code in enumerate(self._codes)}
-        self._legacy_district = np.array(
-            [position.get(c, -1) for c in legacy["district_code"]], dtype=np.intp
-        )
-        everyone = np.arange(len(legacy), dtype=np.intp)
-        self._district_communes = tuple(
-            np.flatnonzero(self._legacy_district == i)
-            if (self._legacy_district == i).any()
-            else everyone
-            for i in range(len(self._codes))
-        )
-        successors = {s for cell in legacy["successors"] for s in str(cell).split("|") if s}
-        self._outside_legacy_units = np.flatnonzero(~units["name"].isin(successors).to_numpy())
-
-        if self.has_polygons:
-            self._district_geoms = data.districts.geometry.to_numpy()
-            self._district_json = feature_collection(
-                list(self._district_geoms),
-                self.districts[["code", "name", "full_name"]].to_dict("records"),
-            )
-        else:
-            self._district_geoms = np.empty(0, dtype=object)
-            self._district_json = _EMPTY_FC
-        self._district_bounds = shapely.bounds(self._district_geoms).reshape(-1, 4)
-        # Plain Python copies for the scalar path (`_locate_one`).
-        self._district_box_list = [tuple(map(float, b)) for b in self._district_bounds]
-        self._district_commune_xy = tuple(
-            (self._lx[m], self._ly[m]) for m in self._district_communes
-        )
-        others = self._outside_legacy_units
-        self._coarse_xy = (
-            np.concatenate([self._lx, self._ux[others]]),
-            np.concatenate([self._ly, self._uy[others]]),
-        )
-        self._full_names = self.districts["full_name"].tolist()
-        self._legacy_codes = self.legacy_units["code"].tolist()
-        self._legacy_names = self.legacy_units["name"].tolist()
-        self._unit_codes = self.units_2025["code"].tolist()
-        self._unit_names = self.units_2025["name"].tolist()
-        self._province_json = _province_json(data)
-        outline = data.province
-        self._province: BaseGeometry | None = outline
-        self._province_bounds = shapely.bounds(outline) if outline is not None else None
-        self._bbox = _fallback_bbox(legacy, units)
-        _prepare(self._district_geoms, outline)
+        communes = self.former_communes
+        self._cx, self._cy = to_local_xy(communes["lon"].to_numpy(), communes["lat"].to_numpy())
+        position = {code: i for i, code in enumerate(self.former_districts["code"])}
+        own = np.array([position.get(c, -1) for c in communes["district_code"]], dtype=np.intp)
+        self._commune_district = own
+        unit_position = {code: i for i, code in enumerate(self.units["code"])}
+        went_to = [[unit_position[c] for c in str(cell).split("|") if c in unit_position]
+                   for cell in communes["successors"]]
+        self._unit_communes = tuple(
+            np.array([j for j, units in enumerate(went_to) if i in units], dtype=np.intp)
+            for i in range(len(self.units)))
+        self._unit_codes = self.units["code"].tolist()
+        self._unit_names = self.units["name"].tolist()
+        self._district_codes = self.former_districts["code"].tolist()
+        self._district_names = self.former_districts["full_name"].tolist()
+        self._commune_codes = communes["code"].tolist()
+        self._commune_names = communes["name"].tolist()
+        self._extent = tuple(float(v) for v in shapely.bounds(
+            shapely.union_all([self.province, *self._unit_geoms])))
 
     @classmethod
-    def load(cls, geo_dir: Path | None) -> Gazetteer:
-        """Read the boundary folder (`backend.config.geo_dir()` in the product; missing files
-        degrade, see module doc)."""
-        return cls(read_boundaries(geo_dir))
+    def load(cls, geo_dir: Path, unit_shapes: UnitShapes | None = None) -> Gazetteer:
+        """Read the geography folder; `unit_shapes` (an imported official layer) replaces the
+        shipped approximate unit polygons."""
+        return cls(read_boundaries(geo_dir, unit_shapes))
 
     # -- lookups ---------------------------------------------------------------------------
 
     def locate(self, lon: float, lat: float) -> Location:
-        """Units for one point; raises ValueError for bad input, OutsideProvince outside.
-
-        Scalar path (a citizen's submission locates one point): the same rules as
-        `locate_indices`, without building one-element arrays (faster per point: docs/benchmarks.md).
-        """
+        """Units for one point; raises ValueError for bad input, OutsideProvince outside."""
         lon_f, lat_f = validate_coordinates(lon, lat)
-        d, c, u = self._locate_one(lon_f, lat_f)
+        hits = self.locate_indices(np.array([lon_f]), np.array([lat_f]))
+        if not hits.inside[0]:
+            raise OutsideProvince(lon_f, lat_f)
+        u, d, c = int(hits.unit[0]), int(hits.district[0]), int(hits.commune[0])
         return Location(
             lon=lon_f,
             lat=lat_f,
-            district_code=self._codes[d] if d >= 0 else None,
-            district_name=self._full_names[d] if d >= 0 else None,
-            commune_code=self._legacy_codes[c] if c >= 0 else None,
-            commune_name=self._legacy_names[c] if c >= 0 else None,
-            unit_2025_code=self._unit_codes[u] if u >= 0 else None,
-            unit_2025_name=self._unit_names[u] if u >= 0 else None,
+            unit_code=self._unit_codes[u],
+            unit_name=self._unit_names[u],
+            former_district_code=self._district_codes[d] if d >= 0 else None,
+            former_district_name=self._district_names[d] if d >= 0 else None,
+            former_commune_code=self._commune_codes[c] if c >= 0 else None,
+            former_commune_name=self._commune_names[c] if c >= 0 else None,
         )
 
     def locate_many(self, lons: np.ndarray, lats: np.ndarray) -> pd.DataFrame:
-        """Vectorised `locate`: columns inside, district_code, commune_code, unit_2025_code.
-
-        Rows that are outside, or not valid coordinates (NaN, out of range), get inside=False
-        and None codes instead of an exception, so one bad row cannot sink a bulk import.
-        """
+        """Vectorised `locate`: columns inside, unit_code, former_district_code,
+        former_commune_code. Rows outside or not valid coordinates get inside=False and None
+        codes instead of an exception, so one bad row cannot sink a bulk import."""
         hits = self.locate_indices(lons, lats)
-        codes = self.codes_frame(hits.district, hits.commune, hits.unit)
+        codes = self.codes_frame(hits)
         codes.insert(0, "inside", hits.inside)
         return codes
 
-    def codes_frame(
-        self, district: np.ndarray, commune: np.ndarray, unit: np.ndarray
-    ) -> pd.DataFrame:
+    def codes_frame(self, hits: Hits) -> pd.DataFrame:
         """Turn `Hits` row positions into code columns (object dtype, None for -1)."""
-        return pd.DataFrame(
-            {
-                "district_code": _take(self._codes, district),
-                "commune_code": _take(self.legacy_units["code"].to_numpy(), commune),
-                "unit_2025_code": _take(self.units_2025["code"].to_numpy(), unit),
-            }
-        )
+        return pd.DataFrame({
+            "unit_code": _take(self.units["code"].to_numpy(), hits.unit),
+            "former_district_code": _take(self.former_districts["code"].to_numpy(),
+                                          hits.district),
+            "former_commune_code": _take(self.former_communes["code"].to_numpy(), hits.commune),
+        })
 
     def locate_indices(self, lons: np.ndarray, lats: np.ndarray) -> Hits:
         """Row positions instead of codes: the shared core of `locate`, `locate_many`, sampling."""
@@ -222,208 +182,106 @@ class Gazetteer:
         n = len(x)
         with np.errstate(invalid="ignore"):
             valid = np.isfinite(x) & np.isfinite(y) & (np.abs(y) <= 90) & (np.abs(x) <= 180)
-        inside = np.zeros(n, dtype=bool)
+        unit = np.full(n, -1, dtype=np.intp)
         district = np.full(n, -1, dtype=np.intp)
         commune = np.full(n, -1, dtype=np.intp)
-        unit = np.full(n, -1, dtype=np.intp)
-        candidates = np.flatnonzero(valid)
-        if self.has_polygons:
-            district[candidates] = self._district_of(x[candidates], y[candidates])
-            inside[candidates] = district[candidates] >= 0
-            rest = candidates[district[candidates] < 0]
-            inside[rest] = self._in_province(x[rest], y[rest])
-        else:
-            inside[candidates] = self._in_province(x[candidates], y[candidates])
-        rows = np.flatnonzero(inside)
-        px, py = to_local_xy(x[rows], y[rows])
-        if len(self._ux):
-            unit[rows] = nearest_index(px, py, self._ux, self._uy)
-        if len(self._lx):
-            if self.has_polygons:
-                commune[rows] = self._commune_in_district(px, py, district[rows])
-            else:
-                commune[rows], district[rows] = self._commune_by_nearest(px, py)
-        return Hits(inside, district, commune, unit)
+        rows = np.flatnonzero(valid)
+        points = shapely.points(x[rows], y[rows])
+        unit[rows] = _containing(self._unit_tree, points)
+        stray = rows[unit[rows] < 0]
+        in_outline = shapely.intersects(self.province, points[unit[rows] < 0])
+        inside = unit >= 0
+        inside[stray[in_outline]] = True
+        near = stray[in_outline]
+        if len(near):
+            unit[near] = _nearest(self._unit_tree, shapely.points(x[near], y[near]))
+        found = np.flatnonzero(inside)
+        if len(found):
+            here = shapely.points(x[found], y[found])
+            district[found] = _containing(self._district_tree, here)
+            lost = found[district[found] < 0]
+            if len(lost):
+                district[lost] = _nearest(self._district_tree, shapely.points(x[lost], y[lost]))
+            commune[found] = self._former_commune(x[found], y[found], unit[found],
+                                                  district[found])
+            district[found] = self._commune_district[commune[found]]
+        return Hits(inside, unit, district, commune)
 
     # -- map layers --------------------------------------------------------------------------
 
-    def district_geojson(self) -> dict:
-        """Legacy district polygons (properties code, name, full_name) for a map layer."""
-        return json.loads(self._district_json)
+    def unit_geojson(self, properties: dict[str, dict] | None = None) -> str:
+        """Unit polygons as GeoJSON text, properties code and name plus `properties[code]`."""
+        extra = properties or {}
+        props = [{"code": c, "name": n, **extra.get(c, {})}
+                 for c, n in zip(self._unit_codes, self._unit_names, strict=True)]
+        return feature_collection(list(self._unit_geoms), props)
+
+    def grouped_geojson(self, groups: dict[str, str], properties: dict[str, dict]) -> str:
+        """Unit polygons dissolved by `groups` (unit code -> group code, e.g. its area), one
+        feature per group with `properties[group]`; units in no group are left out."""
+        members: dict[str, list] = {}
+        for code, geom in zip(self._unit_codes, self._unit_geoms, strict=True):
+            if code in groups:
+                members.setdefault(groups[code], []).append(geom)
+        codes = sorted(members)
+        geoms = [shapely.coverage_union_all(members[c]) for c in codes]
+        return feature_collection(geoms, [{"code": c, **properties.get(c, {})} for c in codes])
+
+    def province_geojson(self) -> str:
+        """The 2025 province outline as GeoJSON text."""
+        return feature_collection([self.province], [{"code": "19", "name": PROVINCE_NAME,
+                                                     "full_name": f"Tỉnh {PROVINCE_NAME}"}])
 
     def extent(self) -> tuple[float, float, float, float]:
-        """(west, south, east, north) of the province: its outline, else every unit point's
-        padded box, else the 2025 province's known extent; what a map should show at first."""
-        if self._province_bounds is not None:
-            return tuple(float(v) for v in self._province_bounds)
-        if len(self._district_bounds):
-            b = self._district_bounds
-            return (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()),
-                    float(b[:, 3].max()))
-        return tuple(float(v) for v in self._bbox)
-
-    def province_geojson(self) -> dict:
-        """Province outline (2025 if available); empty FeatureCollection without polygons."""
-        return json.loads(self._province_json)
+        """(west, south, east, north) of the province: what a map should show at first."""
+        return self._extent  # type: ignore[return-value]
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _locate_one(self, x: float, y: float) -> tuple[int, int, int]:
-        """(district, commune, unit) row positions of one valid point, as `locate_indices`."""
-        district = -1
-        if self.has_polygons:
-            for i, (x0, y0, x1, y1) in enumerate(self._district_box_list):
-                if (
-                    x0 <= x <= x1
-                    and y0 <= y <= y1
-                    and shapely.intersects_xy(self._district_geoms[i], x, y)
-                ):
-                    district = i
-                    break
-        if district < 0 and not self._in_province_one(x, y):
-            raise OutsideProvince(x, y)
-        px = (x - ORIGIN_LON) * METRES_PER_DEG_LON
-        py = (y - ORIGIN_LAT) * METRES_PER_DEG_LAT
-        unit = _nearest_one(px, py, self._ux, self._uy)
-        commune = -1
-        if len(self._lx):
-            if self.has_polygons:
-                if district >= 0:
-                    members = self._district_communes[district]
-                    cx, cy = self._district_commune_xy[district]
-                    commune = int(members[_nearest_one(px, py, cx, cy)])
-            else:
-                cx, cy = self._coarse_xy
-                nearest = _nearest_one(px, py, cx, cy)
-                if nearest < len(self._lx):
-                    commune, district = nearest, int(self._legacy_district[nearest])
-        return district, commune, unit
-
-    def _in_province_one(self, x: float, y: float) -> bool:
-        if self._province is None:
-            if self.has_polygons:
-                return False
-            x0, y0, x1, y1 = self._bbox
-            return bool(x0 <= x <= x1 and y0 <= y <= y1)
-        x0, y0, x1, y1 = self._province_bounds
-        return bool(x0 <= x <= x1 and y0 <= y <= y1 and shapely.intersects_xy(self._province, x, y))
-
-    def _district_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """First district polygon (code order) containing each point, boundary included."""
-        out = np.full(len(x), -1, dtype=np.intp)
-        for i, geom in enumerate(self._district_geoms):
-            x0, y0, x1, y1 = self._district_bounds[i]
-            pending = np.flatnonzero((out < 0) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
-            if len(pending):
-                hit = shapely.intersects_xy(geom, x[pending], y[pending])
-                out[pending[hit]] = i
-        return out
-
-    def _in_province(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        if self._province is None:
-            if self.has_polygons:
-                return np.zeros(len(x), dtype=bool)  # inside == in a district, handled above
-            x0, y0, x1, y1 = self._bbox
-            return (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-        x0, y0, x1, y1 = self._province_bounds
-        out = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-        pending = np.flatnonzero(out)
-        out[pending] = shapely.intersects_xy(self._province, x[pending], y[pending])
-        return out
-
-    def _commune_in_district(
-        self, px: np.ndarray, py: np.ndarray, district: np.ndarray
-    ) -> np.ndarray:
+    def _former_commune(self, x: np.ndarray, y: np.ndarray, unit: np.ndarray,
+                        district: np.ndarray) -> np.ndarray:
+        """Nearest former commune that went to the point's unit, in the polygon's district
+        when the unit has such communes (module doc)."""
+        px, py = to_local_xy(x, y)
         out = np.full(len(px), -1, dtype=np.intp)
-        for i, members in enumerate(self._district_communes):
-            rows = np.flatnonzero(district == i)
-            if len(rows) and len(members):
-                nearest = nearest_index(px[rows], py[rows], self._lx[members], self._ly[members])
-                out[rows] = members[nearest]
+        pairs = np.unique(np.stack([unit, district]), axis=1)
+        for u, d in pairs.T:
+            rows = np.flatnonzero((unit == u) & (district == d))
+            members = self._unit_communes[u]
+            here = members[self._commune_district[members] == d]
+            members = here if len(here) else members
+            if not len(members):  # a unit no former commune went to: none in the data
+                members = np.flatnonzero(self._commune_district == d)
+            nearest = nearest_index(px[rows], py[rows], self._cx[members], self._cy[members])
+            out[rows] = members[nearest]
         return out
 
-    def _commune_by_nearest(self, px: np.ndarray, py: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """No polygons: nearest of legacy communes and old-Bắc Kạn 2025 units decides."""
-        cx, cy = self._coarse_xy
-        nearest = nearest_index(px, py, cx, cy)
-        legacy = nearest < len(self._lx)
-        commune = np.where(legacy, nearest, -1)
-        district = np.where(legacy, self._legacy_district[np.where(legacy, nearest, 0)], -1)
-        return commune, district
+
+def _containing(tree: shapely.STRtree, points: np.ndarray) -> np.ndarray:
+    """Index of the (lowest-index) tree polygon covering each point, -1 where none does."""
+    out = np.full(len(points), -1, dtype=np.intp)
+    if not len(points):
+        return out
+    point_idx, geom_idx = tree.query(points, predicate="intersects")
+    if len(point_idx):
+        order = np.lexsort((geom_idx, point_idx))
+        point_idx, geom_idx = point_idx[order], geom_idx[order]
+        first = np.ones(len(point_idx), dtype=bool)
+        first[1:] = point_idx[1:] != point_idx[:-1]
+        out[point_idx[first]] = geom_idx[first]
+    return out
 
 
-def _empty_units() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "code": pd.Series(dtype=object),
-            "name": pd.Series(dtype=object),
-            "ward_type": pd.Series(dtype=object),
-            "district_code": pd.Series(dtype=object),
-            "lon": pd.Series(dtype=np.float64),
-            "lat": pd.Series(dtype=np.float64),
-            "successors": pd.Series(dtype=object),
-        }
-    )
-
-
-def _district_table(data: BoundaryData) -> pd.DataFrame:
-    """code, name, full_name: from the polygons, else from the legacy CSV."""
-    if data.districts is not None:
-        return pd.DataFrame(data.districts[["code", "name", "full_name"]]).reset_index(drop=True)
-    legacy = data.legacy_units
-    if legacy is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in ("code", "name", "full_name")})
-    table = legacy.drop_duplicates("district_code").sort_values("district_code", kind="stable")
-    full = table["district_name"].to_numpy(dtype=object)
-    return pd.DataFrame(
-        {
-            "code": table["district_code"].to_numpy(dtype=object),
-            "name": np.array([short_district_name(f) for f in full], dtype=object),
-            "full_name": full,
-        }
-    )
-
-
-def _province_json(data: BoundaryData) -> str:
-    outline = data.province
-    if outline is None and data.districts is not None:
-        outline = shapely.union_all(data.districts.geometry.to_numpy())
-    if outline is None:
-        return _EMPTY_FC
-    props = {
-        "code": "19",
-        "name": PROVINCE_NAME,
-        "full_name": f"Tỉnh {PROVINCE_NAME}",
-        "vintage": data.province_vintage or "legacy",
-    }
-    return feature_collection([outline], [props])
-
-
-def _fallback_bbox(legacy: pd.DataFrame, units: pd.DataFrame) -> tuple[float, float, float, float]:
-    lon = np.concatenate([legacy["lon"].to_numpy(), units["lon"].to_numpy()])
-    lat = np.concatenate([legacy["lat"].to_numpy(), units["lat"].to_numpy()])
-    if len(lon) == 0:
-        return FALLBACK_BBOX
-    pad = FALLBACK_PAD_DEG
-    return (lon.min() - pad, lat.min() - pad, lon.max() + pad, lat.max() + pad)
-
-
-def _prepare(districts: np.ndarray, province: BaseGeometry | None) -> None:
-    """Prepare polygons and run one query each: GEOS builds its point-in-area index lazily
-    and that first build is not thread-safe, so do it here, before any sharing."""
-    geoms = [*districts, *([province] if province is not None else [])]
-    for geom in geoms:
-        shapely.prepare(geom)
-        shapely.intersects_xy(geom, _WARMUP_PROBE[0], _WARMUP_PROBE[1])
-
-
-def _nearest_one(px: float, py: float, cx: np.ndarray, cy: np.ndarray) -> int:
-    """`nearest_index` for one point (ties: lowest index); -1 with no candidates."""
-    if len(cx) == 0:
-        return -1
-    dx = cx - px
-    dy = cy - py
-    return int(np.argmin(dx * dx + dy * dy))
+def _nearest(tree: shapely.STRtree, points: np.ndarray) -> np.ndarray:
+    """Index of the nearest tree polygon for each point (ties: lowest index)."""
+    point_idx, geom_idx = tree.query_nearest(points, all_matches=True)
+    out = np.full(len(points), -1, dtype=np.intp)
+    order = np.lexsort((geom_idx, point_idx))
+    point_idx, geom_idx = point_idx[order], geom_idx[order]
+    first = np.ones(len(point_idx), dtype=bool)
+    first[1:] = point_idx[1:] != point_idx[:-1]
+    out[point_idx[first]] = geom_idx[first]
+    return out
 
 
 def _take(values: np.ndarray, index: np.ndarray) -> pd.Series:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from geo.lookup import Hits
 from geo.nearest import METRES_PER_DEG_LAT
 
 if TYPE_CHECKING:
@@ -24,14 +25,16 @@ URBAN_TYPES = ("Phường", "Thị trấn")
 SIGMA_M = {"Phường": 600.0, "Thị trấn": 900.0}
 DEFAULT_SIGMA_M = 1500.0
 MAX_ROUNDS = 50  # then the few stragglers are put on the commune point itself
-SAMPLE_COLUMNS = ("lon", "lat", "district_code", "commune_code", "unit_2025_code")
+SAMPLE_COLUMNS = ("lon", "lat", "unit_code", "former_district_code", "former_commune_code")
 
 
 def commune_probabilities(communes: pd.DataFrame, weights: pd.DataFrame | None) -> np.ndarray:
     """Probability of each legacy commune; uniform when `weights` is None.
 
-    `weights` has district_code (or code), population and optionally urban_weight (default 1),
-    i.e. `data/districts.csv` as read by pandas. Districts missing from it get no points.
+    `weights` has district_code (or code), population and optionally urban_weight (default 1):
+    `data/demo/population.csv`, its codes read as text ("058", not 58). A former district of
+    the communes with no weight is an error, so a code mangled on reading cannot silently
+    empty half the province.
     """
     n = len(communes)
     if weights is None:
@@ -52,6 +55,10 @@ def commune_probabilities(communes: pd.DataFrame, weights: pd.DataFrame | None) 
         raise ValueError("urban_weight phải là số dương.")
 
     district = communes["district_code"].astype(str)
+    unweighted = sorted(set(district) - set(codes))
+    if unweighted:
+        raise ValueError("Bảng trọng số thiếu các huyện cũ: " + ", ".join(unweighted)
+                         + " (mã phải đọc dạng chữ, giữ số 0 đầu).")
     pop = district.map(dict(zip(codes, population, strict=True))).fillna(0.0).to_numpy(dtype=float)
     boost = district.map(dict(zip(codes, urban, strict=True))).fillna(1.0).to_numpy(dtype=float)
     factor = np.where(communes["ward_type"].isin(URBAN_TYPES).to_numpy(), boost, 1.0)
@@ -65,18 +72,15 @@ def commune_probabilities(communes: pd.DataFrame, weights: pd.DataFrame | None) 
 def sample_points(
     gazetteer: Gazetteer, n: int, rng: np.random.Generator, weights: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """`n` demo report locations: columns lon, lat, district_code, commune_code, unit_2025_code.
+    """`n` demo report locations: columns lon, lat, unit_code, former_district_code,
+    former_commune_code.
 
     Deterministic for a given `rng` state. Vectorised: each redraw round only touches the
     points still outside their target district.
     """
     if n < 0:
         raise ValueError("Số điểm cần sinh phải không âm.")
-    communes = gazetteer.legacy_units
-    if communes.empty:
-        raise ValueError("Không có dữ liệu điểm xã/phường cũ nên không sinh được điểm mẫu: "
-                         "IOC_GEO_DIR phải là thư mục dữ liệu ranh giới (mặc định data/geo/ "
-                         "có sẵn trong sản phẩm), hoặc chạy 'ioc run --no-demo'.")
+    communes = gazetteer.former_communes
     clon = communes["lon"].to_numpy(dtype=float)
     clat = communes["lat"].to_numpy(dtype=float)
     home = gazetteer.locate_indices(clon, clat)
@@ -103,11 +107,7 @@ def sample_points(
         ok = hits.inside & ((target[c] < 0) | (hits.district == target[c]))
         done = pending[ok]
         lon[done], lat[done] = cand_lon[ok], cand_lat[ok]
-        district[done], commune[done], unit[done] = (
-            hits.district[ok],
-            hits.commune[ok],
-            hits.unit[ok],
-        )
+        district[done], commune[done], unit[done] = hits.district[ok], hits.commune[ok], hits.unit[ok]
         pending = pending[~ok]
     if len(pending):  # stragglers stay on their commune point (always inside its own polygon)
         c = pick[pending]
@@ -117,7 +117,7 @@ def sample_points(
             home.unit[c],
         )
 
-    frame = gazetteer.codes_frame(district, commune, unit)
+    frame = gazetteer.codes_frame(Hits(unit >= 0, unit, district, commune))
     frame.insert(0, "lat", lat)
     frame.insert(0, "lon", lon)
     return frame[list(SAMPLE_COLUMNS)]

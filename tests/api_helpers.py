@@ -39,7 +39,7 @@ LAT, LON = 21.5942, 105.8482  # TP Thái Nguyên
 PHONE = "0912345678"
 PASSWORD = "mat-khau-thu-nghiem-2026"
 FIELD = "do_thi_xay_dung"
-AGENCY, OTHER_AGENCY = "ubnd_164", "dien_luc"
+AGENCY, OTHER_AGENCY = "ubnd_05443", "dien_luc"
 DESCRIPTION = "Vật liệu xây dựng lấn chiếm vỉa hè đường Hoàng Văn Thụ, người đi bộ phải xuống lòng đường"
 RESULT = "Đã yêu cầu chủ công trình dọn vật liệu và xử phạt theo quy định"
 # fixed for the whole run, so two calls of report_body() are the same request (idempotency)

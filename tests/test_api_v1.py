@@ -76,7 +76,7 @@ def test_submit_to_published_to_feedback_end_to_end(client, sign_in, ready_db) -
     assert tracked.status_code == 200
     seen = tracked.get_json()
     assert seen["state"] == "published" and RESULT in seen["answer"]
-    assert "UBND thành phố Thái Nguyên" in seen["answer"]  # Phụ lục II template, agency named
+    assert "UBND phường Phan Đình Phùng" in seen["answer"]  # Phụ lục II template, agency named
     assert seen["can_give_feedback"] is True
     assert [s["step"] for s in seen["steps"]][:2] == ["Đã gửi phản ánh", "IOC đã tiếp nhận"]
 
@@ -154,7 +154,7 @@ def test_detail_body_has_state_version_deadlines_and_history(client, sign_in) ->
     detail = ioc.detail(code)
     assert detail["code"] == code and detail["state"] == "forwarded" and detail["version"] == 3
     assert (detail["field"], detail["agency"]) == (FIELD, AGENCY)
-    assert detail["agency_name"] == "UBND thành phố Thái Nguyên"
+    assert detail["agency_name"] == "UBND phường Phan Đình Phùng"
     assert detail["stage"] == "process" and ISO_WITH_OFFSET.match(detail["stage_due"])
     assert set(detail["deadlines"]) == set(STAGES)
     for stage in ("verify", "forward", "process"):
@@ -204,8 +204,8 @@ def test_missing_required_param_is_422_naming_it(client, sign_in) -> None:
 
 # --- queue filters and pagination -------------------------------------------------------------
 
-def test_list_filters_state_field_agency_district_emergency_text(ready_db, sign_in) -> None:
-    """GET /reports filters: state (comma list), field, agency, district, emergency, q."""
+def test_list_filters_state_field_agency_area_unit_emergency_text(ready_db, sign_in) -> None:
+    """GET /reports filters: state (comma list), field, agency, area, unit, emergency, q."""
     plain = make_report(ready_db)
     urgent = make_report(ready_db, emergency=True, description="Cây đổ chắn ngang đường Bắc Kạn")
     forwarded = make_report(ready_db, steps=2)
@@ -221,9 +221,14 @@ def test_list_filters_state_field_agency_district_emergency_text(ready_db, sign_
     assert codes(field=FIELD) == {forwarded, published}
     assert codes(agency=AGENCY) == {forwarded, published}
     assert codes(agency=OTHER_AGENCY) == set()
-    district = ioc.detail(plain)["district"]
-    assert district and codes(district=district) == {plain, urgent, forwarded, published}
-    assert codes(district="khong_co") == set()
+    detail = ioc.detail(plain)
+    assert (detail["unit"], detail["area"]) == ("05443", "tp_thai_nguyen")
+    assert (detail["unit_name"], detail["area_name"]) == ("Phường Phan Đình Phùng",
+                                                          "TP Thái Nguyên")
+    everything = {plain, urgent, forwarded, published}
+    assert codes(area="tp_thai_nguyen") == everything == codes(unit="05443")
+    assert codes(area="ba_be") == set() == codes(unit="05455")
+    assert codes(area="khong_co") == set()
     assert codes(emergency="true") == {urgent}
     assert codes(emergency="false") == {plain, forwarded, published}
     assert codes(q="bắc kạn") == {urgent}

@@ -27,7 +27,7 @@ from backend.storage.models import Event, StreamHead
 
 MONDAY = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 IOC = Actor("ioc_lan", Role.IOC_HANDLER)
-HANDLER = Actor("xl_164", Role.AGENCY_HANDLER, "ubnd_164")
+HANDLER = Actor("xl_164", Role.AGENCY_HANDLER, "ubnd_05443")
 
 
 def new_report(url: str, steps: int = 3, now: datetime = MONDAY) -> str:
@@ -35,7 +35,7 @@ def new_report(url: str, steps: int = 3, now: datetime = MONDAY) -> str:
     report = submit_report(NewReport("Đèn đường hỏng\r\nINJECTED: log line", 21.5942, 105.8482),
                            now=now, url=url)
     plan = [("accept", IOC, {}), ("forward", IOC, {"field": "do_thi_xay_dung",
-                                                   "agency": "ubnd_164"}),
+                                                   "agency": "ubnd_05443"}),
             ("receive", HANDLER, {})]
     for n, (action, actor, params) in enumerate(plan[:steps], start=1):
         perform_action(report.code, action, actor, params, now=now + timedelta(minutes=n),
@@ -91,7 +91,7 @@ def test_system_stream_chains_too(ready_db: str) -> None:
         for n in range(3):
             audit.append_system_event(session, at=MONDAY + timedelta(minutes=n), actor="admin",
                                       role="admin", action="agency_update",
-                                      data={"code": "ubnd_164", "n": n})
+                                      data={"code": "ubnd_05443", "n": n})
             session.flush()
     result = verify(ready_db)
     assert result.ok, result.problems
@@ -239,7 +239,7 @@ def system_changes(url: str, n: int = 3) -> None:
         for i in range(n):
             audit.append_system_event(session, at=MONDAY + timedelta(minutes=i), actor="admin",
                                       role="admin", action="agency_update",
-                                      data={"code": "ubnd_164", "n": i})
+                                      data={"code": "ubnd_05443", "n": i})
             session.flush()
 
 

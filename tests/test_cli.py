@@ -116,7 +116,7 @@ def test_agencies_list_prints_code_tab_name(ready_db: str) -> None:
         assert code.isascii() and code == code.lower() and " " not in code
         assert unicodedata.normalize("NFC", name) == name
         assert _has_diacritics(name) or "VNPT" in name, name
-    assert ["ubnd_164", "UBND thành phố Thái Nguyên"] in rows
+    assert ["ubnd_05443", "UBND thành phố Thái Nguyên"] in rows
     assert any(name.startswith("Sở ") for _, name in rows)
     assert any("Ủy ban" in name or name.startswith("UBND ") for _, name in rows)
 
@@ -279,7 +279,7 @@ def test_console_script_lists_agencies(ready_db: str, tmp_path: Path) -> None:
         lines = done.stdout.splitlines()
         assert len(lines) == len(refdata.load_agencies())
         assert all(len(line.split("\t")) == 2 for line in lines)
-        assert "ubnd_164\tUBND thành phố Thái Nguyên" in lines
+        assert "ubnd_05443\tUBND thành phố Thái Nguyên" in lines
 
 
 def test_console_script_error_is_one_line(tmp_path: Path) -> None:

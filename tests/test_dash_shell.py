@@ -37,7 +37,7 @@ def _ids(component) -> set[str]:
     ("wall_display", "/wall"), ("ioc_handler", "/triage"), ("agency_handler", "/agency"),
     ("agency_leader", "/agency"), ("provincial_leader", "/leaders"), ("admin", "/admin")])
 def test_each_role_lands_on_its_page_and_sees_only_its_menu(role, home, monkeypatch) -> None:
-    monkeypatch.setattr(access, "viewer", lambda: _as(role, "ubnd_164"))
+    monkeypatch.setattr(access, "viewer", lambda: _as(role, "ubnd_05443"))
     assert pages.home(role) == home
     menu = [path for path, _label in pages.menu(_as(role))]
     assert home in menu

@@ -21,22 +21,25 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import pyproj
 import pytest
 import shapely.geometry
 from conftest import BACKENDS, scratch_database
 from sqlalchemy import func, select
 
+from backend.config import data_dir
 from backend.demo.generator import REPORT_COLUMNS, generate_chunk
 from backend.demo.live import run_live
 from backend.demo.seed import load_world, seed
 from backend.domain.roles import Role
 from backend.domain.workflow import OPEN_STATES, Actor, State
+from backend.reference import files as refdata
 from backend.services.admin.reference_data import prepare_database
 from backend.services.audit import verify_chains
 from backend.services.clocks import current_calendar, sla_policy
-from backend.services.intake.places import gazetteer
 from backend.services.intake.submit import NewReport, submit_report
+from backend.services.places.lookup import gazetteer
 from backend.services.workflow import holds
 from backend.services.workflow.steps import perform_action
 from backend.storage.db import engine_for, session_factory
@@ -44,12 +47,15 @@ from backend.storage.models import Agency, Event, Feedback, Report
 
 UNTIL = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # Friday 20/11/2026 10:00 in Thái Nguyên
 REPORTS = 3000
-MONTHS = 12
+MONTHS = 20  # back to March 2025: the oldest reports predate the units of 1/7/2025
 SEED = 2026
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 STAGES = ("verify", "forward", "process", "approve", "publish")
-CITIES = ("164", "165", "172")  # TP Thái Nguyên, TP Sông Công, TP Phổ Yên
+CITIES = ("tp_thai_nguyen", "tp_song_cong", "tp_pho_yen", "tp_bac_kan")
+BAC_KAN = ("tp_bac_kan", "pac_nam", "ba_be", "ngan_son", "bach_thong", "cho_don", "cho_moi",
+           "na_ri")
+CUTOVER = datetime(2025, 6, 30, 17, 0, tzinfo=UTC)  # 1/7/2025 00:00 in Thái Nguyên
 AGENCY_ROLES = {Role.AGENCY_HANDLER.value, Role.AGENCY_LEADER.value}
 # the text parameter each action records as its event note (services.workflow.steps._NOTE_PARAMS)
 NOTE_PARAM = {
@@ -201,34 +207,47 @@ def test_every_event_is_a_legal_step_by_a_permitted_actor(history: History) -> N
 
 # --- realism --------------------------------------------------------------------------------
 
-def _district_areas_km2() -> dict[str, float]:
+def _area_sizes_km2() -> dict[str, float]:
     geod = pyproj.Geod(ellps="WGS84")
     areas = {}
-    for feature in gazetteer().district_geojson()["features"]:
+    collection = json.loads(gazetteer().grouped_geojson(refdata.load_unit_areas(), {}))
+    for feature in collection["features"]:
         area, _ = geod.geometry_area_perimeter(shapely.geometry.shape(feature["geometry"]))
         areas[feature["properties"]["code"]] = abs(area) / 1e6
     return areas
 
 
-def test_points_lie_in_the_real_districts_and_follow_population(history: History) -> None:
+def test_points_lie_in_the_merged_province_and_follow_population(history: History) -> None:
+    """Issue 12: the demo covers the whole province of 1/7/2025, former Bắc Kạn included,
+    weighted by population; reports before 1/7/2025 keep their former commune and district."""
     reports = history.reports
     lons = np.array([r.lon for r in reports])
     lats = np.array([r.lat for r in reports])
     located = gazetteer().locate_many(lons, lats)
     assert located["inside"].all()
-    for column in ("district_code", "commune_code", "unit_2025_code"):
-        stored = [getattr(r, column) for r in reports]
-        assert stored == located[column].tolist(), column
+    assert [r.unit_code for r in reports] == located["unit_code"].tolist()
+    older = [r.submitted_at < CUTOVER for r in reports]
+    assert 0 < sum(older) < len(reports)
+    for column in ("former_district_code", "former_commune_code"):
+        expected = [code if old else None
+                    for code, old in zip(located[column], older, strict=True)]
+        assert [getattr(r, column) for r in reports] == expected, column
 
+    area_of = refdata.load_unit_areas()
     counts = defaultdict(int)
     for r in reports:
-        counts[r.district_code] += 1
-    areas = _district_areas_km2()
-    assert set(counts) == set(areas)  # every district gets reports
+        counts[area_of[r.unit_code]] += 1
+    areas = _area_sizes_km2()
+    assert set(counts) == set(areas) and len(areas) == 17  # every area gets reports
     density = {code: counts[code] / areas[code] for code in areas}
-    assert max(density, key=density.get) == "164"  # TP Thái Nguyên is the densest
-    assert counts["164"] > counts["170"]  # the city over mountainous Võ Nhai
-    assert counts["164"] == max(counts.values())
+    assert max(density, key=density.get) == "tp_thai_nguyen"  # the densest
+    assert counts["tp_thai_nguyen"] > counts["vo_nhai"]  # the city over mountainous Võ Nhai
+    assert counts["tp_thai_nguyen"] == max(counts.values())
+    population = pd.read_csv(data_dir() / "demo" / "population.csv", dtype=str)
+    people = population["population"].astype(int)
+    bac_kan_people = people[population["district_code"].str.startswith("0")].sum() / people.sum()
+    bac_kan = sum(counts[c] for c in BAC_KAN) / len(reports)
+    assert abs(bac_kan - bac_kan_people) < 0.04, (bac_kan, bac_kan_people)
     rural = [c for c in areas if c not in CITIES]
     city_density = sum(counts[c] for c in CITIES) / sum(areas[c] for c in CITIES)
     rural_density = sum(counts[c] for c in rural) / sum(areas[c] for c in rural)
@@ -248,7 +267,7 @@ def test_channels_emergencies_and_confidential_reports(history: History) -> None
     assert {r.field_code for r in emergencies} <= emergency_fields
     assert any(r.confidential for r in reports)  # D5.4
     assert all(r.state_secret is False or r.field_code == "an_ninh_trat_tu" for r in reports)
-    assert all(r.field_code and r.district_code for r in reports)
+    assert all(r.field_code and r.unit_code for r in reports)
 
 
 def test_returns_rework_escalations_and_ratings(history: History) -> None:
@@ -503,7 +522,7 @@ def _replay_sample(history: History) -> list[Report]:
 
 COMPARED = (
     "channel", "submitted_at", "incident_at", "description", "address", "lat", "lon",
-    "district_code", "commune_code", "unit_2025_code", "reporter_name", "reporter_phone",
+    "unit_code", "former_district_code", "former_commune_code", "reporter_name", "reporter_phone",
     "reporter_email", "confidential", "emergency", "field_code", "agency_code", "state", "version",
     *(f"{s}_{p}" for s in STAGES for p in ("start", "due", "done")),
     "received_at", "progress_notice_at", "result_text", "result_by", "answer_text", "published_at",
@@ -582,7 +601,7 @@ def test_seeded_reports_move_on_through_the_service(own_history: History) -> Non
         if report is None:
             continue
         if params is None:
-            params = {"field": report.field_code, "agency": "ubnd_164"}
+            params = {"field": report.field_code, "agency": "ubnd_05443"}
         name = {Role.AGENCY_HANDLER: f"xl_{report.agency_code}",
                 Role.AGENCY_LEADER: f"ld_{report.agency_code}",
                 Role.CITIZEN: "citizen"}.get(role, "ioc_xuly1")
@@ -629,4 +648,5 @@ def test_live_simulation_submits_and_moves_reports(own_history: History) -> None
     assert reports_after == REPORTS + stats.submitted
     assert events_after == events_before + stats.submitted + stats.steps
     assert check.ok, check.problems[:5]
-    assert all(r.district_code and r.description and r.channel in ("app", "portal") for r in new)
+    assert all(r.unit_code and r.description and r.channel in ("app", "portal") for r in new)
+    assert not any(r.former_district_code or r.former_commune_code for r in new)

@@ -42,8 +42,8 @@ from backend.storage import snapshots
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 
-LAT, LON = 21.5942, 105.8482  # TP Thái Nguyên (district 164)
-FIELD, AGENCY, WRONG = "do_thi_xay_dung", "ubnd_164", "dien_luc"
+LAT, LON = 21.5942, 105.8482  # Phường Phan Đình Phùng (05443), area tp_thai_nguyen
+FIELD, AGENCY, WRONG = "do_thi_xay_dung", "ubnd_05443", "dien_luc"
 NOW = datetime(2026, 11, 13, 10, 0, tzinfo=LOCAL_TZ)
 NOVEMBER = Period.month(2026, 11)
 IOC = Actor("ioc_lan", Role.IOC_HANDLER)
@@ -326,10 +326,11 @@ def test_overdue_list_names_who_answers_and_how_late(scenario, snap) -> None:
         reports = {r.code: r for r in session.scalars(select(Report))}
     d = found[(codes["D"], "process")]
     assert (d["status"], d["responsible"], d["progress_notice"]) == ("late_done", AGENCY, True)
-    assert d["responsible_name"] == "UBND thành phố Thái Nguyên"
+    assert d["responsible_name"] == "UBND phường Phan Đình Phùng"
     assert d["hours_late"] == pytest.approx(
         calendar.elapsed_one(reports[codes["D"]].process_due, at(6, 14)) / 60, abs=0.01)
-    assert d["private"] and d["district"] == "164"
+    assert d["private"] and (d["unit"], d["area"]) == ("05443", "tp_thai_nguyen")
+    assert (d["unit_name"], d["area_name"]) == ("Phường Phan Đình Phùng", "TP Thái Nguyên")
     e = found[(codes["E"], "forward")]
     assert (e["status"], e["responsible"], e["progress_notice"]) == ("overdue", "ioc", False)
     assert e["responsible_name"] == "Trung tâm IOC tỉnh"
@@ -365,16 +366,21 @@ def test_escalations_waiting_for_direction(scenario) -> None:
     row = waiting.iloc[0]
     expected = current_calendar(url).elapsed_one(at(3, 11), NOW) / 60
     assert row["waiting_hours"] == pytest.approx(expected, abs=0.01)
-    assert bool(row["overdue"]) and row["district_name"] == "Thành phố Thái Nguyên"
+    assert bool(row["overdue"]) and row["area_name"] == "TP Thái Nguyên"
+    assert row["unit_name"] == "Phường Phan Đình Phùng"
     assert row["escalated_at"].to_pydatetime() == at(3, 11).astimezone(UTC)
     # once directed, it no longer waits
-    assert kpi.escalations_waiting(Filters(district="165"), now=NOW, url=url).empty
+    assert kpi.escalations_waiting(Filters(area="tp_song_cong"), now=NOW, url=url).empty
+    assert list(kpi.escalations_waiting(Filters(area="tp_thai_nguyen"), now=NOW,
+                                        url=url)["code"]) == [codes["E"]]
 
 
 def test_tables_by_dimension_add_up(scenario, snap) -> None:
     by_agency = snap.by("agency")
     assert by_agency.loc[AGENCY, "received"] == 3 and by_agency.loc[kpi.NONE, "received"] == 3
-    assert by_agency.loc[AGENCY, "name"] == "UBND thành phố Thái Nguyên"
+    assert by_agency.loc[AGENCY, "name"] == "UBND phường Phan Đình Phùng"
+    assert snap.by("area").loc["tp_thai_nguyen", "received"] == 6
+    assert snap.by("unit").loc["05443", "name"] == "Phường Phan Đình Phùng"
     assert by_agency.loc[kpi.NONE, "name"] == "Chưa chuyển cơ quan xử lý"
     assert by_agency.loc[AGENCY, "rate.on_time.process"] == pytest.approx(1 / 3)
     for dimension in kpi.DIMENSIONS:
@@ -391,10 +397,15 @@ def test_tables_by_dimension_add_up(scenario, snap) -> None:
 
 def test_matrix_and_ranking(snap) -> None:
     matrix = snap.matrix()
-    cell = matrix[(matrix["agency"] == AGENCY) & (matrix["district"] == "164")].iloc[0]
+    cell = matrix[(matrix["agency"] == AGENCY) & (matrix["place"] == "tp_thai_nguyen")].iloc[0]
     assert (cell["received"], cell["late"], cell["overdue"], cell["on_time"]) == (3, 2, 1, 1)
     assert cell["on_time_rate"] == pytest.approx(1 / 3)
-    assert cell["district_name"] == "Thành phố Thái Nguyên"
+    assert cell["place_name"] == "TP Thái Nguyên"
+    by_unit = snap.matrix("unit")
+    cell = by_unit[(by_unit["agency"] == AGENCY) & (by_unit["place"] == "05443")].iloc[0]
+    assert (cell["received"], cell["place_name"]) == (3, "Phường Phan Đình Phùng")
+    with pytest.raises(ValueError):
+        snap.matrix("district")
     ranked = snap.ranking(min_sample=1)
     assert ranked.index[0] == AGENCY and ranked.loc[AGENCY, "rank"] == 1
     assert ranked.loc[AGENCY, "decided"] == 3
@@ -428,7 +439,13 @@ def test_filters(scenario) -> None:
         "received"] == 3
     assert kpi.snapshot(NOVEMBER, Filters(agency=kpi.NONE), now=NOW, url=url).totals()[
         "received"] == 3
-    assert kpi.snapshot(NOVEMBER, Filters(district="165"), now=NOW, url=url).totals()[
+    assert kpi.snapshot(NOVEMBER, Filters(area="tp_song_cong"), now=NOW, url=url).totals()[
+        "received"] == 0
+    assert kpi.snapshot(NOVEMBER, Filters(area="tp_thai_nguyen"), now=NOW, url=url).totals()[
+        "received"] == 6
+    assert kpi.snapshot(NOVEMBER, Filters(unit="05443"), now=NOW, url=url).totals()[
+        "received"] == 6
+    assert kpi.snapshot(NOVEMBER, Filters(unit="05455"), now=NOW, url=url).totals()[
         "received"] == 0
     assert kpi.snapshot(NOVEMBER, Filters(channel="portal", field=FIELD), now=NOW,
                         url=url).totals()["received"] == 4  # A, D, E, F were classified

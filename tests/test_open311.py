@@ -37,7 +37,7 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 LAT, LON = 21.5942, 105.8482  # TP Thái Nguyên
 HANOI = (21.0285, 105.8542)
 FIELD, OTHER_FIELD = "do_thi_xay_dung", "giao_thong"
-AGENCY, AGENCY_NAME = "ubnd_164", "UBND thành phố Thái Nguyên"
+AGENCY, AGENCY_NAME = "ubnd_05443", "UBND phường Phan Đình Phùng"
 RESULT = "Đã dọn vật liệu xây dựng lấn chiếm vỉa hè đường Hoàng Văn Thụ"
 REASON = "Nội dung không thuộc phạm vi phản ánh hiện trường"
 

@@ -65,7 +65,7 @@ CODE = re.compile(RAW["components"]["schemas"]["ReportCode"]["pattern"])
 PHONE_PATTERN = re.compile(RAW["components"]["schemas"]["Phone"]["pattern"])
 PASSWORD = "mat-khau-openapi-2026"
 PHONE = "0912345678"
-FIELD, AGENCY, OTHER_AGENCY = "do_thi_xay_dung", "ubnd_164", "so_xd"
+FIELD, AGENCY, OTHER_AGENCY = "do_thi_xay_dung", "ubnd_05443", "so_xd"
 REPORT = {
     "description": "Vật liệu xây dựng đổ tràn vỉa hè đường Hoàng Văn Thụ, người đi bộ phải "
                    "xuống lòng đường",
@@ -355,7 +355,7 @@ def test_real_answers_conform(app: Flask, staff: None) -> None:
     page = ioc.call("GET", "/api/v1/reports", 200).get_json()
     assert page["total"] == 3 and len(page["items"]) == 3
     every_filter = {"state": "submitted,accepted", "field": FIELD, "agency": AGENCY,
-                    "district": "164", "overdue": "false", "at_risk": "true",
+                    "area": "tp_thai_nguyen", "unit": "05443", "overdue": "false", "at_risk": "true",
                     "emergency": "false", "q": "vỉa hè", "from": "2020-01-01T00:00:00+07:00",
                     "to": "2099-01-01T00:00:00Z", "page": "1", "per_page": "10"}
     ioc.call("GET", "/api/v1/reports", 200, query_string=every_filter)
@@ -529,7 +529,7 @@ def test_multipart_email_with_nul_is_refused(app: Flask) -> None:
 
 
 @pytest.mark.parametrize("query", [
-    {"q": f"vỉa{NUL}"}, {"field": f"x{NUL}"}, {"agency": f"x{NUL}"}, {"district": f"1{NUL}"},
+    {"q": f"vỉa{NUL}"}, {"field": f"x{NUL}"}, {"agency": f"x{NUL}"}, {"area": f"1{NUL}"}, {"unit": f"1{NUL}"},
     {"page": str(10**20)}, {"from": "0001-01-01T00:00:00"},
     {"to": "9999-12-31T23:59:59-23:59"},
 ])
@@ -567,7 +567,7 @@ def test_accept_reads_emergency_as_a_boolean(ioc: Api) -> None:
     ("reject", {"reason": f"Không thuộc phạm vi{NUL}"}),
     ("consult", {"agencies": [f"so_xd{NUL}"]}),
     ("consult", {"agencies": [OTHER_AGENCY], "note": {"hỏi": "gì"}}),
-    ("forward", {"field": FIELD, "agency": f"ubnd_164{NUL}"}),
+    ("forward", {"field": FIELD, "agency": f"ubnd_05443{NUL}"}),
     ("publish", {"result": 12}),
 ])
 def test_step_parameters_with_nul_or_wrong_type_are_422(ioc: Api, action: str,
@@ -576,7 +576,7 @@ def test_step_parameters_with_nul_or_wrong_type_are_422(ioc: Api, action: str,
     ioc.act(code, "accept", field=FIELD)
     assert ioc.act(code, action, 422, **body)["field"] in body
     grant = ioc.call("POST", f"/api/v1/reports/{code}/identity-grants", 422,
-                     json={"agency": f"ubnd_164{NUL}"})
+                     json={"agency": f"ubnd_05443{NUL}"})
     assert grant.get_json()["field"] == "agency"
     assert ioc.call("GET", f"/api/v1/reports/{code}", 200).get_json()["version"] == 2
 

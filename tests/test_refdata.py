@@ -47,38 +47,74 @@ def test_shipped_data_is_valid() -> None:
 
 def test_catalogue_size_and_codes(fields, agencies) -> None:
     assert 12 <= len(fields) <= 20
-    assert 20 <= len(agencies) <= 30
+    assert 110 <= len(agencies) <= 140  # the departments, 92 UBND xã/phường, sector units
     assert {"moi_truong", "giao_thong", "do_thi_xay_dung", "dien", "nuoc", "khac"} <= {
         f.code for f in fields}
     assert all(f.code.isascii() and f.code == f.code.lower() for f in fields)
 
 
 def test_every_field_has_an_existing_default_agency(fields, agencies) -> None:
-    codes = {a.code for a in agencies}
+    codes = {a.code for a in agencies if a.active}
     assert all(f.default_agency in codes for f in fields)
 
 
-def test_every_field_routes_anywhere_and_in_every_district(fields, rules, agencies) -> None:
-    codes = {a.code for a in agencies}
+def test_every_field_routes_anywhere_and_in_every_unit(fields, rules, agencies) -> None:
+    """D7.1: whatever the field and wherever the report, the IOC is offered an active agency
+    that answers for that field."""
+    by_code = {a.code: a for a in agencies}
+    unit_area = refdata.load_unit_areas()
     for f in fields:
         assert refdata.suggest_agency(rules, f.code) == f.default_agency
-        for district in refdata.district_codes():
-            assert refdata.suggest_agency(rules, f.code, district) in codes
+        for unit, area in unit_area.items():
+            agency = by_code[refdata.suggest_agency(rules, f.code, unit, area)]
+            assert agency.active and f.code in agency.fields, (f.code, unit)
 
 
-def test_nine_district_ubnds(agencies) -> None:
-    ubnd = {a.district_code: a for a in agencies if a.kind == "ubnd"}
-    assert set(ubnd) == refdata.district_codes()
-    assert set(ubnd) == {"164", "165", "167", "168", "169", "170", "171", "172", "173"}
-    assert all(a.code == f"ubnd_{d}" and a.name.startswith("UBND ") for d, a in ubnd.items())
+def test_one_ubnd_per_unit_of_2025_and_the_district_ubnds_retired(agencies) -> None:
+    """Since 1/7/2025 the commune level answers locally: one UBND per unit (92), each named
+    after its unit; the nine former district UBNDs stay only for the reports they handled."""
+    units = refdata.unit_names()
+    ubnd = {a.unit_code: a for a in agencies if a.kind == "ubnd_xa"}
+    assert set(ubnd) == set(units) and len(units) == 92
+    for code, a in ubnd.items():
+        assert a.code == f"ubnd_{code}" and a.active
+        assert a.name == "UBND " + units[code][0].lower() + units[code][1:]
+    former = {a.code for a in agencies if a.kind == "ubnd_huyen"}
+    assert former == {f"ubnd_{d}" for d in ("164", "165", "167", "168", "169", "170", "171",
+                                             "172", "173")}
+    assert not any(a.active for a in agencies if a.code in former)
 
 
+@pytest.mark.clause("D14.3")
+def test_subordinate_units_name_an_active_department(agencies) -> None:
+    by_code = {a.code: a for a in agencies}
+    subordinates = [a for a in agencies if a.kind == "truc_thuoc"]
+    assert len(subordinates) >= 3
+    for a in subordinates:
+        parent = by_code[a.parent_code]
+        assert parent.active and parent.kind in ("so", "cong_an")
+        assert set(a.fields) <= set(parent.fields), a.code
+
+
+def test_units_are_grouped_into_the_seventeen_former_districts_by_default() -> None:
+    areas = refdata.load_areas()
+    unit_area = refdata.load_unit_areas()
+    assert len(areas) == 17 and len(unit_area) == 92
+    assert {a.former_district_code for a in areas} == {
+        "164", "165", "167", "168", "169", "170", "171", "172", "173",
+        "058", "060", "061", "062", "063", "064", "065", "066"}
+    assert set(unit_area.values()) == {a.code for a in areas}
+    assert unit_area["05443"] == "tp_thai_nguyen"  # Phường Phan Đình Phùng
+    assert unit_area["01843"] == "tp_bac_kan"  # Phường Bắc Kạn
+
+
+@pytest.mark.clause("D14.1")
 def test_focal_points_and_processing_limits(agencies) -> None:
     """D14.1: one leader and one handler each; D8 bước 3: at most 3 working days."""
     for a in agencies:
         assert a.leader_name and a.handler_name and a.leader_title and a.handler_title
         assert 0 < a.process_minutes <= 1440
-        assert "@" in a.email and a.phone.startswith("0208")
+        assert "@" in a.email and a.phone.startswith(("0208", "0209"))  # 0209: former Bắc Kạn
     assert sum(a.process_minutes < 1440 for a in agencies) >= 2
 
 
@@ -99,30 +135,39 @@ def test_demo_texts_are_nfc_vietnamese(texts) -> None:
             assert unicodedata.is_normalized("NFC", text)
     for template in texts["descriptions"]["fields"]["dien"]:
         assert _has_vietnamese_letter(template)
+    areas = {a.code for a in refdata.load_areas()}
+    assert set(texts["descriptions"]["streets"]) == areas  # every area has its own streets
 
 
 def test_suggest_agency_examples(rules) -> None:
-    assert refdata.suggest_agency(rules, "do_thi_xay_dung", "171") == "ubnd_171"
-    for district in [None, *sorted(refdata.district_codes())]:
-        assert refdata.suggest_agency(rules, "dien", district) == "dien_luc"
-    assert refdata.suggest_agency(rules, "nuoc", "170") == "nuoc_sach"
-    assert refdata.suggest_agency(rules, "giao_thong", "164") == "so_xd"
-    assert refdata.suggest_agency(rules, "rac_thai", "164") == "moi_truong_do_thi"
-    assert refdata.suggest_agency(rules, "rac_thai", "171") == "ubnd_171"
-    assert refdata.suggest_agency(rules, "y_te", "168") == "so_yt"
+    # local matters go to the UBND of the unit (Xã Phú Xuyên, former Đại Từ)
+    assert refdata.suggest_agency(rules, "do_thi_xay_dung", "05773", "dai_tu") == "ubnd_05773"
+    assert refdata.suggest_agency(rules, "rac_thai", "05773", "dai_tu") == "ubnd_05773"
+    assert refdata.suggest_agency(rules, "dien", "05773", "dai_tu") == "dien_luc"
+    assert refdata.suggest_agency(rules, "dien", None) == "dien_luc"
+    # former Bắc Kạn keeps its own utilities (area rules)
+    assert refdata.suggest_agency(rules, "dien", "01843", "tp_bac_kan") == "dien_bac_kan"
+    assert refdata.suggest_agency(rules, "nuoc", "01843", "tp_bac_kan") == "nuoc_bac_kan"
+    assert refdata.suggest_agency(rules, "nuoc", "05773", "dai_tu") == "nuoc_sach"
+    assert refdata.suggest_agency(rules, "giao_thong", "05443", "tp_thai_nguyen") == "so_xd"
+    assert refdata.suggest_agency(rules, "y_te", "05443", "tp_thai_nguyen") == "so_yt"
     with pytest.raises(LookupError):
-        refdata.suggest_agency(rules, "khong_co", "164")
+        refdata.suggest_agency(rules, "khong_co", "05443", "tp_thai_nguyen")
 
 
 def test_more_specific_rule_wins_over_priority() -> None:
+    """A unit's rule beats its area's, which beats the province's, whatever the priorities."""
     rules = [
-        refdata.RoutingRule("x", None, "any_first", 1, ""),
-        refdata.RoutingRule("x", "171", "local_second", 50, ""),
-        refdata.RoutingRule("x", "171", "local_first", 10, ""),
+        refdata.RoutingRule("x", None, None, "any_first", 1, ""),
+        refdata.RoutingRule("x", "dai_tu", None, "area_first", 5, ""),
+        refdata.RoutingRule("x", None, "05773", "local_second", 50, ""),
+        refdata.RoutingRule("x", None, "05773", "local_first", 10, ""),
     ]
-    assert refdata.suggest_agency(rules, "x", "171") == "local_first"
-    assert refdata.rank_agencies(rules, "x", "171") == ["local_first", "local_second", "any_first"]
-    assert refdata.suggest_agency(rules, "x", "164") == "any_first"
+    assert refdata.suggest_agency(rules, "x", "05773", "dai_tu") == "local_first"
+    assert refdata.rank_agencies(rules, "x", "05773", "dai_tu") == [
+        "local_first", "local_second", "area_first", "any_first"]
+    assert refdata.suggest_agency(rules, "x", "05776", "dai_tu") == "area_first"
+    assert refdata.suggest_agency(rules, "x", "05443", "tp_thai_nguyen") == "any_first"
 
 
 def test_suggest_field(fields) -> None:
@@ -200,7 +245,12 @@ def test_validate_reports_broken_data(tmp_path: Path) -> None:
     routing = folder / refdata.ROUTING_FILE
     lines = routing.read_text(encoding="utf-8").splitlines()
     kept = [line for line in lines if not line.startswith("y_te,,")]
-    kept.append("dien,999,khong_ton_tai,5,ghi chú")
+    kept.append("dien,,99999,khong_ton_tai,5,ghi chú")
+    kept.append("nuoc,khu_la,,nuoc_sach,7,ghi chú")
+    kept.append("moi_truong,,,ubnd_164,40,ghi chú")  # a retired district UBND
+    units = folder / refdata.UNIT_AREAS_FILE
+    units.write_text("\n".join(line for line in units.read_text(encoding="utf-8").splitlines()
+                               if not line.startswith("05443,")) + "\n", encoding="utf-8")
     routing.write_text("\n".join(kept) + "\n", encoding="utf-8")
     fields = folder / refdata.FIELDS_FILE
     fields.write_text(fields.read_text(encoding="utf-8").replace(
@@ -208,7 +258,10 @@ def test_validate_reports_broken_data(tmp_path: Path) -> None:
     problems = "\n".join(refdata.validate(folder))
     assert "'y_te' thiếu quy tắc" in problems
     assert "cơ quan lạ" in problems
-    assert "mã huyện lạ" in problems
+    assert "mã xã/phường lạ" in problems
+    assert "mã khu vực lạ" in problems
+    assert "ubnd_164: cơ quan đã thôi hoạt động" in problems
+    assert "05443 (Phường Phan Đình Phùng) chưa thuộc khu vực nào" in problems
     assert "NFC" in problems
 
 

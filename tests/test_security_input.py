@@ -25,7 +25,7 @@ from security_helpers import (
     stored,
 )
 
-from backend.services.intake.places import locate
+from backend.services.places.lookup import locate
 from backend.storage.models import IdempotencyKey, Report
 
 # --- row 1: malformed JSON ------------------------------------------------------------------------
@@ -222,15 +222,14 @@ def test_row4_bad_coordinates_are_422(client, ready_db, media_root) -> None:
 
 def test_row4_old_bac_kan_is_inside_and_units_match_the_point(client, sign_in, ready_db) -> None:
     """TESTPLAN 4: old Bắc Kạn (22.147, 105.834) is inside the merged province since 1/7/2025;
-    the stored administrative units are those of the point."""
+    the stored unit is that of the point; a report of today keeps no former units (issue 12)."""
     code = submit(client, lat=22.147, lon=105.834)
     report = stored(ready_db, code)
     place = locate(105.834, 22.147)
-    assert (report.district_code, report.commune_code, report.unit_2025_code) == (
-        place.district_code, place.commune_code, place.unit_2025_code)
-    assert report.unit_2025_code
+    assert report.unit_code == place.unit_code == "01840"  # Phường Đức Xuân
+    assert (report.former_district_code, report.former_commune_code) == (None, None)
     city = stored(ready_db, submit(client))
-    assert (city.district_code, city.commune_code) == ("164", locate(105.8482, 21.5942).commune_code)
+    assert city.unit_code == locate(105.8482, 21.5942).unit_code == "05443"  # Phan Đình Phùng
     assert sign_in("ioc_lan").detail(code)["lat"] == 22.147
 
 
@@ -293,7 +292,8 @@ def test_row12_search_treats_quotes_and_wildcards_literally(client, sign_in, rea
     assert found(q="'; DROP TABLE reports; --") == set()
     assert found(agency="x' OR '1'='1") == set()
     assert found(field="' OR 1=1--") == set()
-    assert found(district="%") == set()
+    assert found(area="%") == set()
+    assert found(unit="' OR 1=1--") == set()
     assert_error(ioc.get("/api/v1/reports", query_string={"state": "submitted' OR '1'='1"}),
                  422, field="state")
     assert count_rows(ready_db, Report) == 4  # stored verbatim, nothing dropped

@@ -325,21 +325,21 @@ def test_admin_log_names_agencies_and_defaults_in_words(ready_db, fast_argon2) -
                       role="agency_handler", agency_code="dien_luc",
                       password="mat-khau-rat-dai-2026", url=ready_db)
     admin_users.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan", role="agency_handler",
-                      agency_code="ubnd_164", url=ready_db)
+                      agency_code="ubnd_05443", url=ready_db)
     rows = admin_log.log_rows()
     moved, created = rows[0]["details"], rows[1]["details"]
     assert f"Cơ quan: {names['dien_luc']}" in created, created
-    assert f"Cơ quan: {names['dien_luc']} → {names['ubnd_164']}" in moved, moved
+    assert f"Cơ quan: {names['dien_luc']} → {names['ubnd_05443']}" in moved, moved
     for details in (moved, created):
-        assert "dien_luc" not in details and "ubnd_164" not in details
+        assert "dien_luc" not in details and "ubnd_05443" not in details
     # without a names table, describe looks the codes up itself
     assert admin_log.describe({"after": {"agency": "dien_luc"}}) == (
         f"Cơ quan: {names['dien_luc']}")
     assert admin_log.describe({"after": {"role": "admin"}}) == "Vai trò: Quản trị hệ thống"
     field = catalogue.list_fields(ready_db)[0]
-    assert admin_log.describe({"after": {"field": field.code, "district": None,
+    assert admin_log.describe({"after": {"field": field.code, "place": None,
                                                "agency": "dien_luc"}}) == (
-        f"Lĩnh vực: {field.name}; Địa bàn: mọi địa bàn; Cơ quan: {names['dien_luc']}")
+        f"Lĩnh vực: {field.name}; Địa bàn: toàn tỉnh; Cơ quan: {names['dien_luc']}")
     assert admin_log.describe({"focal_removed": [{"agency": "dien_luc"}]}) == (
         f"Bỏ vai trò đầu mối tại {names['dien_luc']}")
 

@@ -30,7 +30,7 @@ from backend.domain.workflow import (
     decide,
 )
 
-AGENCY = "ubnd_164"  # the agency the report is forwarded to
+AGENCY = "ubnd_05443"  # the agency the report is forwarded to
 OTHER = "dien_luc"  # an agency the report has nothing to do with
 CONSULTED = "so_xd"  # an agency asked for its opinion (D7.2c)
 

@@ -49,7 +49,7 @@ from backend.storage.models import Agency, Consultation, Event, Feedback, Report
 MONDAY = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08:00 in Thái Nguyên, a working Monday
 LAT, LON = 21.5942, 105.8482  # TP Thái Nguyên
 
-AGENCY, AGENCY_NAME = "ubnd_164", "UBND thành phố Thái Nguyên"
+AGENCY, AGENCY_NAME = "ubnd_05443", "UBND phường Phan Đình Phùng"
 OTHER = "dien_luc"
 CONSULTED = "so_xd"
 FIELD = "do_thi_xay_dung"

@@ -11,11 +11,10 @@ import gzip
 import hashlib
 import json
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from flask import Blueprint, Response, jsonify, request
 
-from backend.services.intake.places import gazetteer
+from backend.services.places import maps
 from backend.services.reads import mapdata
 from backend.web.cache import remember_latest
 from backend.web.signin import staff_required
@@ -32,9 +31,9 @@ def version():
 @bp.get("/boundaries.geojson")
 @staff_required()
 def boundaries():
-    """District polygons (for the choropleth) and the province outline, from the configured
-    boundary folder; they change only with that folder, so screens keep them for a day."""
-    body = _boundaries_body()
+    """The province outline, the areas and the units (for the choropleths); they change only
+    with the unit layer or the areas' grouping, and the ETag follows both."""
+    body = maps.boundary_collection()
     etag = f'"b-{hashlib.sha1(body).hexdigest()[:16]}"'
     if request.headers.get("If-None-Match") == etag:
         response = Response(status=304)
@@ -44,20 +43,6 @@ def boundaries():
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["Vary"] = "Accept-Encoding, Cookie"
     return response
-
-
-@lru_cache(maxsize=1)
-def _boundaries_body() -> bytes:
-
-    districts = gazetteer().district_geojson()
-    province = gazetteer().province_geojson()
-    for feature in province.get("features", []):
-        feature.setdefault("properties", {})["kind"] = "province"
-    for feature in districts.get("features", []):
-        feature["properties"]["kind"] = "district"
-    collection = {"type": "FeatureCollection",
-                  "features": province.get("features", []) + districts.get("features", [])}
-    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _gzipped(data: bytes, mimetype: str) -> Response:

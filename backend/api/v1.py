@@ -169,12 +169,13 @@ def _int_arg(name: str, default: int) -> int:
 @bp.get("/reports")
 @staff_required()
 def list_reports():
-    """The caller's queue: filters state, field, agency, district, overdue, at_risk, emergency,
+    """The caller's queue: filters state, field, agency, area, unit, overdue, at_risk, emergency,
     q (text), from/to (submission period); paginated."""
     states = tuple(s for s in (request.args.get("state") or "").split(",") if s)
     filters = queries.Filters(
         states=states, field=request.args.get("field") or None,
-        agency=request.args.get("agency") or None, district=request.args.get("district") or None,
+        agency=request.args.get("agency") or None, area=request.args.get("area") or None,
+        unit=request.args.get("unit") or None,
         overdue=_optional_bool("overdue"), at_risk=_optional_bool("at_risk"),
         emergency=_optional_bool("emergency"), text=request.args.get("q") or None,
         since=_optional_instant("from"), until=_optional_instant("to"))

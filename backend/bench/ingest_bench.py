@@ -436,7 +436,7 @@ def _floor_worker(engine: Any, place: tuple[str | None, str | None, str | None],
                 code=code, channel="api", submitted_at=now, incident_at=None,
                 description=rng.choice(DESCRIPTIONS), address=None,
                 lat=round(rng.uniform(*BBOX_LAT), 6), lon=round(rng.uniform(*BBOX_LON), 6),
-                district_code=place[0], commune_code=place[1], unit_2025_code=place[2],
+                unit_code=place[0],
                 reporter_name="Người dân thử tải", reporter_phone=f"09{rng.randrange(10**8):08d}",
                 reporter_email=None, confidential=False, state_secret=False, emergency=False,
                 state="submitted", updated_at=now, event_seq=1, last_event_hash=digest, version=1,
@@ -458,11 +458,11 @@ def _floor_worker(engine: Any, place: tuple[str | None, str | None, str | None],
 
 def measure_floor(url: str, clients: int, seconds: float) -> float:
     """Reports per second that bare ORM add-and-commit reaches with `clients` threads."""
-    from backend.services.intake.places import locate
+    from backend.services.places.lookup import locate
     from backend.storage.db import make_engine
 
     spot = locate(sum(BBOX_LON) / 2, sum(BBOX_LAT) / 2)  # one real place, looked up once
-    place = (spot.district_code, spot.commune_code, spot.unit_2025_code)
+    place = (spot.unit_code,)
     # the app's durability settings and pool (5 + 10 overflow), but connections of its own
     engine = make_engine(url)
     try:

@@ -29,7 +29,7 @@ def _timed(run: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def _point_lookup(say: Callable[[str], None]) -> None:
-    from backend.services.intake.places import gazetteer  # noqa: PLC0415
+    from backend.services.places.lookup import gazetteer  # noqa: PLC0415
 
     gaz = gazetteer()
     rng = np.random.default_rng(1)

@@ -26,6 +26,7 @@ from backend.domain.workflow import State
 from backend.domain.worktime import WorkCalendar
 from backend.services.audit import canonical_json
 from backend.services.intake.validation import CONSENT_VERSION
+from backend.services.places.lookup import UNITS_2025_FROM
 from backend.services.workflow.templates import fill_reply
 from backend.storage.textsearch import search_document
 from geo.sampling import sample_points
@@ -75,23 +76,31 @@ class World:
     calendar: WorkCalendar
     policy: SlaPolicy
     gazetteer: object
-    district_weights: pd.DataFrame
+    district_weights: pd.DataFrame  # population of the 17 former districts (demo weighting)
     fields: list[str]
     field_weights: np.ndarray
     agencies: dict[str, object]  # code -> refdata Agency
-    route: dict[tuple[str, str | None], str]  # (field, district) -> agency
+    route: dict[tuple[str, str | None], str]  # (field, unit) -> agency
     profiles: pd.DataFrame  # indexed by agency code
     texts: dict
     results: dict
     config: dict
     reply_agency_names: dict[str, str] = field(default_factory=dict)
-    commune_names: dict[str, str] = field(default_factory=dict)  # unit code -> "phường X"
+    unit_names: dict[str, str] = field(default_factory=dict)  # unit code -> "phường X"
+    former_names: dict[str, str] = field(default_factory=dict)  # former commune -> "xã Y"
+    unit_area: dict[str, str] = field(default_factory=dict)  # unit code -> area code
 
 
-def commune_label(world: World, commune: str | None, unit_2025: str | None) -> str:
-    """The unit a point falls in, as written mid-sentence ("phường Quan Triều")."""
-    name = world.commune_names.get(commune or "") or world.commune_names.get(unit_2025 or "")
+def commune_label(world: World, former: str | None, unit: str | None) -> str:
+    """Where a point is, as written mid-sentence ("phường Phan Đình Phùng"): the former commune
+    for a report written before 1/7/2025 (`former` is only set then), else the unit."""
+    name = world.former_names.get(former or "") or world.unit_names.get(unit or "")
     return name or "địa phương"
+
+
+def before_units(submitted: np.ndarray) -> np.ndarray:
+    """Which instants (UTC datetime64) come before the units of 1/7/2025."""
+    return submitted < np.datetime64(UNITS_2025_FROM.replace(tzinfo=None), "s")
 
 
 @dataclass
@@ -105,7 +114,7 @@ class Chunk:
 
 REPORT_COLUMNS = (
     "id", "code", "channel", "submitted_at", "incident_at", "description", "address", "lat", "lon",
-    "district_code", "commune_code", "unit_2025_code", "reporter_name", "reporter_phone",
+    "unit_code", "former_district_code", "former_commune_code", "reporter_name", "reporter_phone",
     "reporter_email", "confidential", "state_secret", "emergency", "field_code", "agency_code",
     "state", "version",
     "verify_start", "verify_due", "verify_done", "forward_start", "forward_due", "forward_done",
@@ -219,11 +228,14 @@ def generate_chunk(world: World, first_id: int, submitted: np.ndarray, until: np
     emergency_min = {s: policy.budgets[s].emergency_minutes for s in policy.budgets}
 
     points = sample_points(world.gazetteer, n, rng, world.district_weights)
-    district = points["district_code"].to_numpy(dtype=object)
+    older = before_units(submitted)
+    for column in ("former_district_code", "former_commune_code"):
+        points[column] = points[column].where(older, None)
+    unit = points["unit_code"].to_numpy(dtype=object)
     field_idx = rng.choice(len(world.fields), size=n, p=world.field_weights)
     field_code = np.asarray(world.fields, dtype=object)[field_idx]
-    final_agency = np.asarray([world.route.get((f, d)) or world.route[(f, None)]
-                               for f, d in zip(field_code, district, strict=True)], dtype=object)
+    final_agency = np.asarray([world.route.get((f, u)) or world.route[(f, None)]
+                               for f, u in zip(field_code, unit, strict=True)], dtype=object)
     emergency = np.isin(field_code, cfg["emergency_fields"]) & (
         rng.random(n) < shares["emergency"] * len(world.fields) / len(cfg["emergency_fields"]))
     confidential = rng.random(n) < shares["confidential"]
@@ -470,8 +482,9 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
     has_email = rng.random(n) < cfg["shares"]["with_email"]
     emails = np.where(has_email, [f"nguoidan{i}@{people['email_domain']}" for i in ids], None)
     place_names = [commune_label(world, c, u) for c, u in zip(
-        points["commune_code"], points["unit_2025_code"], strict=True)]
-    descriptions = _descriptions(rng, texts, field_code, place_names, n)
+        points["former_commune_code"], points["unit_code"], strict=True)]
+    streets = street_names(world, texts, points["unit_code"].to_numpy(dtype=object), rng)
+    descriptions = _descriptions(rng, texts, field_code, place_names, streets, n)
     # D7.2b: the supplement is appended to the content, as services.workflow.steps._supplement does
     supp_days = np.datetime_as_string(T[S_SUPP] + np.timedelta64(7, "h"), unit="D")  # local day
     for i in np.flatnonzero(H[S_SUPP]):
@@ -501,10 +514,10 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
     stage_due_s, stage_risk_s = _fmt(stage_due), _fmt(stage_risk)
     sub_s, inc_s, upd_s = _fmt(T[S_SUBMIT]), _fmt(incident), _fmt(updated)
     lon, lat = points["lon"].to_numpy(), points["lat"].to_numpy()
-    commune = points["commune_code"].to_numpy(dtype=object)
-    unit = points["unit_2025_code"].to_numpy(dtype=object)
-    district = points["district_code"].to_numpy(dtype=object)
-    addresses = _addresses(rng, texts, n)
+    commune = points["former_commune_code"].to_numpy(dtype=object)
+    unit = points["unit_code"].to_numpy(dtype=object)
+    district = points["former_district_code"].to_numpy(dtype=object)
+    addresses = _addresses(rng, streets, n)
 
     events, hashes, seqs, feedback_rows, users = _events(
         world, rng, ids, codes, routes, field_code, T, H, edit, private,
@@ -514,7 +527,7 @@ def _rows(world, rng, ids, points, field_code, agency, emergency, confidential, 
     for i in range(n):
         reports.append((
             int(ids[i]), codes[i], channel[i], sub_s[i], inc_s[i], descriptions[i], addresses[i],
-            round(float(lat[i]), 6), round(float(lon[i]), 6), district[i], commune[i], unit[i],
+            round(float(lat[i]), 6), round(float(lon[i]), 6), unit[i], district[i], commune[i],
             names[i], phones[i], emails[i], bool(confidential[i]), bool(state_secret[i]),
             bool(emergency[i]), field_code[i], agency[i], state[i], int(happened_count[i]),
             t["verify_start"][i], t["verify_due"][i], t["verify_done"][i],
@@ -536,8 +549,19 @@ def _pick_weighted(rng, options, weights, n):
     return np.asarray(options, dtype=object)[rng.choice(len(options), n, p=weights / weights.sum())]
 
 
-def _descriptions(rng, texts, field_code, place_names, n):
-    street = _pick(rng, texts["streets"], n)
+def street_names(world: World, texts, units: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A street or road of each point's area (data/demo/descriptions.toml [streets])."""
+    table = texts["streets"]
+    everywhere = [name for names in table.values() for name in names]
+    out = np.empty(len(units), dtype=object)
+    pick = rng.integers(0, 1_000_000, len(units))
+    for i, unit in enumerate(units):
+        names = table.get(world.unit_area.get(unit, ""), everywhere)
+        out[i] = names[pick[i] % len(names)]
+    return out
+
+
+def _descriptions(rng, texts, field_code, place_names, street, n):
     place = _pick(rng, texts["places"], n)
     moment = _pick(rng, texts["times"], n)
     out = np.empty(n, dtype=object)
@@ -549,9 +573,8 @@ def _descriptions(rng, texts, field_code, place_names, n):
     return out
 
 
-def _addresses(rng, texts, n):
-    return ("Số " + rng.integers(1, 400, n).astype(str).astype(object) + " đường "
-            + _pick(rng, texts["streets"], n))
+def _addresses(rng, streets, n):
+    return "Số " + rng.integers(1, 400, n).astype(str).astype(object) + " đường " + streets
 
 
 def _results(rng, results, field_code, place_names, days_list, n):

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import or_, select
 
 from backend import vietnamese as vn
-from backend.demo.generator import commune_label
+from backend.demo.generator import commune_label, street_names
 from backend.demo.seed import load_world
 from backend.domain.roles import Role
 from backend.domain.workflow import Actor, State, WorkflowError
@@ -67,10 +67,11 @@ def _new_report(world, rng: np.random.Generator) -> NewReport:
     field = world.fields[rng.choice(len(world.fields), p=world.field_weights)]
     templates = world.texts["fields"][field]
     texts = world.texts
+    street = street_names(world, texts, np.array([point["unit_code"]], dtype=object), rng)[0]
     text = templates[rng.integers(len(templates))].format(
-        street=texts["streets"][rng.integers(len(texts["streets"]))],
+        street=street,
         place=texts["places"][rng.integers(len(texts["places"]))],
-        commune=commune_label(world, point["commune_code"], point["unit_2025_code"]),
+        commune=commune_label(world, None, point["unit_code"]),
         time=texts["times"][rng.integers(len(texts["times"]))])
     people = world.config["people"]
     name = " ".join(people[k][rng.integers(len(people[k]))] for k in ("family", "middle", "given"))
@@ -78,7 +79,7 @@ def _new_report(world, rng: np.random.Generator) -> NewReport:
         f"{rng.integers(0, 10_000_000):07d}")
     return NewReport(
         description=text, lat=float(point["lat"]), lon=float(point["lon"]),
-        address=f"Đường {world.texts['streets'][rng.integers(len(world.texts['streets']))]}",
+        address=f"Đường {street}",
         incident_at=datetime.now(UTC) - timedelta(minutes=int(rng.integers(5, 240))),
         reporter_name=name, reporter_phone=phone, confidential=bool(rng.random() < 0.05),
         emergency=bool(rng.random() < 0.01), channel="app" if rng.random() < 0.62 else "portal",
@@ -153,9 +154,9 @@ def _advance(code, state, agency, field, world, fields, rng, url) -> None:
     elif state in (State.ACCEPTED, State.RETURNED_TO_IOC):
         with session_factory(url)() as session:
             report = session.scalar(select(Report).where(Report.code == code))
-            description, district = report.description, report.district_code
+            description, unit = report.description, report.unit_code
         field = field or refdata.suggest_field(fields, description) or "khac"
-        target = world.route.get((field, district)) or world.route[(field, None)]
+        target = world.route.get((field, unit)) or world.route[(field, None)]
         returned_by = _returned_by(code, url) if state is State.RETURNED_TO_IOC else None
         if target == returned_by:
             target = next(f.default_agency for f in fields if f.code == field)

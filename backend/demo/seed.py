@@ -24,7 +24,7 @@ from backend.demo.generator import (
 from backend.reference import files as refdata
 from backend.reference.rules import read_toml
 from backend.services.clocks import calendar_from_session, sla_policy
-from backend.services.intake.places import gazetteer
+from backend.services.places.lookup import gazetteer
 from backend.storage.db import engine_for, session_factory
 from backend.storage.models import Agency, Report, User
 
@@ -43,13 +43,14 @@ def load_world(url: str | None = None) -> World:
     fields = [f.code for f in refdata.load_fields(folder) if f.active]
     weights = np.asarray([float(config["fields"].get(code, 1)) for code in fields])
     agencies = {a.code: a for a in refdata.load_agencies(folder)}
-    rules = refdata.load_routing(folder)
-    districts = pd.read_csv(folder / "districts.csv", dtype={"district_code": str})
+    rules = [r for r in refdata.load_routing(folder) if agencies[r.agency].active]
+    population = pd.read_csv(folder / "demo" / "population.csv", dtype={"district_code": str})
+    unit_area = refdata.load_unit_areas(folder)
     route: dict[tuple[str, str | None], str] = {}
     for code in fields:
-        route[(code, None)] = refdata.suggest_agency(rules, code, None)
-        for district in districts["district_code"]:
-            route[(code, district)] = refdata.suggest_agency(rules, code, district)
+        route[(code, None)] = refdata.suggest_agency(rules, code)
+        for unit, area in unit_area.items():
+            route[(code, unit)] = refdata.suggest_agency(rules, code, unit, area)
     profiles = refdata.load_agency_profiles(folder)
     profiles = pd.DataFrame([vars(p) if not isinstance(p, dict) else p for p in profiles])
     profiles = _expand_satisfaction(profiles).set_index("agency")
@@ -62,16 +63,18 @@ def load_world(url: str | None = None) -> World:
         calendar = calendar_from_session(session)
     texts = refdata.load_demo_texts(folder)
     places = gazetteer()
-    commune_names = {}
-    for frame in (places.units_2025, places.legacy_units):  # legacy names win where both exist
-        for code, name in zip(frame["code"], frame["name"], strict=True):
-            commune_names[str(code)] = name[:1].lower() + name[1:]
+
+    def lowered(frame: pd.DataFrame) -> dict[str, str]:
+        return {str(c): n[:1].lower() + n[1:] for c, n in zip(frame["code"], frame["name"],
+                                                                strict=True)}
+
     return World(
-        calendar=calendar, policy=sla_policy(), gazetteer=places, district_weights=districts,
+        calendar=calendar, policy=sla_policy(), gazetteer=places, district_weights=population,
         fields=fields, field_weights=weights / weights.sum(), agencies=agencies, route=route,
         profiles=profiles, texts=texts["descriptions"], results=texts["results"], config=config,
         reply_agency_names={code: a.name for code, a in agencies.items()},
-        commune_names=commune_names,
+        unit_names=lowered(places.units), former_names=lowered(places.former_communes),
+        unit_area=unit_area,
     )
 
 

@@ -86,7 +86,8 @@ class PackData:
     headlines: list[kpis.Headline]
     stages: pd.DataFrame
     by_field: pd.DataFrame
-    by_district: pd.DataFrame
+    by_area: pd.DataFrame
+    by_unit: pd.DataFrame  # every unit of the province, with its area (the sheet has 92 rows)
     by_agency: pd.DataFrame
     ranking: pd.DataFrame
     overdue: pd.DataFrame
@@ -115,12 +116,12 @@ class PackData:
         return "higher"
 
     def filters_label(self) -> str | None:
-        """The filters in words ("Lĩnh vực: Giao thông; Địa bàn: ..."), None without filters."""
+        """The filters in words ("Lĩnh vực: Giao thông; Khu vực: ..."), None without filters."""
         if self.filters.empty:
             return None
         columns = self.texts["columns"]
         parts = []
-        for name in ("field", "district", "agency"):
+        for name in ("field", "area", "unit", "agency"):
             code = getattr(self.filters, name)
             if code:
                 parts.append(f"{columns[name]}: {self.current.names.of(name, code)}")
@@ -163,7 +164,7 @@ def collect(period: kpis.Period, filters: kpis.Filters | None = None, *,
         figures=figures, previous_figures=previous_figures, targets=targets,
         headlines=kpis.headlines(current, previous, targets, previous_figures=previous_figures),
         stages=current.stage_table(targets),
-        by_field=current.by("field"), by_district=current.by("district"),
+        by_field=current.by("field"), by_area=current.by("area"), by_unit=_every_unit(current),
         by_agency=current.by("agency"), ranking=current.ranking(targets.min_sample),
         overdue=overdue, overdue_units=kpis.overdue_by_responsible(overdue), trend=trend, url=url,
     )
@@ -346,16 +347,41 @@ _AREA_SOURCES = {
 }
 
 
+def _every_unit(snap: kpis.Snapshot) -> pd.DataFrame:
+    """`Snapshot.by("unit")` over every unit of the province (none left out for having no
+    report), each with its area's name, by area then name; reports without a unit last."""
+    table = snap.by("unit")
+    names = snap.names
+    missing = [code for code in names.units if code not in table.index]
+    if missing:
+        empty = pd.DataFrame(0, index=pd.Index(missing, name="unit"),
+                             columns=[c for c in table.columns if c != "name"])
+        for column in empty.columns:
+            if not column.startswith(("count", "received")) and table[column].dtype.kind == "f":
+                empty[column] = np.nan
+        empty.insert(0, "name", [names.units[c] for c in missing])
+        table = pd.concat([table, empty])
+    areas = list(names.areas)
+    area = names.area_column(table.index.to_numpy())
+    table.insert(1, "area_name", [names.of("area", a) for a in area])
+    order = [areas.index(a) if a in areas else len(areas) for a in area]
+    table = table.assign(_order=order).sort_values(["_order", "name"], kind="stable")
+    return table.drop(columns="_order")
+
+
 def _area(data: PackData, dimension: str) -> Table:
-    """By field or by district."""
+    """By field, by area or by unit (a unit row also names its area)."""
     texts, h = data.texts, _headers()
-    table = data.by_field if dimension == "field" else data.by_district
+    table = {"field": data.by_field, "area": data.by_area, "unit": data.by_unit}[dimension]
     frame = pd.DataFrame({dimension: table["name"]})
+    if dimension == "unit":
+        frame["area"] = table["area_name"]
     for key, source in _AREA_SOURCES.items():
         frame[key] = table[source]
     frame = frame.reset_index(drop=True)
     columns = [
         Column(dimension, h[dimension], "text"),
+        *([Column("area", h["area"], "text")] if dimension == "unit" else []),
         Column("received", h["received"], "int"),
         Column("rejected", h["rejected"], "int", docx=False),
         Column("forwarded", h["forwarded"], "int", docx=False),
@@ -459,7 +485,8 @@ def _overdue(data: PackData) -> Table:
         "stage": cases["stage_name"],
         "responsible": cases["responsible_name"],
         "field": np.where(private, hidden, cases["field_name"]),
-        "district": np.where(private, "", cases["district_name"]),
+        "unit": np.where(private, "", cases["unit_name"]),
+        "area": np.where(private, "", cases["area_name"]),
         "submitted_at": cases["submitted_at"],
         "due_at": cases["due_at"],
         "done_at": cases["done_at"],
@@ -475,7 +502,8 @@ def _overdue(data: PackData) -> Table:
         Column("stage", h["stage"], "text"),
         Column("responsible", h["responsible"], "text"),
         Column("field", h["field"], "text"),
-        Column("district", h["district"], "text"),
+        Column("unit", h["unit"], "text"),
+        Column("area", h["area"], "text"),
         Column("submitted_at", h["submitted_at"], "datetime"),
         Column("due_at", h["due_at"], "datetime"),
         Column("done_at", h["done_at"], "datetime"),
@@ -513,16 +541,18 @@ def _overdue_units(data: PackData) -> Table:
 
 
 def build_tables(data: PackData) -> dict[str, Table]:
-    """Every table of the pack by key (summary, headline, stages, field, agency, district,
+    """Every table of the pack by key (summary, headline, stages, field, agency, area, unit,
     overdue, overdue_units, satisfaction)."""
     data.tables = {"summary": _summary(data)}
     data.tables["headline"] = _headline(data)
     for key, builder in (("stages", _stages), ("field", lambda d: _area(d, "field")),
-                         ("agency", _agency), ("district", lambda d: _area(d, "district")),
+                         ("agency", _agency), ("area", lambda d: _area(d, "area")),
+                         ("unit", lambda d: _area(d, "unit")),
                          ("overdue", _overdue), ("overdue_units", _overdue_units),
                          ("satisfaction", _satisfaction)):
         data.tables[key] = builder(data)
     return data.tables
 
 
-SHEET_ORDER = ("summary", "field", "agency", "district", "overdue", "satisfaction", "stages")
+SHEET_ORDER = ("summary", "field", "agency", "area", "unit", "overdue", "satisfaction",
+               "stages")

@@ -35,7 +35,7 @@ from backend.domain.worktime import NAT_INT
 from backend.exports.common import PackData, pack_texts
 from backend.services import kpis
 from backend.storage import snapshots
-from backend.storage.models import AdminUnit, Agency, Field
+from backend.storage.models import AdminUnit, Agency, Area, Field
 from backend.storage.models import Report as R
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -122,7 +122,7 @@ def local_text(seconds: np.ndarray) -> np.ndarray:
     return out
 
 
-EXTRA_COLUMNS = ("code", "commune", "confidential", "state_secret", "return_count",
+EXTRA_COLUMNS = ("code", "former_district", "former_commune", "confidential", "state_secret", "return_count",
                  "rework_count", "escalation_count", "rating", "lat", "lon", "description",
                  "reporter_name", "reporter_phone", "reporter_email")
 
@@ -130,7 +130,7 @@ EXTRA_COLUMNS = ("code", "commune", "confidential", "state_secret", "return_coun
 def _extra(data: PackData) -> pd.DataFrame:
     """What the CSV needs beyond the snapshot's per-report rows (texts, place, counters), in
     the rows' order. The reporter's identity is read only to blank it out of the text."""
-    query = (select(R.code, R.commune_code, R.confidential.is_(True), R.state_secret.is_(True),
+    query = (select(R.code, R.former_district_code, R.former_commune_code, R.confidential.is_(True), R.state_secret.is_(True),
                     R.return_count, R.rework_count, R.escalation_count, R.rating, R.lat, R.lon,
                     R.description, R.reporter_name, R.reporter_phone, R.reporter_email)
              .where(*kpis.cohort_conditions(data.period, data.filters))
@@ -167,7 +167,7 @@ def frame(data: PackData) -> pd.DataFrame:
     def hide(series: pd.Series) -> pd.Series:
         return series.where(~private, None)
 
-    field, district, agency = coded("field"), coded("district"), coded("agency")
+    field, unit, area, agency = coded("field"), coded("unit"), coded("area"), coded("agency")
     out = pd.DataFrame({
         texts["code"]: rows["code"],
         texts["channel"]: rows["channel"].map({c: kpis.channel_name(str(c))
@@ -175,9 +175,12 @@ def frame(data: PackData) -> pd.DataFrame:
         texts["submitted_at"]: local_text(rows["submitted"].to_numpy()),
         texts["field"]: hide(field),
         texts["field_name"]: hide(field.map(names.fields)),
-        texts["district"]: hide(district),
-        texts["district_name"]: hide(district.map(names.districts)),
-        texts["commune"]: hide(extra["commune"]),
+        texts["unit"]: hide(unit),
+        texts["unit_name"]: hide(unit.map(names.units)),
+        texts["area"]: hide(area),
+        texts["area_name"]: hide(area.map(names.areas)),
+        texts["former_district"]: hide(extra["former_district"]),
+        texts["former_commune"]: hide(extra["former_commune"]),
         texts["agency"]: agency,
         texts["agency_name"]: agency.map(names.agencies),
         texts["state"]: rows["state"].map({s.value: STATE_LABELS_VI[s] for s in State}),
@@ -312,15 +315,18 @@ def _write_csv_sql(period: kpis.Period, filters: kpis.Filters, now: dt.datetime,
     def hide(value):
         return case((private, None), else_=value)
 
-    district = aliased(AdminUnit)
+    unit = aliased(AdminUnit)
     columns = [_sql_text(R.code),
                _sql_text(_sql_labels(R.channel, kpis.kpi_texts()["channels"], R.channel)),
                when(R.submitted_at),
                _sql_text(hide(R.field_code)),
                _sql_text(hide(Field.name)),
-               _sql_text(hide(R.district_code)),
-               _sql_text(hide(district.name)),
-               _sql_text(hide(R.commune_code)),
+               _sql_text(hide(R.unit_code)),
+               _sql_text(hide(unit.name)),
+               _sql_text(hide(unit.area_code)),
+               _sql_text(hide(Area.name)),
+               _sql_text(hide(R.former_district_code)),
+               _sql_text(hide(R.former_commune_code)),
                _sql_text(R.agency_code),
                _sql_text(Agency.name),
                _sql_text(_sql_labels(R.state, {s.value: STATE_LABELS_VI[s] for s in State})),
@@ -350,8 +356,8 @@ def _write_csv_sql(period: kpis.Period, filters: kpis.Filters, now: dt.datetime,
              .select_from(R)
              .outerjoin(Field, Field.code == R.field_code)
              .outerjoin(Agency, Agency.code == R.agency_code)
-             .outerjoin(district, and_(district.code == R.district_code,
-                                       district.level == "district"))
+             .outerjoin(unit, and_(unit.code == R.unit_code, unit.level == "unit"))
+             .outerjoin(Area, Area.code == unit.area_code)
              .where(*kpis.cohort_conditions(period, filters))
              .order_by(R.submitted_at, R.id))
     header = ",".join(_quote(name) for name in frame_headers())
@@ -371,7 +377,8 @@ def frame_headers() -> list[str]:
     """The CSV's column headers, in order (both paths)."""
     texts = pack_texts()["csv"]
     headers = [texts[k] for k in ("code", "channel", "submitted_at", "field", "field_name",
-                                  "district", "district_name", "commune", "agency",
+                                  "unit", "unit_name", "area", "area_name", "former_district",
+                                  "former_commune", "agency",
                                   "agency_name", "state", "emergency", "secrecy")]
     for stage in STAGES:
         name = kpis.stage_name(stage)

@@ -238,9 +238,9 @@ def values(data: PackData) -> dict[str, str]:
     out["channels"] = ", ".join(f"{kpis.channel_name(c)} {vn.integer(n)}" for c, n in channels.items())
     field_rows = data.by_field.head(top)
     out["top_fields"] = _items([(r["name"], vn.integer(r["received"])) for _, r in field_rows.iterrows()])
-    district_rows = data.by_district[data.by_district.index != kpis.NONE].head(top)
-    out["top_districts"] = _items([(r["name"], vn.integer(r["received"]))
-                                   for _, r in district_rows.iterrows()])
+    area_rows = data.by_area[data.by_area.index != kpis.NONE].head(top)
+    out["top_areas"] = _items([(r["name"], vn.integer(r["received"]))
+                               for _, r in area_rows.iterrows()])
     units = data.overdue_units
     out["late_total"] = vn.integer(int(units["late"].sum()) if len(units) else 0)
     out["overdue_total"] = vn.integer(int(units["overdue"].sum()) if len(units) else 0)
@@ -559,7 +559,7 @@ def write_docx(data: PackData, path: Path) -> Path:
     say(narrative["received"])
     say(narrative["received_detail"])
     say(narrative["top_fields"].replace("{items}", "{top_fields}"))
-    say(narrative["top_districts"].replace("{items}", "{top_districts}"))
+    say(narrative["top_areas"].replace("{items}", "{top_areas}"))
     _table(document, tables["headline"], 1, data)
     _chart(document, _trend_chart(data), 1, texts["charts"]["trend"], data)
 
@@ -567,7 +567,7 @@ def write_docx(data: PackData, path: Path) -> Path:
     say(narrative["verification"])
     say(narrative["results"])
     _table(document, tables["field"], 2, data)
-    _table(document, tables["district"], 3, data)
+    _table(document, tables["area"], 3, data)
 
     heading(sections["deadlines"])
     say(narrative["e2e"])

@@ -54,7 +54,7 @@ def build_pack(period: kpis.Period, out_dir: Path | str, *, url: str | None = No
 
     Returns [docx, xlsx, csv]. ``url`` is the database (default: the configured one); ``now``
     the instant the figures describe (default: now); ``filters`` narrow the pack to a field,
-    district or agency. ``progress(fraction, message)`` is called as the work advances
+    area, unit or agency. ``progress(fraction, message)`` is called as the work advances
     (0 < fraction ≤ 1, Vietnamese message), last with 1.0.
     """
     from backend.exports.csv import write_csv, write_csv_on_server  # noqa: PLC0415

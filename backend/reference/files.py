@@ -1,5 +1,6 @@
 """Reference data read from `data/`: fields (D13.4), agencies and their focal points (D14.1),
-default routing (D7), the demo texts and agency profiles, and the Phụ lục II reply template.
+default routing (D7) by field and place, the areas that group the units, the demo texts and
+agency profiles, and the Phụ lục II reply template.
 
 Pure standard library (csv, tomllib): nothing here touches the database. The data is the single
 source of truth, so every loader takes the folder (`backend.config.data_dir()` by default), and
@@ -9,7 +10,6 @@ source of truth, so every loader takes the folder (`backend.config.data_dir()` b
 from __future__ import annotations
 
 import csv
-import json
 import re
 import string
 import tomllib
@@ -29,14 +29,18 @@ from backend.domain.workflow import RATINGS as _RATING_NAMES
 FIELDS_FILE = "fields.csv"
 AGENCIES_FILE = "agencies.csv"
 ROUTING_FILE = "routing.csv"
-DISTRICTS_FILE = "districts.csv"
+AREAS_FILE = "areas.csv"
+UNIT_AREAS_FILE = "unit_areas.csv"
+GEO_UNITS_FILE = "thai_nguyen_units_2025.csv"
 DESCRIPTIONS_FILE = "demo/descriptions.toml"
 RESULTS_FILE = "demo/results.toml"
 PROFILES_FILE = "demo/agency_profiles.csv"
 REPLY_FILE = "templates/reply.txt"
-GEO_DISTRICTS_FILE = "thai_nguyen_districts.geojson"
 
-AGENCY_KINDS = frozenset({"so", "ubnd", "doanh_nghiep", "cong_an"})
+# so: department; ubnd_xa: People's Committee of a unit of 1/7/2025; ubnd_huyen: of a former
+# district (retired on 1/7/2025, kept for the reports it handled); truc_thuoc: a department's
+# subordinate unit (D14.3, has parent_code); doanh_nghiep: utilities and service companies.
+AGENCY_KINDS = frozenset({"so", "ubnd_xa", "ubnd_huyen", "truc_thuoc", "doanh_nghiep", "cong_an"})
 MAX_PROCESS_MINUTES = 1440  # D8 bước 3: at most 3 working days of 480 minutes
 RATINGS: tuple[str, ...] = tuple(_RATING_NAMES)  # D11.2 codes, in their order
 DESCRIPTION_PLACEHOLDERS = frozenset({"street", "place", "commune", "time"})
@@ -45,10 +49,12 @@ REPLY_PLACEHOLDERS = frozenset({"agency", "salutation", "result"})
 
 _FIELD_COLUMNS = ("code", "name", "group", "default_agency", "description", "keywords", "active")
 _AGENCY_COLUMNS = (
-    "code", "name", "short_name", "kind", "district_code", "fields", "process_minutes",
-    "leader_name", "leader_title", "handler_name", "handler_title", "email", "phone",
+    "code", "name", "short_name", "kind", "unit_code", "parent_code", "fields", "process_minutes",
+    "leader_name", "leader_title", "handler_name", "handler_title", "email", "phone", "active",
 )
-_ROUTING_COLUMNS = ("field", "district_code", "agency", "priority", "note")
+_ROUTING_COLUMNS = ("field", "area_code", "unit_code", "agency", "priority", "note")
+_AREA_COLUMNS = ("code", "name", "full_name", "sort_order", "former_district_code")
+_UNIT_AREA_COLUMNS = ("unit_code", "unit_name", "area_code")
 _PROFILE_COLUMNS = (
     "agency", "median_process_share", "late_share", "rework_share", "return_share",
     "progress_notice_share", "satisfaction",
@@ -77,7 +83,8 @@ class Agency:
     name: str
     short_name: str
     kind: str
-    district_code: str | None
+    unit_code: str | None  # the unit a UBND xã/phường governs
+    parent_code: str | None  # the department a subordinate unit reports to (D14.3)
     fields: tuple[str, ...]
     process_minutes: int
     leader_name: str
@@ -86,17 +93,30 @@ class Agency:
     handler_title: str
     email: str
     phone: str
+    active: bool
 
 
 @dataclass(frozen=True)
 class RoutingRule:
-    """Suggests `agency` for a field, in one district or (district_code None) anywhere."""
+    """Suggests `agency` for a field: in one unit, in one area, or (both None) anywhere."""
 
     field: str
-    district_code: str | None
+    area_code: str | None
+    unit_code: str | None
     agency: str
     priority: int
     note: str
+
+
+@dataclass(frozen=True)
+class Area:
+    """A group of units for the wall, heatmaps and KPIs (by default a former district)."""
+
+    code: str
+    name: str
+    full_name: str
+    sort_order: int
+    former_district_code: str | None
 
 
 @dataclass(frozen=True)
@@ -174,11 +194,12 @@ def load_agencies(data_dir: Path | str | None = None) -> list[Agency]:
     return [
         Agency(
             code=row["code"], name=row["name"], short_name=row["short_name"], kind=row["kind"],
-            district_code=row["district_code"] or None, fields=_split(row["fields"]),
+            unit_code=row["unit_code"] or None, parent_code=row["parent_code"] or None,
+            fields=_split(row["fields"]),
             process_minutes=_int(row["process_minutes"], f"{AGENCIES_FILE} {row['code']}"),
             leader_name=row["leader_name"], leader_title=row["leader_title"],
             handler_name=row["handler_name"], handler_title=row["handler_title"],
-            email=row["email"], phone=row["phone"],
+            email=row["email"], phone=row["phone"], active=_flag(row["active"], row["code"]),
         )
         for row in _read_csv(_folder(data_dir) / AGENCIES_FILE, _AGENCY_COLUMNS)
     ]
@@ -188,11 +209,42 @@ def load_routing(data_dir: Path | str | None = None) -> list[RoutingRule]:
     """The default routing rules, in file order."""
     return [
         RoutingRule(
-            field=row["field"], district_code=row["district_code"] or None, agency=row["agency"],
+            field=row["field"], area_code=row["area_code"] or None,
+            unit_code=row["unit_code"] or None, agency=row["agency"],
             priority=_int(row["priority"], f"{ROUTING_FILE} {row['field']}"), note=row["note"],
         )
         for row in _read_csv(_folder(data_dir) / ROUTING_FILE, _ROUTING_COLUMNS)
     ]
+
+
+def load_areas(data_dir: Path | str | None = None) -> list[Area]:
+    """The areas, in display order."""
+    areas = [
+        Area(code=row["code"], name=row["name"], full_name=row["full_name"],
+             sort_order=_int(row["sort_order"], f"{AREAS_FILE} {row['code']}"),
+             former_district_code=row["former_district_code"] or None)
+        for row in _read_csv(_folder(data_dir) / AREAS_FILE, _AREA_COLUMNS)
+    ]
+    return sorted(areas, key=lambda a: (a.sort_order, a.code))
+
+
+def load_unit_areas(data_dir: Path | str | None = None) -> dict[str, str]:
+    """Unit code -> area code."""
+    return {row["unit_code"]: row["area_code"]
+            for row in _read_csv(_folder(data_dir) / UNIT_AREAS_FILE, _UNIT_AREA_COLUMNS)}
+
+
+def unit_names(geo: Path | str | None = None) -> dict[str, str]:
+    """Code -> name of the 92 units of 1/7/2025, from the geography folder."""
+    path = Path(geo) if geo is not None else geo_dir()
+    rows = _read_csv(path / GEO_UNITS_FILE, ("ward_code", "ward_name"))
+    return {row["ward_code"]: row["ward_name"] for row in rows}
+
+
+def _flag(value: str, code: str) -> bool:
+    if value not in ("0", "1"):
+        raise ValueError(f"{AGENCIES_FILE} {code}: active phải là 0 hoặc 1")
+    return value == "1"
 
 
 def load_agency_profiles(data_dir: Path | str | None = None) -> list[AgencyProfile]:
@@ -239,38 +291,31 @@ def reply_template(data_dir: Path | str | None = None) -> str:
     return unicodedata.normalize("NFC", text).rstrip("\n")
 
 
-def district_codes(data_dir: Path | str | None = None) -> frozenset[str] | None:
-    """The district-level codes, from `districts.csv`, else the boundary layer; None if neither."""
-    path = _folder(data_dir) / DISTRICTS_FILE
-    if path.exists():
-        return frozenset(row["district_code"] for row in _read_csv(path, ("district_code",)))
-    geo = geo_dir()
-    if geo is not None and (geo / GEO_DISTRICTS_FILE).exists():
-        features = json.loads((geo / GEO_DISTRICTS_FILE).read_text(encoding="utf-8"))["features"]
-        return frozenset(str(f["properties"]["code"]) for f in features)
-    return None
-
-
 # --------------------------------------------------------------------------- suggesting
 
 
-def rank_agencies(
-    rules: Iterable[RoutingRule], field_code: str, district_code: str | None = None
-) -> list[str]:
-    """Agencies that may handle the field there, best first: district rules, then priority."""
+def rule_scope(rule: RoutingRule) -> int:
+    """0 for a unit's rule, 1 for an area's, 2 for the whole province: the most specific first."""
+    return 0 if rule.unit_code else 1 if rule.area_code else 2
+
+
+def rank_agencies(rules: Iterable[RoutingRule], field_code: str, unit_code: str | None = None,
+                  area_code: str | None = None) -> list[str]:
+    """Agencies that may handle the field there, best first: the unit's rules, the area's,
+    the province's, each by priority."""
     matching = [
         r for r in rules
-        if r.field == field_code and r.district_code in (None, district_code)
+        if r.field == field_code and r.unit_code in (None, unit_code)
+        and r.area_code in (None, area_code)
     ]
-    matching.sort(key=lambda r: (r.district_code is None, r.priority))
+    matching.sort(key=lambda r: (rule_scope(r), r.priority))
     return list(dict.fromkeys(r.agency for r in matching))
 
 
-def suggest_agency(
-    rules: Iterable[RoutingRule], field_code: str, district_code: str | None = None
-) -> str:
+def suggest_agency(rules: Iterable[RoutingRule], field_code: str, unit_code: str | None = None,
+                   area_code: str | None = None) -> str:
     """The agency suggested to the IOC handler (D7.1): the most specific rule, then priority."""
-    ranked = rank_agencies(rules, field_code, district_code)
+    ranked = rank_agencies(rules, field_code, unit_code, area_code)
     if not ranked:
         raise LookupError(f"không có quy tắc phân phối cho lĩnh vực '{field_code}'")
     return ranked[0]
@@ -341,16 +386,17 @@ def _duplicates(codes: Iterable[str]) -> list[str]:
 def validate(data_dir: Path | str | None = None) -> list[str]:
     """Problems in a reference-data folder, one readable line each; [] when all is well.
 
-    Checks: files readable and NFC; duplicate codes; unknown agencies, fields and districts
-    wherever they are referenced; agency kinds, district codes and processing limits; every
-    field routable anywhere, to an agency that lists it, matching its default agency; demo
-    profiles in range; demo templates with known placeholders; the reply template.
+    Checks: files readable and NFC; duplicate codes; unknown agencies, fields, units and areas
+    wherever they are referenced; agency kinds (a UBND xã/phường names its unit, once; a
+    subordinate unit its department) and processing limits; every unit in exactly one known
+    area; every field routable anywhere, to an active agency that lists it, matching its default
+    agency; demo profiles in range; demo templates with known placeholders; the reply template.
     """
     folder = _folder(data_dir)
     problems: list[str] = []
 
-    for name in (FIELDS_FILE, AGENCIES_FILE, ROUTING_FILE, DESCRIPTIONS_FILE, RESULTS_FILE,
-                 PROFILES_FILE, REPLY_FILE):
+    for name in (FIELDS_FILE, AGENCIES_FILE, ROUTING_FILE, AREAS_FILE, UNIT_AREAS_FILE,
+                 DESCRIPTIONS_FILE, RESULTS_FILE, PROFILES_FILE, REPLY_FILE):
         path = folder / name
         if not path.exists():
             problems.append(f"{name}: không tìm thấy tệp")
@@ -369,66 +415,32 @@ def validate(data_dir: Path | str | None = None) -> list[str]:
     rules = attempt(load_routing, ROUTING_FILE) or []
     profiles = attempt(load_agency_profiles, PROFILES_FILE) or []
     texts = attempt(load_demo_texts, "demo texts") or {}
-    districts = attempt(district_codes, DISTRICTS_FILE)
+    areas = attempt(load_areas, AREAS_FILE) or []
+    unit_areas = attempt(load_unit_areas, UNIT_AREAS_FILE) or {}
+    try:
+        units = unit_names()
+    except (OSError, ValueError) as exc:
+        problems.append(f"{GEO_UNITS_FILE}: không đọc được ({exc})")
+        units = {}
 
     field_codes = {f.code for f in fields}
     agency_by_code = {a.code: a for a in agencies}
+    area_codes = {a.code for a in areas}
     for what, codes in ((FIELDS_FILE, [f.code for f in fields]),
                         (AGENCIES_FILE, [a.code for a in agencies]),
+                        (AREAS_FILE, [a.code for a in areas]),
                         (PROFILES_FILE, [p.agency for p in profiles])):
         for code in _duplicates(codes):
             problems.append(f"{what}: mã '{code}' bị trùng")
+    _check_units_and_areas(units, unit_areas, area_codes, problems)
 
     for f in fields:
         if not f.name or not f.group:
             problems.append(f"{FIELDS_FILE} {f.code}: thiếu tên hoặc nhóm")
         if f.default_agency not in agency_by_code:
             problems.append(f"{FIELDS_FILE} {f.code}: cơ quan mặc định lạ '{f.default_agency}'")
-
-    ubnd_districts: list[str] = []
-    for a in agencies:
-        where = f"{AGENCIES_FILE} {a.code}"
-        if a.kind not in AGENCY_KINDS:
-            problems.append(f"{where}: loại '{a.kind}' không thuộc {sorted(AGENCY_KINDS)}")
-        if (a.kind == "ubnd") != (a.district_code is not None):
-            problems.append(f"{where}: chỉ UBND cấp huyện có district_code")
-        if a.district_code is not None:
-            ubnd_districts.append(a.district_code)
-            if districts is not None and a.district_code not in districts:
-                problems.append(f"{where}: mã huyện lạ '{a.district_code}'")
-        for code in a.fields:
-            if code not in field_codes:
-                problems.append(f"{where}: lĩnh vực lạ '{code}'")
-        if not 0 < a.process_minutes <= MAX_PROCESS_MINUTES:
-            problems.append(f"{where}: process_minutes phải trong 1..{MAX_PROCESS_MINUTES}")
-        if not (a.leader_name and a.leader_title and a.handler_name and a.handler_title):
-            problems.append(f"{where}: thiếu lãnh đạo hoặc người xử lý đầu mối (D14.1)")
-    for code in _duplicates(ubnd_districts):
-        problems.append(f"{AGENCIES_FILE}: hai UBND cùng mã huyện '{code}'")
-
-    seen_rules: set[tuple[str, str | None, int]] = set()
-    for r in rules:
-        where = f"{ROUTING_FILE} {r.field}/{r.district_code or '*'}/{r.agency}"
-        if r.field not in field_codes:
-            problems.append(f"{where}: lĩnh vực lạ")
-        agency = agency_by_code.get(r.agency)
-        if agency is None:
-            problems.append(f"{where}: cơ quan lạ")
-        elif r.field in field_codes and r.field not in agency.fields:
-            problems.append(f"{where}: cơ quan không nhận lĩnh vực này (cột fields)")
-        if r.district_code is not None and districts is not None and r.district_code not in districts:
-            problems.append(f"{where}: mã huyện lạ")
-        key = (r.field, r.district_code, r.priority)
-        if key in seen_rules:
-            problems.append(f"{where}: hai quy tắc cùng địa bàn và cùng priority")
-        seen_rules.add(key)
-    for f in fields:
-        ranked = rank_agencies((r for r in rules if r.district_code is None), f.code)
-        if not ranked:
-            problems.append(f"{ROUTING_FILE}: lĩnh vực '{f.code}' thiếu quy tắc cho mọi địa bàn")
-        elif ranked[0] != f.default_agency:
-            problems.append(f"{FIELDS_FILE} {f.code}: cơ quan mặc định '{f.default_agency}' "
-                            f"khác quy tắc chung '{ranked[0]}'")
+    _check_agencies(agencies, field_codes, units, problems)
+    _check_routing(rules, fields, agency_by_code, area_codes, units, problems)
 
     for p in profiles:
         where = f"{PROFILES_FILE} {p.agency}"
@@ -453,6 +465,87 @@ def validate(data_dir: Path | str | None = None) -> list[str]:
     except (OSError, ValueError) as exc:
         problems.append(f"{REPLY_FILE}: {exc}")
     return problems
+
+
+def _check_units_and_areas(units: Mapping[str, str], unit_areas: Mapping[str, str],
+                           area_codes: set[str], problems: list[str]) -> None:
+    if not units or not unit_areas:
+        return
+    for code in sorted(set(units) - set(unit_areas)):
+        problems.append(f"{UNIT_AREAS_FILE}: xã/phường {code} ({units[code]}) chưa thuộc khu vực nào")
+    for code, area in sorted(unit_areas.items()):
+        if code not in units:
+            problems.append(f"{UNIT_AREAS_FILE}: mã xã/phường lạ '{code}'")
+        if area not in area_codes:
+            problems.append(f"{UNIT_AREAS_FILE} {code}: khu vực lạ '{area}'")
+    for area in sorted(area_codes - set(unit_areas.values())):
+        problems.append(f"{AREAS_FILE}: khu vực '{area}' không có xã/phường nào")
+
+
+def _check_agencies(agencies: Sequence[Agency], field_codes: set[str], units: Mapping[str, str],
+                    problems: list[str]) -> None:
+    by_code = {a.code: a for a in agencies}
+    governed: list[str] = []
+    for a in agencies:
+        where = f"{AGENCIES_FILE} {a.code}"
+        if a.kind not in AGENCY_KINDS:
+            problems.append(f"{where}: loại '{a.kind}' không thuộc {sorted(AGENCY_KINDS)}")
+        if (a.kind == "ubnd_xa") != (a.unit_code is not None):
+            problems.append(f"{where}: chỉ UBND cấp xã có unit_code (và phải có)")
+        if a.unit_code is not None:
+            governed.append(a.unit_code)
+            if units and a.unit_code not in units:
+                problems.append(f"{where}: mã xã/phường lạ '{a.unit_code}'")
+        if (a.kind == "truc_thuoc") != (a.parent_code is not None):
+            problems.append(f"{where}: chỉ đơn vị trực thuộc có parent_code (và phải có)")
+        parent = by_code.get(a.parent_code or "")
+        if a.parent_code is not None and (parent is None or parent.kind == "truc_thuoc"):
+            problems.append(f"{where}: cơ quan cấp trên lạ '{a.parent_code}'")
+        if a.kind == "ubnd_huyen" and a.active:
+            problems.append(f"{where}: UBND cấp huyện đã thôi hoạt động từ 1/7/2025 (active=0)")
+        for code in a.fields:
+            if code not in field_codes:
+                problems.append(f"{where}: lĩnh vực lạ '{code}'")
+        if not 0 < a.process_minutes <= MAX_PROCESS_MINUTES:
+            problems.append(f"{where}: process_minutes phải trong 1..{MAX_PROCESS_MINUTES}")
+        if not (a.leader_name and a.leader_title and a.handler_name and a.handler_title):
+            problems.append(f"{where}: thiếu lãnh đạo hoặc người xử lý đầu mối (D14.1)")
+    for code in _duplicates(governed):
+        problems.append(f"{AGENCIES_FILE}: hai UBND cùng xã/phường '{code}'")
+
+
+def _check_routing(rules: Sequence[RoutingRule], fields: Sequence[Field],
+                   agency_by_code: Mapping[str, Agency], area_codes: set[str],
+                   units: Mapping[str, str], problems: list[str]) -> None:
+    seen: set[tuple[str, str | None, str | None, int]] = set()
+    for r in rules:
+        where = f"{ROUTING_FILE} {r.field}/{r.unit_code or r.area_code or '*'}/{r.agency}"
+        if r.field not in {f.code for f in fields}:
+            problems.append(f"{where}: lĩnh vực lạ")
+        agency = agency_by_code.get(r.agency)
+        if agency is None:
+            problems.append(f"{where}: cơ quan lạ")
+        elif not agency.active:
+            problems.append(f"{where}: cơ quan đã thôi hoạt động")
+        elif r.field not in agency.fields:
+            problems.append(f"{where}: cơ quan không nhận lĩnh vực này (cột fields)")
+        if r.unit_code is not None and r.area_code is not None:
+            problems.append(f"{where}: chỉ ghi xã/phường hoặc khu vực, không cả hai")
+        if r.unit_code is not None and units and r.unit_code not in units:
+            problems.append(f"{where}: mã xã/phường lạ")
+        if r.area_code is not None and area_codes and r.area_code not in area_codes:
+            problems.append(f"{where}: mã khu vực lạ")
+        key = (r.field, r.area_code, r.unit_code, r.priority)
+        if key in seen:
+            problems.append(f"{where}: hai quy tắc cùng địa bàn và cùng priority")
+        seen.add(key)
+    for f in fields:
+        ranked = rank_agencies((r for r in rules if rule_scope(r) == 2), f.code)
+        if not ranked:
+            problems.append(f"{ROUTING_FILE}: lĩnh vực '{f.code}' thiếu quy tắc cho mọi địa bàn")
+        elif ranked[0] != f.default_agency:
+            problems.append(f"{FIELDS_FILE} {f.code}: cơ quan mặc định '{f.default_agency}' "
+                            f"khác quy tắc chung '{ranked[0]}'")
 
 
 def _check_demo_texts(texts: Mapping[str, Any], field_codes: set[str],

@@ -81,9 +81,12 @@ class Report(Base):
     address: Mapped[str | None] = mapped_column(String(500))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
-    district_code: Mapped[str | None] = mapped_column(String(8))
-    commune_code: Mapped[str | None] = mapped_column(String(8))
-    unit_2025_code: Mapped[str | None] = mapped_column(String(8))
+    # the place: the commune-level unit of 1/7/2025 the point is in (its area comes from
+    # admin_units.area_code, so an administrator's regrouping applies to every report at once)
+    unit_code: Mapped[str | None] = mapped_column(String(8))
+    # reports dated before 1/7/2025 also keep the former district and commune (else None)
+    former_district_code: Mapped[str | None] = mapped_column(String(8))
+    former_commune_code: Mapped[str | None] = mapped_column(String(8))
     reporter_name: Mapped[str | None] = mapped_column(String(200))
     reporter_phone: Mapped[str | None] = mapped_column(String(32))
     reporter_email: Mapped[str | None] = mapped_column(String(254))
@@ -154,7 +157,7 @@ class Report(Base):
         Index("ix_reports_state", "state"),
         Index("ix_reports_submitted_at", "submitted_at"),
         Index("ix_reports_agency_state", "agency_code", "state"),
-        Index("ix_reports_district", "district_code"),
+        Index("ix_reports_unit", "unit_code"),
         Index("ix_reports_updated_at", "updated_at"),
         Index("ix_reports_stage_due", "stage_due"),
     )
@@ -231,7 +234,8 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))
-    district_code: Mapped[str | None] = mapped_column(String(8))
+    unit_code: Mapped[str | None] = mapped_column(String(8))  # the unit a UBND xã/phường governs
+    parent_code: Mapped[str | None] = mapped_column(String(32))  # D14.3: the department above
     process_minutes: Mapped[int] = mapped_column(Integer)
     leader_name: Mapped[str | None] = mapped_column(String(100))
     leader_title: Mapped[str | None] = mapped_column(String(100))
@@ -266,33 +270,62 @@ class Field(Base):
 
 
 class RoutingRule(Base):
-    """Field (and optionally district) → the agency suggested to the IOC handler."""
+    """Field (anywhere, in an area, or in one unit) → the agency suggested to the IOC handler."""
 
     __tablename__ = "routing_rules"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     field_code: Mapped[str] = mapped_column(ForeignKey("fields.code"))
-    district_code: Mapped[str | None] = mapped_column(String(8))
+    area_code: Mapped[str | None] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(String(8))
     agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"))
     priority: Mapped[int] = mapped_column(Integer, default=100)
     note: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (UniqueConstraint("field_code", "district_code", "agency_code",
-                                       name="uq_routing_rules_field_district_agency"),)
+    __table_args__ = (UniqueConstraint("field_code", "area_code", "unit_code", "agency_code",
+                                       name="uq_routing_rules_field_place_agency"),)
+
+
+class Area(Base):
+    """A group of units for the wall, heatmaps and KPIs (by default a former district:
+    data/areas.csv); which unit is in which is `AdminUnit.area_code`."""
+
+    __tablename__ = "areas"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    full_name: Mapped[str] = mapped_column(String(200))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UnitLayer(Base):
+    """An official unit boundary layer taken by `ioc geo import` (the newest is in use; none
+    means the shipped approximate polygons). Kept whole so every host reads the same."""
+
+    __tablename__ = "unit_layers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    geojson: Mapped[str] = mapped_column(Text)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    imported_by: Mapped[str] = mapped_column(String(64))
 
 
 class AdminUnit(Base):
-    """A district (legacy), commune (legacy) or post-2025 unit, with a label point."""
+    """A unit of 1/7/2025 (level `unit`, with its area), or a former district or commune
+    (levels `former_district`, `former_commune`, until 30/6/2025), with a label point."""
 
     __tablename__ = "admin_units"
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
-    level: Mapped[str] = mapped_column(String(16), primary_key=True)  # district / commune / unit_2025
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     parent_code: Mapped[str | None] = mapped_column(String(8))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     population: Mapped[int | None] = mapped_column(Integer)
+    area_code: Mapped[str | None] = mapped_column(String(32))
 
 
 class User(Base):

@@ -53,7 +53,8 @@ class AgencyRow:
     name: str
     short_name: str
     kind: str
-    district_code: str | None
+    unit_code: str | None
+    parent_code: str | None
     process_minutes: int
     email: str | None
     phone: str | None
@@ -91,7 +92,7 @@ def list_agencies(url: str | None = None) -> list[AgencyRow]:
 def _agency_row(a: Agency, points: dict, fields: dict, users: dict) -> AgencyRow:
     return AgencyRow(
         code=a.code, name=a.name, short_name=a.short_name, kind=a.kind,
-        district_code=a.district_code, process_minutes=a.process_minutes, email=a.email,
+        unit_code=a.unit_code, parent_code=a.parent_code, process_minutes=a.process_minutes, email=a.email,
         phone=a.phone, active=bool(a.active), leader_name=a.leader_name,
         leader_title=a.leader_title, handler_name=a.handler_name,
         handler_title=a.handler_title, leader=points.get((a.code, "leader")),

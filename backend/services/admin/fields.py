@@ -31,7 +31,7 @@ from backend.services.admin.common import (
 )
 from backend.services.errors import ValidationError
 from backend.storage.db import session_factory
-from backend.storage.models import AdminUnit, Agency, AgencyField, Field, Report, RoutingRule
+from backend.storage.models import AdminUnit, Agency, AgencyField, Area, Field, Report, RoutingRule
 
 MAX_PRIORITY = 999
 _FIELD_CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$", re.ASCII)
@@ -150,7 +150,7 @@ def create_field(actor: Actor, *, code: str, name: str, group_name: str, default
                           description=text, keywords=words, active=True))
         session.flush()
         session.add(AgencyField(agency_code=agency.code, field_code=key))
-        session.add(RoutingRule(field_code=key, district_code=None, agency_code=agency.code,
+        session.add(RoutingRule(field_code=key, agency_code=agency.code,
                                 priority=10, note="Quy tắc chung tạo cùng lĩnh vực"))
         record(session, actor, "field.create", f"Thêm lĩnh vực {title} ({key}), chuyển mặc định "
                f"cho {agency.short_name}", now, field=key,
@@ -234,13 +234,13 @@ def set_field_active(actor: Actor, code: str, active: bool, *, now: datetime | N
 
 @dataclass(frozen=True)
 class RuleRow:
-    """A routing rule: field (+ district) → agency suggested to the IOC handler."""
+    """A routing rule: field (+ an area or a unit) → agency suggested to the IOC handler."""
 
     id: int
     field_code: str
     field_name: str
-    district_code: str | None
-    district_name: str | None
+    place_code: str | None  # the area's or the unit's code; None: the whole province
+    place_name: str | None  # "Khu vực TP Thái Nguyên", "Phường Phan Đình Phùng"
     agency_code: str
     agency_name: str
     priority: int
@@ -248,7 +248,8 @@ class RuleRow:
 
 
 def list_routing_rules(url: str | None = None) -> list[RuleRow]:
-    """Every rule, by field, then province-wide rules, then district, then priority."""
+    """Every rule, by field, then province-wide rules, then areas', then units', then
+    priority."""
     with session_factory(url)() as session:
         return _rule_rows(session)
 
@@ -256,37 +257,51 @@ def list_routing_rules(url: str | None = None) -> list[RuleRow]:
 def _rule_rows(session: Session, rule_id: int | None = None) -> list[RuleRow]:
     fields = dict(session.execute(select(Field.code, Field.name)).all())
     agencies = dict(session.execute(select(Agency.code, Agency.short_name)).all())
-    districts = dict(session.execute(select(AdminUnit.code, AdminUnit.name)
-                                     .where(AdminUnit.level == "district")).all())
+    places = dict(_place_choices(session))
     query = select(RoutingRule)
     if rule_id is not None:
         query = query.where(RoutingRule.id == rule_id)
     rules = sorted(session.scalars(query), key=lambda r: (
-        fields.get(r.field_code, r.field_code), r.district_code is not None,
-        r.district_code or "", r.priority))
+        fields.get(r.field_code, r.field_code), 0 if r.unit_code else 1 if r.area_code else 2,
+        places.get(_place(r) or "", ""), r.priority))
     return [RuleRow(id=r.id, field_code=r.field_code,
                     field_name=fields.get(r.field_code, r.field_code),
-                    district_code=r.district_code,
-                    district_name=districts.get(r.district_code) if r.district_code else None,
+                    place_code=_place(r), place_name=places.get(_place(r) or ""),
                     agency_code=r.agency_code,
                     agency_name=agencies.get(r.agency_code, r.agency_code), priority=r.priority,
                     note=r.note) for r in rules]
 
 
-def _where(session: Session, district: str | None) -> str:
-    """'mọi địa bàn' or 'địa bàn Thành phố Thái Nguyên'."""
-    if district is None:
+def _place(rule: RoutingRule) -> str | None:
+    return rule.unit_code or rule.area_code
+
+
+def _place_choices(session: Session) -> list[tuple[str, str]]:
+    areas = [(a.code, f"Khu vực {a.name}") for a in session.scalars(
+        select(Area).order_by(Area.sort_order, Area.code))]
+    units = sorted(session.execute(select(AdminUnit.code, AdminUnit.name)
+                                   .where(AdminUnit.level == "unit")).all(),
+                   key=lambda row: vn.sort_key(row[1]))
+    return [*areas, *[(code, name) for code, name in units]]
+
+
+def _where(session: Session, place: str | None) -> str:
+    """'mọi địa bàn', 'Khu vực TP Thái Nguyên' or 'Phường Phan Đình Phùng'."""
+    if place is None:
         return "mọi địa bàn"
-    unit = session.get(AdminUnit, (district, "district"))
-    return f"địa bàn {unit.name if unit else district}"
+    return dict(_place_choices(session)).get(place, place)
 
 
-def district_choices(url: str | None = None) -> list[tuple[str, str]]:
-    """(code, name) of the districts a rule may name."""
+def place_choices(url: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the places a rule may name: the areas, then the units by name."""
     with session_factory(url)() as session:
-        return list(session.execute(select(AdminUnit.code, AdminUnit.name)
-                                    .where(AdminUnit.level == "district")
-                                    .order_by(AdminUnit.code)).all())
+        return _place_choices(session)
+
+
+def _same_place(place: str | None, area: str | None, unit: str | None):
+    if place is None:
+        return [RoutingRule.area_code.is_(None), RoutingRule.unit_code.is_(None)]
+    return [RoutingRule.area_code == area] if area else [RoutingRule.unit_code == unit]
 
 
 def _sync_default_agency(session: Session, field_code: str) -> tuple[str, str] | None:
@@ -294,7 +309,7 @@ def _sync_default_agency(session: Session, field_code: str) -> tuple[str, str] |
     returns (old, new) when that changed."""
     session.flush()
     best = session.scalar(select(RoutingRule.agency_code).where(
-        RoutingRule.field_code == field_code, RoutingRule.district_code.is_(None))
+        RoutingRule.field_code == field_code, *_same_place(None, None, None))
         .order_by(RoutingRule.priority, RoutingRule.id).limit(1))
     item = session.get(Field, field_code)
     if best is None or item is None or item.default_agency == best:
@@ -303,35 +318,35 @@ def _sync_default_agency(session: Session, field_code: str) -> tuple[str, str] |
     return old, best
 
 
-def add_routing_rule(actor: Actor, *, field_code: str, district_code: str | None,
+def add_routing_rule(actor: Actor, *, field_code: str, place_code: str | None,
                      agency_code: str, priority: Any, note: str | None = None,
                      now: datetime | None = None, url: str | None = None) -> RuleRow:
-    """Route a field (in one district, or anywhere) to an agency (D7.1): the IOC handler is
-    offered the most specific rule first, then the lowest priority number."""
+    """Route a field (in one unit, one area, or anywhere) to an agency (D7.1): the IOC handler
+    is offered the unit's rules first, then the area's, then the province's, each by priority."""
     require_admin(actor)
     now = _now(now)
     rank = whole_number(priority, "priority", "Thứ tự ưu tiên", 1, MAX_PRIORITY,
                         "(số nhỏ được gợi ý trước)")
     text = checked_text(note, "note", "Ghi chú", max_len=500, required=False)
-    district = (district_code or "").strip() or None
+    place = (place_code or "").strip() or None
 
     def work(session: Session) -> RuleRow:
         if not field_code:
             raise ValidationError("field", "Chọn lĩnh vực.", code="required")
         item = _field(session, field_code)
-        if district is not None and session.get(AdminUnit, (district, "district")) is None:
-            raise ValidationError("district", f"Địa bàn '{district}' không có trong danh mục "
-                                              "huyện.")
+        area = place if place is not None and session.get(Area, place) is not None else None
+        unit = place if place is not None and session.get(AdminUnit, (place, "unit")) else None
+        if place is not None and area is None and unit is None:
+            raise ValidationError("place", f"Địa bàn '{place}' không phải khu vực hay xã/phường "
+                                           "nào trong danh mục.")
         if not agency_code:
             raise ValidationError("agency", "Chọn cơ quan xử lý.", code="required")
         agency = get_agency(session, agency_code)
         if not agency.active:
             raise ValidationError("agency", f"{agency.name} đã ngừng hoạt động.")
         same_place = session.scalars(select(RoutingRule).where(
-            RoutingRule.field_code == item.code,
-            RoutingRule.district_code.is_(None) if district is None
-            else RoutingRule.district_code == district)).all()
-        where = _where(session, district)
+            RoutingRule.field_code == item.code, *_same_place(place, area, unit))).all()
+        where = _where(session, place)
         for rule in same_place:
             if rule.agency_code == agency.code:
                 raise ValidationError("agency", f"Đã có quy tắc {item.name}, {where} → "
@@ -343,8 +358,8 @@ def add_routing_rule(actor: Actor, *, field_code: str, district_code: str | None
                 raise ValidationError("priority", f"Đã có quy tắc {item.name}, {where} với ưu tiên "
                                                   f"{rank} ({holder}); chọn số ưu tiên khác.",
                                       code="exists")
-        rule = RoutingRule(field_code=item.code, district_code=district, agency_code=agency.code,
-                           priority=rank, note=text)
+        rule = RoutingRule(field_code=item.code, area_code=area, unit_code=unit,
+                           agency_code=agency.code, priority=rank, note=text)
         session.add(rule)
         if session.get(AgencyField, (agency.code, item.code)) is None:
             session.add(AgencyField(agency_code=agency.code, field_code=item.code))
@@ -353,7 +368,7 @@ def add_routing_rule(actor: Actor, *, field_code: str, district_code: str | None
         extra = {"default_agency": {"before": default[0], "after": default[1]}} if default else {}
         record(session, actor, "routing.create", f"Thêm quy tắc: {item.name}, {where} → "
                f"{agency.short_name} (ưu tiên {rank})", now, rule=rule.id,
-               after={"field": item.code, "district": district, "agency": agency.code,
+               after={"field": item.code, "place": place, "agency": agency.code,
                       "priority": rank, "note": text}, **extra)
         return _rule_rows(session, rule.id)[0]
 
@@ -377,16 +392,16 @@ def remove_routing_rule(actor: Actor, rule_id: Any, *, now: datetime | None = No
             raise ValidationError("rule", "Quy tắc này không còn (có thể vừa bị xóa).",
                                   code="not_found")
         item = session.get(Field, rule.field_code)
-        if rule.district_code is None:
+        if _place(rule) is None:
             general = session.scalar(select(func.count()).select_from(RoutingRule).where(
-                RoutingRule.field_code == rule.field_code, RoutingRule.district_code.is_(None)))
+                RoutingRule.field_code == rule.field_code, *_same_place(None, None, None)))
             if general <= 1:
                 raise ValidationError("rule", f"Lĩnh vực {item.name} cần ít nhất một quy tắc cho "
                                               "mọi địa bàn; thêm quy tắc khác trước khi xóa "
                                               "quy tắc này.")
         agency = session.get(Agency, rule.agency_code)
-        where = _where(session, rule.district_code)
-        before = {"field": rule.field_code, "district": rule.district_code,
+        where = _where(session, _place(rule))
+        before = {"field": rule.field_code, "place": _place(rule),
                   "agency": rule.agency_code, "priority": rule.priority, "note": rule.note}
         session.delete(rule)
         default = _sync_default_agency(session, before["field"])

@@ -6,10 +6,8 @@ administrator's edits in the database (agencies, fields, override days) survive 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,10 +20,12 @@ from backend.storage.models import (
     AdminUnit,
     Agency,
     AgencyField,
+    Area,
     CalendarOverride,
     Field,
     RoutingRule,
 )
+from geo.boundaries import read_places
 
 
 def prepare_database(url: str | None = None) -> str:
@@ -61,10 +61,11 @@ def load_reference_data(session: Session) -> dict[str, int]:
     added = {
         "cơ quan": _insert_missing(session, Agency, "code", (
             dict(code=a.code, name=a.name, short_name=a.short_name, kind=a.kind,
-                 district_code=a.district_code or None, process_minutes=a.process_minutes,
+                 unit_code=a.unit_code, parent_code=a.parent_code,
+                 process_minutes=a.process_minutes,
                  leader_name=a.leader_name, leader_title=a.leader_title,
                  handler_name=a.handler_name, handler_title=a.handler_title,
-                 email=a.email, phone=a.phone, active=True) for a in agencies)),
+                 email=a.email, phone=a.phone, active=a.active) for a in agencies)),
         "lĩnh vực": _insert_missing(session, Field, "code", (
             dict(code=f.code, name=f.name, group_name=f.group, default_agency=f.default_agency,
                  description=f.description, keywords=";".join(f.keywords), active=f.active)
@@ -77,45 +78,46 @@ def load_reference_data(session: Session) -> dict[str, int]:
                  if f in field_codes and (a.code, f) not in pairs]
     session.add_all(AgencyField(agency_code=a, field_code=f) for a, f in new_pairs)
     added["phân công lĩnh vực"] = len(new_pairs)
-    rules = {(r.field_code, r.district_code, r.agency_code)
+    rules = {(r.field_code, r.area_code, r.unit_code, r.agency_code)
              for r in session.scalars(select(RoutingRule))}
     new_rules = [r for r in refdata.load_routing(folder)
-                 if (r.field, r.district_code or None, r.agency) not in rules]
-    session.add_all(RoutingRule(field_code=r.field, district_code=r.district_code or None,
+                 if (r.field, r.area_code, r.unit_code, r.agency) not in rules]
+    session.add_all(RoutingRule(field_code=r.field, area_code=r.area_code, unit_code=r.unit_code,
                                 agency_code=r.agency, priority=r.priority, note=r.note)
                     for r in new_rules)
     added["quy tắc phân phối"] = len(new_rules)
-    added["đơn vị hành chính"] = _load_units(session)
+    added["khu vực"] = _insert_missing(session, Area, "code", (
+        dict(code=a.code, name=a.name, full_name=a.full_name, sort_order=a.sort_order)
+        for a in refdata.load_areas(folder)))
+    added["đơn vị hành chính"] = _load_units(session, refdata.load_unit_areas(folder))
     added["ngày điều chỉnh lịch"] = _load_overrides(session)
     return added
 
 
-def _load_units(session: Session) -> int:
-    """Districts from data/districts.csv; communes and 2025 units from the boundary folder."""
-    existing = set(session.execute(select(AdminUnit.code, AdminUnit.level)))
-    rows = []
-    districts = pd.read_csv(data_dir() / "districts.csv", dtype={"district_code": str})
-    for d in districts.itertuples():
-        rows.append(dict(code=d.district_code, level="district", name=d.full_name,
-                         parent_code=None, lat=None, lon=None, population=int(d.population)))
-    folder = geo_dir()
-    for filename, level in (("thai_nguyen_units_legacy.csv", "commune"),
-                            ("thai_nguyen_units_2025.csv", "unit_2025")):
-        path = folder / filename if folder else None
-        if path is None or not path.exists():
-            continue
-        with path.open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                rows.append(dict(code=row["ward_code"], level=level, name=row["ward_name"],
-                                 parent_code=row.get("district_code") or None,
-                                 lat=float(row["lat"]), lon=float(row["lon"]), population=None))
+def _load_units(session: Session, unit_areas: dict[str, str]) -> int:
+    """The units of 1/7/2025 with their area, and the former districts and communes, from the
+    geography folder. A unit's name and seat follow the folder (they are not edited here); its
+    area is set once from data/unit_areas.csv and is the administrator's afterwards."""
+    places = read_places(geo_dir())
+    rows = [dict(code=u.code, level="unit", name=u.name, parent_code=None, lat=u.lat, lon=u.lon,
+                 area_code=unit_areas.get(u.code)) for u in places.units.itertuples()]
+    rows += [dict(code=d.code, level="former_district", name=d.full_name, parent_code=None,
+                  lat=None, lon=None, area_code=None)
+             for d in places.former_districts.itertuples()]
+    rows += [dict(code=c.code, level="former_commune", name=c.name, parent_code=c.district_code,
+                  lat=c.lat, lon=c.lon, area_code=None)
+             for c in places.former_communes.itertuples()]
+    existing = {(u.code, u.level): u for u in session.scalars(select(AdminUnit))}
     added = 0
     for row in rows:
-        key = (row["code"], row["level"])
-        if key not in existing:  # the 2025 list repeats one code (02143); keep the first
+        unit = existing.get((row["code"], row["level"]))
+        if unit is None:
             session.add(AdminUnit(**row))
-            existing.add(key)
             added += 1
+            continue
+        unit.name, unit.lat, unit.lon = row["name"], row["lat"], row["lon"]
+        if unit.area_code is None:
+            unit.area_code = row["area_code"]
     return added
 
 

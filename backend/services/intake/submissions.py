@@ -21,9 +21,9 @@ from backend.domain.workflow import STATE_LABELS_VI, State
 from backend.services.clocks import now_utc
 from backend.services.errors import ValidationError
 from backend.services.intake import idempotency, media
-from backend.services.intake.places import locate
 from backend.services.intake.submit import NewReport, submit_report
 from backend.services.intake.validation import CONSENT_VERSION, parse_submission
+from backend.services.places.lookup import locate
 from backend.storage.db import engine_for
 from backend.storage.models import Attachment, Report
 

@@ -28,9 +28,9 @@ from backend.services.clocks import (
     settings_text,
 )
 from backend.services.errors import ValidationError
-from backend.services.intake.places import locate
 from backend.services.intake.validation import MAX_DESCRIPTION
 from backend.services.notifications import outbox
+from backend.services.places.lookup import locate, place_columns
 from backend.storage.db import session_factory
 from backend.storage.fast_insert import insert_new_report
 from backend.storage.models import Report
@@ -129,8 +129,7 @@ def submit_report(
             channel=new.channel, submitted_at=now,
             incident_at=new.incident_at, description=description,
             address=vn.clean(new.address), lat=new.lat, lon=new.lon,
-            district_code=place.district_code, commune_code=place.commune_code,
-            unit_2025_code=place.unit_2025_code,
+            **place_columns(place, now),
             reporter_name=vn.clean(new.reporter_name),
             reporter_phone=vn.clean(new.reporter_phone),
             reporter_email=vn.clean(new.reporter_email),

@@ -51,7 +51,7 @@ from backend.services.kpis.figures import (
     TREND_KEYS,
     Headline,
     Snapshot,
-    agency_district_matrix,
+    agency_area_matrix,
     agency_ranking,
     headline_kpis,
     headlines,
@@ -78,4 +78,4 @@ from backend.services.kpis.selection import (
     parse_period,
 )
 
-__all__ = ["ST_LATE_DONE", "ST_NONE", "ST_ON_TIME", "ST_OVERDUE", "ST_PENDING", "COUNT_KEYS", "DIMENSIONS", "E2E", "ESCALATION_COLUMNS", "FIGURE_KEYS", "FLAG_KEYS", "Filters", "HOUR_KEYS", "Headline", "HeadlineSpec", "IOC", "KpiTargets", "NONE", "Names", "OVERDUE_COLUMNS", "Period", "PeriodError", "RATE_KEYS", "RATING_KEYS", "RUNNING_STATES", "STAGE_COUNTS", "STAGE_KEYS", "STAGE_OWNER", "STATUS_KEYS", "SUM_KEYS", "Snapshot", "TREND_KEYS", "agency_district_matrix", "agency_ranking", "as_of", "channel_name", "cohort_conditions", "count_reports", "escalations_waiting", "facts", "flag_conditions", "headline_kpis", "headlines", "kpi_texts", "label", "late_stages", "load_names", "load_targets", "monthly_trend", "overdue_by_responsible", "overdue_cases", "parse_period", "rates", "ratio", "report_codes", "snapshot", "stage_conditions", "stage_name", "stage_on_time", "stage_status_case", "unit_of", "working_hours"]
+__all__ = ["ST_LATE_DONE", "ST_NONE", "ST_ON_TIME", "ST_OVERDUE", "ST_PENDING", "COUNT_KEYS", "DIMENSIONS", "E2E", "ESCALATION_COLUMNS", "FIGURE_KEYS", "FLAG_KEYS", "Filters", "HOUR_KEYS", "Headline", "HeadlineSpec", "IOC", "KpiTargets", "NONE", "Names", "OVERDUE_COLUMNS", "Period", "PeriodError", "RATE_KEYS", "RATING_KEYS", "RUNNING_STATES", "STAGE_COUNTS", "STAGE_KEYS", "STAGE_OWNER", "STATUS_KEYS", "SUM_KEYS", "Snapshot", "TREND_KEYS", "agency_area_matrix", "agency_ranking", "as_of", "channel_name", "cohort_conditions", "count_reports", "escalations_waiting", "facts", "flag_conditions", "headline_kpis", "headlines", "kpi_texts", "label", "late_stages", "load_names", "load_targets", "monthly_trend", "overdue_by_responsible", "overdue_cases", "parse_period", "rates", "ratio", "report_codes", "snapshot", "stage_conditions", "stage_name", "stage_on_time", "stage_status_case", "unit_of", "working_hours"]

@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import (
     ColumnElement,
@@ -44,7 +45,7 @@ from backend.domain.workflow import OPEN_STATES, RATINGS, State
 from backend.reference.rules import read_toml
 from backend.services.clocks import sla_policy
 from backend.services.kpis.selection import NONE, UTC, Filters, Period, R
-from backend.storage.models import AdminUnit, Agency, Event, Field
+from backend.storage.models import AdminUnit, Agency, Area, Event, Field
 
 E2E = "e2e"
 
@@ -239,7 +240,7 @@ def facts(now: dt.datetime, conditions: Iterable[ColumnElement[bool]] = ()):
     answered = R.published_at.is_not(None)
     columns = [
         R.id, R.code, R.submitted_at, R.channel, R.field_code.label("field"),
-        R.district_code.label("district"), R.agency_code.label("agency"), R.state,
+        R.unit_code.label("unit"), R.agency_code.label("agency"), R.state,
         R.return_count, R.rework_count, R.reopen_count, R.escalation_count, R.rating,
         _one(R.emergency.is_(True)).label("emergency"),
         _one(private).label("private"),
@@ -405,7 +406,9 @@ class Names:
     fields: dict[str, str]
     agencies: dict[str, str]
     agency_short: dict[str, str]
-    districts: dict[str, str]
+    areas: dict[str, str]  # code -> short name, in display order
+    units: dict[str, str]
+    unit_area: dict[str, str]  # unit code -> area code
 
     def of(self, dimension: str, code: str | None) -> str:
         """Name of a code of a dimension (``NONE``/None gives the "no value" name)."""
@@ -413,13 +416,17 @@ class Names:
         if dimension == "channel":
             return channel_name(code or "")
         if code is None or code == NONE:
-            return names[{"field": "no_field", "district": "no_district",
+            return names[{"field": "no_field", "area": "no_area", "unit": "no_unit",
                           "agency": "no_agency"}.get(dimension, "unknown")]
         if dimension == "responsible" and code == IOC:
             return names["ioc"]
-        table = {"field": self.fields, "district": self.districts, "agency": self.agencies,
-                 "responsible": self.agencies}[dimension]
+        table = {"field": self.fields, "area": self.areas, "unit": self.units,
+                 "agency": self.agencies, "responsible": self.agencies}[dimension]
         return table.get(code, code)
+
+    def area_column(self, units: pd.Series | np.ndarray) -> np.ndarray:
+        """The area of each unit code (``NONE`` where there is no unit or no area)."""
+        return pd.Series(units).map(self.unit_area).fillna(NONE).astype(str).to_numpy()
 
 
 def load_names(session: Session) -> Names:
@@ -429,6 +436,12 @@ def load_names(session: Session) -> Names:
         fields=dict(session.execute(select(Field.code, Field.name)).all()),
         agencies={code: name for code, name, _ in agencies},
         agency_short={code: short for code, _, short in agencies},
-        districts=dict(session.execute(
-            select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == "district")).all()),
+        areas=dict(session.execute(select(Area.code, Area.name)
+                                   .order_by(Area.sort_order, Area.code)).all()),
+        units=dict(session.execute(select(AdminUnit.code, AdminUnit.name)
+                                   .where(AdminUnit.level == "unit")).all()),
+        unit_area={code: area for code, area in session.execute(
+            select(AdminUnit.code, AdminUnit.area_code).where(AdminUnit.level == "unit"))
+            if area},
     )
+

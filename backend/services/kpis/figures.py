@@ -1,14 +1,15 @@
-"""The figures of a period: one `snapshot` (counts grouped by channel, field, district and agency,
+"""The figures of a period: one `snapshot` (counts grouped by channel, field, unit and agency,
 per-report rows for working hours), read as headline KPIs, per-stage on-time rates, the agency x
-district matrix, the ranking and the 12-month trend.
+area matrix, the ranking and the 12-month trend. Areas are the units' areas, added to every
+grouped frame from the stored grouping.
 
 Typical use (one period, several figures: take one snapshot and read it)::
 
     period = Period.parse("2026-10")
-    snap = snapshot(period, Filters(district="164"))
+    snap = snapshot(period, Filters(area="tp_thai_nguyen"))
     snap.figures()["rate.on_time.process"]      # one number
     snap.by("agency")                           # a table per agency
-    report_codes("process.overdue", period, Filters(district="164"))   # the codes behind it
+    report_codes("process.overdue", period, Filters(area="tp_thai_nguyen"))   # the codes
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ from backend.services.kpis.selection import (
     DIMENSION_COLUMNS,
     DIMENSIONS,
     NONE,
+    SQL_DIMENSIONS,
     Filters,
     Period,
     R,
@@ -96,8 +98,8 @@ def _count_columns(f, keys: Iterable[str] | None = None) -> list:
 
 def _group_counts(session: Session, period: Period | None, filters: Filters,
                   now: dt.datetime, keys: Iterable[str] | None = None,
-                  dimensions: Iterable[str] = DIMENSIONS) -> pd.DataFrame:
-    """One row per (month, channel, field, district, agency) of the cohort, one column per
+                  dimensions: Iterable[str] = SQL_DIMENSIONS) -> pd.DataFrame:
+    """One row per (month, channel, field, unit, agency) of the cohort, one column per
     count (``keys``, default all); ``month`` is the month code ("2026-10") of the submission
     (local time), "" without a period."""
     keys = list(keys) if keys is not None else list(COUNT_KEYS)
@@ -155,7 +157,7 @@ def _texts(values: pd.Series) -> np.ndarray:
     return values.where(values.notna(), NONE).astype(str).to_numpy()
 
 
-ROW_COLUMNS = ("code", *DIMENSIONS, "state", "emergency", "private", "submitted", "notice",
+ROW_COLUMNS = ("code", *SQL_DIMENSIONS, "state", "emergency", "private", "submitted", "notice",
                *[f"{s}_{e}" for s in STAGES for e in ("start", "due", "done")],
                "e2e_start", "e2e_done", *[f"status.{s}" for s in STAGES])
 
@@ -165,25 +167,26 @@ def report_rows(session: Session, period: Period | None, filters: Filters, now: 
     """One row per report of the cohort: the only per-row read (the working-time engine needs
     the instants). No free text and no identity.
 
-    Columns: code, channel, field, district, agency, state, emergency, private (bool),
+    Columns: code, channel, field, unit, agency, state, emergency, private (bool),
     submitted, notice (progress notice), <stage>_start/_due/_done, e2e_start (the verify
     clock's start: submission or last supplement), e2e_done (answer) as epoch seconds
     (``NAT_INT`` missing), status.<stage> (``ST_*`` codes, from :func:`stage_conditions`),
     hours.<stage> and hours.e2e (working hours of finished stages; clock hours for emergencies).
     """
     instants = [epoch_column(getattr(R, f"{s}_{e}")) for s in STAGES for e in ("start", "due", "done")]
-    query = (select(R.code, *[DIMENSION_COLUMNS[d] for d in DIMENSIONS], R.state, R.emergency,
+    query = (select(R.code, *[DIMENSION_COLUMNS[d] for d in SQL_DIMENSIONS], R.state, R.emergency,
                     or_(R.confidential.is_(True), R.state_secret.is_(True)),
                     epoch_column(R.submitted_at), epoch_column(R.progress_notice_at), *instants,
                     epoch_column(R.verify_start), epoch_column(R.published_at),
                     *[stage_status_case(s, now) for s in STAGES])
              .where(*cohort_conditions(period, filters), *extra).order_by(R.submitted_at, R.id))
-    numeric = [c for c in ROW_COLUMNS if c not in ("code", *DIMENSIONS, "state", "emergency",
+    numeric = [c for c in ROW_COLUMNS if c not in ("code", *SQL_DIMENSIONS, "state", "emergency",
                                                     "private")]
     raw = read_frame(session, query, list(ROW_COLUMNS), numeric)
     out = pd.DataFrame({"code": raw["code"].astype(str)})
-    for d in DIMENSIONS:
+    for d in SQL_DIMENSIONS:
         out[d] = _texts(raw[d])
+    out.insert(3, "area", load_names(session).area_column(out["unit"]))
     out["state"] = raw["state"].astype(str)
     out["emergency"] = bool_values(raw["emergency"])
     out["private"] = bool_values(raw["private"])
@@ -234,7 +237,7 @@ def _stage_hours(session: Session, period: Period | None, filters: Filters,
 class Snapshot:
     """All figures of one period (and filters) as they stand at ``now``.
 
-    ``groups`` holds one row per (channel, field, district, agency) with every count; every
+    ``groups`` holds one row per (channel, field, area, unit, agency) with every count; every
     table is a sum over it, so totals and breakdowns always add up. Working hours are read on
     first use (:attr:`rows`).
     """
@@ -289,7 +292,7 @@ class Snapshot:
     # ----------------------------------------------------------------- tables
 
     def by(self, dimension: str) -> pd.DataFrame:
-        """One row per code of ``channel``, ``field``, ``district`` or ``agency``.
+        """One row per code of ``channel``, ``field``, ``area``, ``unit`` or ``agency``.
 
         Index: the code (``NONE`` for no value); columns: ``name``, every count, every ratio,
         and ``hours.avg.<stage>`` / ``hours.median.<stage>``. Sorted by received, largest first.
@@ -344,22 +347,24 @@ class Snapshot:
             table["rating.hai_long"] + table["rating.chap_nhan_duoc"], table["rated"])
         return table
 
-    def matrix(self) -> pd.DataFrame:
-        """Agency × district, long form, for SLA heatmaps.
+    def matrix(self, by: str = "area") -> pd.DataFrame:
+        """Agency × area (or × unit, ``by="unit"``), long form, for SLA heatmaps.
 
-        One row per (agency, district) with reports: agency, agency_name, district,
-        district_name, received, late (the agency's stages, process and approve, finished late
-        or overdue), overdue (those running past due now), on_time (process stage),
-        on_time_rate (process: on_time / (on_time + late)).
+        One row per (agency, place) with reports: agency, agency_name, place, place_name,
+        received, late (the agency's stages, process and approve, finished late or overdue),
+        overdue (those running past due now), on_time (process stage), on_time_rate (process:
+        on_time / (on_time + late)).
         """
-        table = self.groups.groupby(["agency", "district"])[
+        if by not in ("area", "unit"):
+            raise ValueError(f"Ma trận theo 'area' hoặc 'unit', không theo '{by}'")
+        table = self.groups.groupby(["agency", by])[
             ["received", "agency_late", "agency_overdue", "process.on_time", "process.late"]].sum()
         table = table.reset_index()
         out = pd.DataFrame({
             "agency": table["agency"],
             "agency_name": [self.names.of("agency", c) for c in table["agency"]],
-            "district": table["district"],
-            "district_name": [self.names.of("district", c) for c in table["district"]],
+            "place": table[by],
+            "place_name": [self.names.of(by, c) for c in table[by]],
             "received": table["received"],
             "late": table["agency_late"],
             "overdue": table["agency_overdue"],
@@ -367,7 +372,7 @@ class Snapshot:
             "on_time_rate": ratio(table["process.on_time"],
                                    table["process.on_time"] + table["process.late"]),
         })
-        return out.sort_values(["agency", "district"]).reset_index(drop=True)
+        return out.sort_values(["agency", "place"]).reset_index(drop=True)
 
     def trend(self) -> pd.DataFrame:
         """One row per calendar month of the period (oldest first), months without reports
@@ -423,6 +428,7 @@ def snapshot(period: Period, filters: Filters | None = None, *, now: dt.datetime
     with reading_session(url) as session:
         groups = _group_counts(session, period, filters, now)
         names = load_names(session)
+        groups.insert(3, "area", names.area_column(groups["unit"]))
         calendar = calendar_from_session(session)
     return Snapshot(period=period, filters=filters, now=now, groups=groups, names=names,
                     calendar=calendar, url=url)
@@ -482,10 +488,10 @@ def stage_on_time(period: Period, filters: Filters | None = None, *,
     return snapshot(period, filters, now=now, url=url).stage_table()
 
 
-def agency_district_matrix(period: Period, filters: Filters | None = None, *,
-                           now: dt.datetime | None = None, url: str | None = None) -> pd.DataFrame:
-    """Agency × district counts for heatmaps (see :meth:`Snapshot.matrix`)."""
-    return snapshot(period, filters, now=now, url=url).matrix()
+def agency_area_matrix(period: Period, filters: Filters | None = None, *, by: str = "area",
+                       now: dt.datetime | None = None, url: str | None = None) -> pd.DataFrame:
+    """Agency × area (or unit) counts for heatmaps (see :meth:`Snapshot.matrix`)."""
+    return snapshot(period, filters, now=now, url=url).matrix(by)
 
 
 def agency_ranking(period: Period, filters: Filters | None = None, *,
@@ -522,7 +528,8 @@ def monthly_trend(period: Period, filters: Filters | None = None, *, months: int
 
 OVERDUE_COLUMNS = (
     "code", "stage", "stage_name", "status", "responsible", "responsible_name", "agency",
-    "field", "field_name", "district", "district_name", "submitted_at", "due_at", "done_at",
+    "field", "field_name", "area", "area_name", "unit", "unit_name", "submitted_at", "due_at",
+    "done_at",
     "hours_late", "progress_notice", "emergency", "private", "state", "state_name",
 )
 
@@ -559,7 +566,8 @@ def late_stages(rows: pd.DataFrame, names: Names, calendar: WorkCalendar, now: d
             else agency,
             "agency": agency,
             "field": part["field"].to_numpy(),
-            "district": part["district"].to_numpy(),
+            "area": part["area"].to_numpy(),
+            "unit": part["unit"].to_numpy(),
             "submitted_at": part["submitted"].to_numpy(),
             "due_at": due,
             "done_at": done,
@@ -582,8 +590,10 @@ def late_stages(rows: pd.DataFrame, names: Names, calendar: WorkCalendar, now: d
     out["responsible_name"] = out["responsible"].map(responsible).fillna(out["responsible"])
     out["field_name"] = out["field"].map({**names.fields, NONE: texts["no_field"]}).fillna(
         out["field"])
-    out["district_name"] = out["district"].map(
-        {**names.districts, NONE: texts["no_district"]}).fillna(out["district"])
+    out["area_name"] = out["area"].map({**names.areas, NONE: texts["no_area"]}).fillna(
+        out["area"])
+    out["unit_name"] = out["unit"].map({**names.units, NONE: texts["no_unit"]}).fillna(
+        out["unit"])
     out["state_name"] = out["state"].map({s.value: STATE_LABELS_VI[s] for s in State})
     out = out.sort_values(["hours_late", "code", "stage"], ascending=[False, True, True],
                           kind="stable").reset_index(drop=True)

@@ -2,7 +2,7 @@
 
 The KPI package defines every figure once; this module only arranges them for the page and makes them cheap
 to take again. A month's counts are the KPIs' own per-group counts (``Snapshot.groups``: one row per
-month × channel × field × district × agency, every count a column), taken once for the whole
+month × channel × field × area × unit × agency, every count a column), taken once for the whole
 province: any filter, the month itself, the quarter it belongs to, the previous period and the
 twelve-month trend are sums over those frames, so the page rebuilds a :class:`kpis.Snapshot`
 from them (:func:`snapshot_from`) instead of asking the database again. Only what needs one row
@@ -40,7 +40,7 @@ from backend.vietnamese import fold
 
 OVERDUE_LIMIT = 60  # rows of the overdue list on the page (the pack's workbook has them all)
 DRILL_LIMIT = 500  # codes one drill-down lists (the page and `ioc bench reads`)
-FILTER_NAMES = ("field", "district", "agency")
+FILTER_NAMES = ("field", "area", "unit", "agency")
 # the figure a headline tile clicks through to: the reports behind the number, or behind the
 # part of it that needs attention (a rate is clicked through via its parts, kpis.report_codes)
 HEADLINE_DRILL = {
@@ -205,7 +205,7 @@ def filters_dict(filters: kpis.Filters) -> dict[str, str | None]:
     return {name: getattr(filters, name) for name in FILTERS_ALL}
 
 
-FILTERS_ALL = ("field", "district", "agency", "channel")
+FILTERS_ALL = ("field", "area", "unit", "agency", "channel")
 
 
 def counts_by(snap: kpis.Snapshot, dimension: str) -> pd.DataFrame:
@@ -244,7 +244,8 @@ def overview(current: kpis.Snapshot, previous: Mapping[str, Any] | None, *,
     """Everything the leadership page shows for one period and filters, as plain data.
 
     ``previous``: the figures of the previous period (:func:`figures`), for the comparisons.
-    Keys: period, filters, now, figures, headline, stages, matrix, districts, ranking,
+    Keys: period, filters, now, figures, headline, stages, matrix, unit_matrix, areas, units,
+    ranking,
     satisfaction, flow, overdue, escalations (``escalated`` as given, see :func:`escalations`).
     """
     targets = targets or kpis.load_targets()
@@ -265,8 +266,10 @@ def overview(current: kpis.Snapshot, previous: Mapping[str, Any] | None, *,
                       "target": plain(h.target), "better": h.better, "met": plain(h.met),
                       "drill": HEADLINE_DRILL.get(h.key)} for h in headline],
         "stages": _stages(current, targets),
-        "matrix": _matrix(current),
-        "districts": _districts(current),
+        "matrix": _matrix(current, "area"),
+        "unit_matrix": _matrix(current, "unit"),
+        "areas": _places(current, "area"),
+        "units": _places(current, "unit"),
         "ranking": _ranking(current, targets),
         "min_sample": targets.min_sample,
         "short_names": {code: short for code, short in current.names.agency_short.items()
@@ -293,20 +296,23 @@ def _stages(snap: kpis.Snapshot, targets: kpis.KpiTargets) -> list[dict[str, Any
     return out
 
 
-def _matrix(snap: kpis.Snapshot) -> list[dict[str, Any]]:
-    table = snap.matrix()
+def _matrix(snap: kpis.Snapshot, by: str) -> list[dict[str, Any]]:
+    table = snap.matrix(by)
     table = table[table["agency"] != kpis.NONE]
     short = snap.names.agency_short
     table = table.assign(agency_short=[short.get(c) or n for c, n in
                                        zip(table["agency"], table["agency_name"], strict=True)])
-    return _records(table, ["agency", "agency_name", "agency_short", "district", "district_name",
+    return _records(table, ["agency", "agency_name", "agency_short", "place", "place_name",
                             "received", "late", "overdue", "on_time", "on_time_rate"])
 
 
-def _districts(snap: kpis.Snapshot) -> list[dict[str, Any]]:
-    table = counts_by(snap, "district").reset_index()
+def _places(snap: kpis.Snapshot, dimension: str) -> list[dict[str, Any]]:
+    """Per area or unit: counts and rates (a unit row also names its area)."""
+    table = counts_by(snap, dimension).reset_index().rename(columns={dimension: "code"})
     table["rate.overdue"] = table["e2e.overdue"] / table["open"].where(table["open"] != 0)
-    return _records(table, ["district", "name", "received", "open", "e2e.on_time", "e2e.late",
+    table["area"] = (table["code"] if dimension == "area"
+                     else snap.names.area_column(table["code"]))
+    return _records(table, ["code", "name", "area", "received", "open", "e2e.on_time", "e2e.late",
                             "e2e.overdue", "rate.on_time.e2e", "rate.on_time.process",
                             "rate.overdue"])
 
@@ -326,7 +332,8 @@ def _satisfaction(figs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 OVERDUE_FIELDS = ("code", "stage", "stage_name", "status", "responsible", "responsible_name",
-                  "field_name", "district", "district_name", "due_at", "done_at", "hours_late",
+                  "field_name", "area", "area_name", "unit", "unit_name", "due_at", "done_at",
+                  "hours_late",
                   "progress_notice", "emergency", "private")
 
 
@@ -435,11 +442,11 @@ def report_brief(code: str, viewer: StaffUser, *, now: dt.datetime | None = None
 
 def direction_choices(detail: Mapping[str, Any], *, url: str | None = None) -> dict[str, Any]:
     """What the direction form offers (D7.2c): the active agencies, and the agency the routing
-    rules suggest for the report's field and district (None when no rule covers it)."""
+    rules suggest for the report's field and unit (None when no rule covers it)."""
 
     agencies = sorted(({"value": a.code, "label": a.name, "search": f"{a.name} {fold(a.name)}"}
                        for a in catalogue.list_agencies(url)), key=lambda a: a["label"])
-    suggested = routing_suggest.suggest_agency(detail.get("field"), detail.get("district"), url)
+    suggested = routing_suggest.suggest_agency(detail.get("field"), detail.get("unit"), url)
     if suggested not in {a["value"] for a in agencies}:
         suggested = None
     return {"agencies": agencies, "suggested": suggested}

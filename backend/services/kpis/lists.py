@@ -84,7 +84,7 @@ def overdue_by_responsible(cases: pd.DataFrame) -> pd.DataFrame:
     return out.sort_values(["late", "hours_total"], ascending=[False, False])
 
 
-ESCALATION_COLUMNS = ("code", "field", "field_name", "district", "district_name",
+ESCALATION_COLUMNS = ("code", "field", "field_name", "area", "area_name", "unit", "unit_name",
                       "submitted_at", "escalated_at", "waiting_hours", "forward_due", "overdue",
                       "private")
 
@@ -100,12 +100,12 @@ def escalations_waiting(filters: Filters | None = None, *, period: Period | None
     escalated_at = (select(func.max(Event.at)).where(Event.report_id == R.id,
                                                       Event.action == "escalate")
                     .scalar_subquery())
-    query = (select(R.code, R.field_code, R.district_code, epoch_column(R.submitted_at),
+    query = (select(R.code, R.field_code, R.unit_code, epoch_column(R.submitted_at),
                     epoch_column(escalated_at), epoch_column(R.forward_due),
                     or_(R.confidential.is_(True), R.state_secret.is_(True)))
              .where(*cohort_conditions(period, filters), R.state == State.ESCALATED.value))
     with reading_session(url) as session:
-        raw = read_frame(session, query, ["code", "field", "district", "submitted", "escalated",
+        raw = read_frame(session, query, ["code", "field", "unit", "submitted", "escalated",
                                       "due", "private"], ["submitted", "escalated", "due"])
         names = load_names(session)
         calendar = calendar_from_session(session)
@@ -117,7 +117,7 @@ def escalations_waiting(filters: Filters | None = None, *, period: Period | None
     out = pd.DataFrame({
         "code": raw["code"],
         "field": raw["field"].fillna(NONE).astype(str),
-        "district": raw["district"].fillna(NONE).astype(str),
+        "unit": raw["unit"].fillna(NONE).astype(str),
         "submitted_at": utc_times(epoch_values(raw["submitted"])),
         "escalated_at": utc_times(escalated),
         "waiting_hours": np.round(working_hours(
@@ -127,7 +127,9 @@ def escalations_waiting(filters: Filters | None = None, *, period: Period | None
         "private": bool_values(raw["private"]),
     })
     out["field_name"] = [names.of("field", c) for c in out["field"]]
-    out["district_name"] = [names.of("district", c) for c in out["district"]]
+    out["area"] = names.area_column(out["unit"])
+    out["area_name"] = [names.of("area", c) for c in out["area"]]
+    out["unit_name"] = [names.of("unit", c) for c in out["unit"]]
     out = out.sort_values(["waiting_hours", "code"], ascending=[False, True])
     return out[list(ESCALATION_COLUMNS)].reset_index(drop=True)
 

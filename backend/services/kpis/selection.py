@@ -1,5 +1,5 @@
 """What a figure is taken over: a reporting period (a month, a quarter, a year or a range of local days,
-Asia/Ho_Chi_Minh) and the filters by channel, field, district and agency (docs/kpi.md).
+Asia/Ho_Chi_Minh) and the filters by channel, field, area, unit and agency (docs/kpi.md).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from sqlalchemy import (
 
 from backend import vietnamese as vn
 from backend.config import LOCAL_TZ
+from backend.services.places.catalogue import units_of_area
 from backend.storage.models import Report
 
 UTC = dt.UTC
@@ -24,14 +25,18 @@ UTC = dt.UTC
 R = Report
 
 
-NONE = "-"  # the group of reports with no agency / district / field (a filter value too)
+NONE = "-"  # the group of reports with no agency / unit / field (a filter value too)
 
 
-DIMENSIONS = ("channel", "field", "district", "agency")
+# What the figures break down by; `area` is not a column but the area of the report's unit
+# (admin_units.area_code), so an administrator's regrouping applies to every period at once.
+DIMENSIONS = ("channel", "field", "area", "unit", "agency")
+SQL_DIMENSIONS = ("channel", "field", "unit", "agency")
 
 
-DIMENSION_COLUMNS = {"channel": R.channel, "field": R.field_code, "district": R.district_code,
-                "agency": R.agency_code}
+DIMENSION_COLUMNS = {"channel": R.channel, "field": R.field_code, "unit": R.unit_code,
+                     "agency": R.agency_code}
+
 
 
 class PeriodError(ValueError):
@@ -250,12 +255,14 @@ def parse_period(text: str) -> Period:
 class Filters:
     """Optional restrictions, by code; ``NONE`` ("-") selects reports with no value.
 
-    ``field`` (fields.code), ``district`` (legacy district code, e.g. "164"), ``agency``
-    (agencies.code, the agency holding the report now), ``channel`` (app, portal, ...).
+    ``field`` (fields.code), ``area`` (areas.code, e.g. "tp_thai_nguyen"), ``unit`` (the
+    5-digit code of a unit of 1/7/2025), ``agency`` (agencies.code, the agency holding the
+    report now), ``channel`` (app, portal, ...).
     """
 
     field: str | None = None
-    district: str | None = None
+    area: str | None = None
+    unit: str | None = None
     agency: str | None = None
     channel: str | None = None
 
@@ -265,6 +272,10 @@ class Filters:
         for name in DIMENSIONS:
             value = getattr(self, name)
             if value is None or value == "":
+                continue
+            if name == "area":
+                out.append(R.unit_code.is_(None) if value == NONE
+                           else R.unit_code.in_(units_of_area(value)))
                 continue
             column = DIMENSION_COLUMNS[name]
             out.append(column.is_(None) if value == NONE else column == value)

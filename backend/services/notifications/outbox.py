@@ -124,12 +124,15 @@ def templates() -> Mapping[str, Template]:
 
 
 def _place(session: Session, report: Report) -> str:
-    """Address and administrative units of the report's point: where, never who (D13.3)."""
+    """Address and the unit of the report's point (with the former commune and district of a
+    report dated before 1/7/2025): where, never who (D13.3)."""
     parts = [report.address] if report.address else []
-    for code, level in ((report.commune_code, "commune"), (report.district_code, "district")):
+    for code, level in ((report.unit_code, "unit"),
+                        (report.former_commune_code, "former_commune"),
+                        (report.former_district_code, "former_district")):
         unit = session.get(AdminUnit, (code, level)) if code else None
         if unit is not None:
-            parts.append(unit.name)
+            parts.append(unit.name if level == "unit" else f"{unit.name} (trước 1/7/2025)")
     parts.append(f"({report.lat:.5f}, {report.lon:.5f})")
     return ", ".join(parts)
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from backend.domain.workflow import OPEN_STATES
+from backend.services.places.catalogue import place_index
 from backend.storage.db import session_factory
 from backend.storage.models import Report
 
@@ -46,17 +47,19 @@ def points(now: datetime, url: str | None = None) -> dict[str, Any]:
     with session_factory(url)() as session:
         rows = session.execute(
             select(Report.code, Report.lon, Report.lat, Report.state, Report.field_code,
-                   Report.district_code, Report.emergency, Report.stage, Report.stage_due,
+                   Report.unit_code, Report.emergency, Report.stage, Report.stage_due,
                    Report.stage_risk_at, Report.progress_notice_at)
             .where(or_(Report.state.in_(_OPEN), Report.updated_at >= now - RECENT),
                    Report.state_secret.is_(False))
         ).all()
+    area_of = place_index(url).unit_to_area()
     features = [
         {"type": "Feature",
          "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
-         "properties": {"code": code, "state": state, "field": field, "district": district,
+         "properties": {"code": code, "state": state, "field": field, "unit": unit,
+                        "area": area_of.get(unit),
                         "emergency": bool(emergency), "stage": stage,
                         "sla": sla_colour(due, risk, notice, now)}}
-        for code, lon, lat, state, field, district, emergency, stage, due, risk, notice in rows
+        for code, lon, lat, state, field, unit, emergency, stage, due, risk, notice in rows
     ]
     return {"type": "FeatureCollection", "features": features}

@@ -20,7 +20,7 @@ class RecentReport:
     state_label: str
     field_name: str | None
     agency_name: str | None
-    district_code: str | None
+    unit_code: str | None
     emergency: bool
 
 
@@ -37,14 +37,14 @@ def overview(limit: int = 15, url: str | None = None) -> Overview:
         counts = dict(session.execute(select(Report.state, func.count()).group_by(Report.state)).all())
         rows = session.execute(
             select(Report.code, Report.submitted_at, Report.state, Field.name, Agency.name,
-                   Report.district_code, Report.emergency)
+                   Report.unit_code, Report.emergency)
             .outerjoin(Field, Field.code == Report.field_code)
             .outerjoin(Agency, Agency.code == Report.agency_code)
             .order_by(Report.id.desc()).limit(limit)
         ).all()
     by_state = [(s.value, STATE_LABELS_VI[s], counts.get(s.value, 0)) for s in State]
     recent = [
-        RecentReport(code, at, state, STATE_LABELS_VI[State(state)], field, agency, district, emg)
-        for code, at, state, field, agency, district, emg in rows
+        RecentReport(code, at, state, STATE_LABELS_VI[State(state)], field, agency, unit, emg)
+        for code, at, state, field, agency, unit, emg in rows
     ]
     return Overview(total=sum(counts.values()), by_state=by_state, recent=recent)

@@ -32,10 +32,11 @@ from sqlalchemy.orm import aliased
 
 from backend.domain.workflow import RATINGS, State
 from backend.services.errors import NotFound, ValidationError
-from backend.services.intake import places
+from backend.services.places import lookup as places
+from backend.services.places.catalogue import place_index, units_of_area
 from backend.services.reads import mapdata
 from backend.storage.db import session_factory
-from backend.storage.models import AdminUnit, Agency, Attachment, Field, Report
+from backend.storage.models import AdminUnit, Agency, Area, Attachment, Field, Report
 from backend.storage.textsearch import contains_text, text_matcher
 from backend.vietnamese import fold, sort_key
 
@@ -60,7 +61,8 @@ class ResultQuery:
     """Filters of the public list and map; all optional."""
 
     field: str | None = None
-    district: str | None = None
+    area: str | None = None
+    unit: str | None = None
     text: str | None = None
     page: int = 1
     per_page: int = PER_PAGE
@@ -72,8 +74,8 @@ class PublicResult:
 
     code: str
     field_name: str | None
-    district_name: str | None
-    unit_name: str | None  # the post-2025 commune-level unit nearest the point
+    unit_name: str | None  # the commune-level unit of 1/7/2025 the point is in
+    area_name: str | None
     address: str | None
     lat: float
     lon: float
@@ -106,11 +108,29 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class AreaChoice:
+    """An area and its units, by name: one group of the place picker."""
+
+    code: str
+    name: str
+    units: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
 class Choices:
-    """What the filters offer: fields and districts, by name."""
+    """What the filters offer: fields by name; areas in their order, each with its units."""
 
     fields: tuple[Choice, ...]
-    districts: tuple[Choice, ...]
+    areas: tuple[AreaChoice, ...]
+
+    def place(self, code: str | None) -> tuple[str | None, str | None]:
+        """(area, unit) for a picked place code (an area's or a unit's); (None, None) else."""
+        for area in self.areas:
+            if code == area.code:
+                return area.code, None
+            if any(code == unit.code for unit in area.units):
+                return None, code
+        return None, None
 
 
 def is_public() -> ColumnElement[bool]:
@@ -150,19 +170,22 @@ def _check(query: ResultQuery) -> ResultQuery:
     text = " ".join(unicodedata.normalize("NFC", query.text or "").split())
     if len(text) > MAX_TEXT:
         raise ValidationError("q", f"Từ khóa tìm kiếm dài tối đa {MAX_TEXT} ký tự.")
-    for name, value in (("field", query.field), ("district", query.district), ("q", text)):
+    for name, value in (("field", query.field), ("area", query.area), ("unit", query.unit),
+                        ("q", text)):
         if value and "\x00" in value:
             raise ValidationError(name, "Có ký tự không hợp lệ.")
-    return ResultQuery(query.field or None, query.district or None, text or None,
-                       query.page, query.per_page)
+    return ResultQuery(query.field or None, query.area or None, query.unit or None,
+                       text or None, query.page, query.per_page)
 
 
 def _conditions(query: ResultQuery) -> list[ColumnElement[bool]]:
     conditions = [is_public()]
     if query.field:
         conditions.append(Report.field_code == query.field)
-    if query.district:
-        conditions.append(Report.district_code == query.district)
+    if query.area:
+        conditions.append(Report.unit_code.in_(units_of_area(query.area)))
+    if query.unit:
+        conditions.append(Report.unit_code == query.unit)
     if query.text:
         if _EMAIL.search(query.text) or _PHONE.search(query.text):
             # what is blanked out on display cannot be searched for either (no identity oracle)
@@ -207,15 +230,13 @@ def shown_text_matcher(text: str) -> Callable[[str, Iterable[str | None],
 
 
 def _rows(session, conditions, *, offset: int, limit: int):
-    district = aliased(AdminUnit)
     unit = aliased(AdminUnit)
     return session.execute(
-        select(Report, Field.name, Agency.name, district.name, unit.name)
+        select(Report, Field.name, Agency.name, unit.name, Area.name)
         .outerjoin(Field, Field.code == Report.field_code)
         .outerjoin(Agency, Agency.code == Report.agency_code)
-        .outerjoin(district, and_(district.code == Report.district_code,
-                                  district.level == "district"))
-        .outerjoin(unit, and_(unit.code == Report.unit_2025_code, unit.level == "unit_2025"))
+        .outerjoin(unit, and_(unit.code == Report.unit_code, unit.level == "unit"))
+        .outerjoin(Area, Area.code == unit.area_code)
         .where(*conditions)
         .order_by(Report.published_at.desc(), Report.id.desc())
         .offset(offset).limit(limit)
@@ -236,11 +257,11 @@ def _photos(session, report_ids: list[int]) -> dict[int, tuple[int, ...]]:
     return {k: tuple(v) for k, v in found.items()}
 
 
-def _public(report: Report, field: str | None, agency: str | None, district: str | None,
-            unit: str | None, photos: tuple[int, ...]) -> PublicResult:
+def _public(report: Report, field: str | None, agency: str | None, unit: str | None,
+            area: str | None, photos: tuple[int, ...]) -> PublicResult:
     who = (report.reporter_name, report.reporter_email, report.reporter_phone)
     return PublicResult(
-        code=report.code, field_name=field, district_name=district, unit_name=unit,
+        code=report.code, field_name=field, unit_name=unit, area_name=area,
         address=redact(report.address, who) or None, lat=report.lat, lon=report.lon,
         submitted_at=report.submitted_at, published_at=report.published_at,
         agency_name=agency, content=redact(report.description, who),
@@ -249,7 +270,7 @@ def _public(report: Report, field: str | None, agency: str | None, district: str
 
 
 def search(query: ResultQuery, url: str | None = None) -> ResultPage:
-    """A page of published answers, newest first, filtered by field, district and text."""
+    """A page of published answers, newest first, filtered by field, area or unit, and text."""
     query = _check(query)
     conditions = _conditions(query)
     offset = (query.page - 1) * query.per_page
@@ -264,7 +285,7 @@ def search(query: ResultQuery, url: str | None = None) -> ResultPage:
             total = session.scalar(select(func.count()).select_from(Report).where(*conditions))
             rows = _rows(session, conditions, offset=offset, limit=query.per_page)
         photos = _photos(session, [row[0].id for row in rows])
-        items = tuple(_public(r, f, a, d, u, photos.get(r.id, ())) for r, f, a, d, u in rows)
+        items = tuple(_public(r, f, a, u, ar, photos.get(r.id, ())) for r, f, a, u, ar in rows)
     return ResultPage(items, total or 0, query.page, query.per_page, capped)
 
 
@@ -320,17 +341,19 @@ def map_points(query: ResultQuery, url: str | None = None,
 
 
 def choices(url: str | None = None) -> Choices:
-    """Fields (active) and districts for the filters, in Vietnamese alphabetical order."""
+    """Fields (active) in Vietnamese alphabetical order; the areas in their order, each with
+    its units in alphabetical order."""
     with session_factory(url)() as session:
         fields = session.execute(select(Field.code, Field.name).where(Field.active.is_(True))
                                  .order_by(Field.name)).all()
-        districts = session.execute(select(AdminUnit.code, AdminUnit.name)
-                                    .where(AdminUnit.level == "district")
-                                    .order_by(AdminUnit.name)).all()
+    places = place_index(url)
+
     def ordered(rows) -> tuple[Choice, ...]:
         return tuple(Choice(c, n) for c, n in sorted(rows, key=lambda row: sort_key(row[1])))
 
-    return Choices(ordered(fields), ordered(districts))
+    areas = tuple(AreaChoice(a.code, a.name, ordered(
+        [(u, places.unit_name(u)) for u in places.units_of(a.code)])) for a in places.areas)
+    return Choices(ordered(fields), areas)
 
 
 def data_version(url: str | None = None) -> str:
@@ -338,11 +361,18 @@ def data_version(url: str | None = None) -> str:
     return mapdata.data_version(url)
 
 
-@lru_cache(maxsize=4)
 def boundaries(tolerance: float = 0.0004) -> dict[str, Any]:
-    """Province outline and district polygons from the configured geo folder, simplified for a
-    phone (about 40 m; coordinates to 5 decimals). Empty collections without boundary files."""
-    gazetteer = places.gazetteer()
+    """The portal map's outlines for the unit layer and area grouping in use (cached per both)."""
+    index = place_index()
+    grouping = tuple(sorted(index.unit_to_area().items()))
+    names = tuple((a.code, a.name, a.full_name) for a in index.areas)
+    return _boundaries(places.gazetteer(), grouping, names, tolerance)
+
+
+@lru_cache(maxsize=4)
+def _boundaries(gazetteer, grouping: tuple, names: tuple, tolerance: float) -> dict[str, Any]:
+    """Province outline and area polygons (the units dissolved by area), simplified for a
+    phone (about 40 m; coordinates to 5 decimals)."""
 
     def lighten(collection: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
         features = []
@@ -356,5 +386,7 @@ def boundaries(tolerance: float = 0.0004) -> dict[str, Any]:
                              "geometry": json.loads(shapely.to_geojson(geometry))})
         return {"type": "FeatureCollection", "features": features}
 
-    return {"province": lighten(gazetteer.province_geojson(), ("name",)),
-            "districts": lighten(gazetteer.district_geojson(), ("code", "name", "full_name"))}
+    areas = json.loads(gazetteer.grouped_geojson(
+        dict(grouping), {code: {"name": name, "full_name": full} for code, name, full in names}))
+    return {"province": lighten(json.loads(gazetteer.province_geojson()), ("name",)),
+            "areas": lighten(areas, ("code", "name", "full_name"))}

@@ -36,6 +36,12 @@ from backend.domain.workflow import (
 from backend.services.access.auth import StaffUser
 from backend.services.clocks import calendar_from_session, sla_policy
 from backend.services.errors import NotFound, ValidationError
+from backend.services.places.catalogue import (
+    PlaceIndex,
+    place_condition,
+    place_fields,
+    place_index,
+)
 from backend.services.reads.public_results import TEXT_CANDIDATES, redact, shown_text_matcher
 from backend.services.workflow.holds import active_holder
 from backend.storage.db import session_factory
@@ -89,7 +95,8 @@ class Filters:
     states: tuple[str, ...] = ()
     field: str | None = None
     agency: str | None = None
-    district: str | None = None
+    area: str | None = None
+    unit: str | None = None
     overdue: bool | None = None
     at_risk: bool | None = None
     emergency: bool | None = None
@@ -111,7 +118,7 @@ def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: i
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValidationError("per_page", f"Mỗi trang 1-{MAX_PER_PAGE} dòng.")
     for name, value in (("field", filters.field), ("agency", filters.agency),
-                        ("district", filters.district), ("q", filters.text)):
+                        ("area", filters.area), ("unit", filters.unit), ("q", filters.text)):
         if value and "\x00" in value:  # PostgreSQL text cannot hold U+0000
             raise ValidationError(name, f"'{name}' chứa ký tự không hợp lệ.")
     if filters.text and len(filters.text.strip()) > MAX_QUERY:
@@ -123,10 +130,10 @@ def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: i
     conditions = [c for c in (_scope(viewer),) if c is not None]
     if filters.states:
         conditions.append(Report.state.in_(filters.states))
-    for column, value in ((Report.field_code, filters.field), (Report.agency_code, filters.agency),
-                          (Report.district_code, filters.district)):
+    for column, value in ((Report.field_code, filters.field), (Report.agency_code, filters.agency)):
         if value:
             conditions.append(column == value)
+    conditions += place_condition(Report.unit_code, filters.area, filters.unit)
     if filters.emergency is not None:
         conditions.append(Report.emergency.is_(filters.emergency))
     if filters.overdue is True:
@@ -159,7 +166,8 @@ def list_reports(viewer: StaffUser, filters: Filters, page: int = 1, per_page: i
             .offset(offset).limit(per_page)
         ).all()
         shown = _identity_shown(session, viewer, [(r.id, r.confidential) for r, _, _ in rows])
-        items = [_summary(r, field, agency, now, _blanker(r, r.id in shown))
+        places = place_index(url)
+        items = [_summary(r, field, agency, now, _blanker(r, r.id in shown), places)
                  for r, field, agency in rows]
     return {"page": page, "per_page": per_page, "total": total, "items": items}
 
@@ -205,7 +213,7 @@ def _blanker(report: Report, identity_shown: bool) -> Blank:
 
 
 def _summary(report: Report, field_name: str | None, agency_name: str | None,
-             now: datetime, blank: Blank) -> dict[str, Any]:
+             now: datetime, blank: Blank, places: PlaceIndex) -> dict[str, Any]:
     sla = _sla_label(report, now)
     return {
         "code": report.code, "state": report.state,
@@ -214,7 +222,8 @@ def _summary(report: Report, field_name: str | None, agency_name: str | None,
         "description": (blank(report.description) or "")[:300],
         "field": report.field_code, "field_name": field_name,
         "agency": report.agency_code, "agency_name": agency_name,
-        "district": report.district_code, "commune": report.commune_code,
+        **place_fields(places, report.unit_code, report.former_district_code,
+                       report.former_commune_code),
         "lat": report.lat, "lon": report.lon, "emergency": report.emergency,
         "confidential": report.confidential, "version": report.version,
         "stage": report.stage, "stage_due": iso(report.stage_due), "sla": sla,
@@ -279,7 +288,7 @@ def report_detail(code: str, viewer: StaffUser, now: datetime | None = None,
         report = _load_visible(session, code, viewer, client)
         identity_shown = may_see_identity(session, report, viewer)
         blank = _blanker(report, identity_shown)
-        detail = _summary(report, *_names(session, report), now, blank)
+        detail = _summary(report, *_names(session, report), now, blank, place_index(url))
         detail.update({
             "description": blank(report.description), "address": blank(report.address),
             "incident_at": iso(report.incident_at), "state_secret": report.state_secret,

@@ -24,6 +24,7 @@ from backend.domain.workflow import (
     State,
 )
 from backend.services import kpis
+from backend.services.places.catalogue import PlaceIndex, place_index
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Field, Report
 
@@ -88,54 +89,54 @@ def month_rates(now: datetime, url: str | None = None) -> dict[str, float | None
 
 
 def ticker(session, now: datetime, limit: int = TICKER_SIZE) -> list[dict[str, Any]]:
-    """The newest reports: code, time, field, district, state and where (no more precise than the
+    """The newest reports: code, time, field, unit, state and where (no more precise than the
     map's points); state-secret ones left out."""
     rows = session.execute(
         select(Report.code, Report.submitted_at, Report.state, Report.emergency,
-               Field.name, Report.district_code, Report.lon, Report.lat)
+               Field.name, Report.unit_code, Report.lon, Report.lat)
         .outerjoin(Field, Field.code == Report.field_code)
         .where(Report.state_secret.is_(False))
         .order_by(Report.id.desc()).limit(limit)
     ).all()
     return [{"code": code, "at": vn.time_day(at),
              "state": STATE_LABELS_VI[State(state)], "emergency": bool(emg),
-             "field": field or "Chưa phân loại", "district": district,
+             "field": field or "Chưa phân loại", "unit": unit,
              "lon": round(lon, 5), "lat": round(lat, 5)}
-            for code, at, state, emg, field, district, lon, lat in rows]
+            for code, at, state, emg, field, unit, lon, lat in rows]
 
 
-def open_by_district(session, now: datetime) -> dict[str, dict[str, int]]:
-    """Per district: open reports and how many of them are overdue."""
+def open_by_unit(session, now: datetime) -> dict[str, dict[str, int]]:
+    """Per unit: open reports and how many of them are overdue."""
     rows = session.execute(
-        select(Report.district_code, func.count(), func.count(case((Report.stage_due < now, 1))))
-        .where(Report.state.in_(_OPEN)).group_by(Report.district_code)
+        select(Report.unit_code, func.count(), func.count(case((Report.stage_due < now, 1))))
+        .where(Report.state.in_(_OPEN)).group_by(Report.unit_code)
     ).all()
     return {code: {"open": n_open, "overdue": n_over} for code, n_open, n_over in rows if code}
 
 
-def received_by_district(session, now: datetime, days: int = 30) -> dict[str, int]:
-    """Per district: reports received in the last `days` days (the choropleth's volume)."""
+def received_by_unit(session, now: datetime, days: int = 30) -> dict[str, int]:
+    """Per unit: reports received in the last `days` days (the choropleth's volume)."""
     rows = session.execute(
-        select(Report.district_code, func.count())
+        select(Report.unit_code, func.count())
         .where(Report.submitted_at >= now - timedelta(days=days))
-        .group_by(Report.district_code)
+        .group_by(Report.unit_code)
     ).all()
     return {code: n for code, n in rows if code}
 
 
-def agency_district(session, now: datetime) -> list[dict[str, Any]]:
-    """Open reports at agencies per (agency, district) with how many are overdue: the SLA
-    heatmap's cells."""
+def agency_unit(session, now: datetime) -> list[dict[str, Any]]:
+    """Open reports at agencies per (agency, unit) with how many are overdue: the SLA heatmap's
+    cells before they are summed by area."""
     rows = session.execute(
-        select(Report.agency_code, Agency.short_name, Agency.name, Report.district_code,
+        select(Report.agency_code, Agency.short_name, Agency.name, Report.unit_code,
                func.count(), func.count(case((Report.stage_due < now, 1))))
         .join(Agency, Agency.code == Report.agency_code)
         .where(Report.state.in_(_OPEN), Report.agency_code.is_not(None))
-        .group_by(Report.agency_code, Agency.short_name, Agency.name, Report.district_code)
+        .group_by(Report.agency_code, Agency.short_name, Agency.name, Report.unit_code)
     ).all()
-    return [{"agency": code, "agency_name": short or name, "district": district,
+    return [{"agency": code, "agency_name": short or name, "unit": unit,
              "open": n, "overdue": over}
-            for code, short, name, district, n, over in rows if district]
+            for code, short, name, unit, n, over in rows if unit]
 
 
 def snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
@@ -145,28 +146,44 @@ def snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
             "at": vn.clock(now),
             "live": live_counts(session, now),
             "ticker": ticker(session, now),
-            "open_by_district": open_by_district(session, now),
-            "matrix": agency_district(session, now),
+            "open_by_unit": open_by_unit(session, now),
+            "unit_matrix": agency_unit(session, now),
         }
 
 
 def slow_snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
     """Month-long figures that a few minutes do not change (cached for minutes, not versions)."""
     with session_factory(url)() as session:
-        received = received_by_district(session, now)
+        received = received_by_unit(session, now)
     return {"month": month_rates(now, url), "received_30d": received}
 
 
-def combine(fast: dict[str, Any], slow: dict[str, Any]) -> dict[str, Any]:
-    """The two snapshots as the wall shows them: tiles with rates, districts with both values."""
+def combine(fast: dict[str, Any], slow: dict[str, Any], places: PlaceIndex) -> dict[str, Any]:
+    """The two snapshots as the wall shows them: tiles with rates; units and areas with open,
+    overdue and received figures; the heatmap's cells by (agency, area)."""
     tiles = WallKpis(**fast["live"], **slow["month"])
-    districts = {}
-    for code in set(fast["open_by_district"]) | set(slow["received_30d"]):
-        open_ = fast["open_by_district"].get(code, {"open": 0, "overdue": 0})
-        districts[code] = {**open_, "received_30d": slow["received_30d"].get(code, 0)}
-    return {**fast, "kpis": asdict(tiles), "districts": districts}
+    units: dict[str, dict[str, int]] = {}
+    for code in set(fast["open_by_unit"]) | set(slow["received_30d"]):
+        open_ = fast["open_by_unit"].get(code, {"open": 0, "overdue": 0})
+        units[code] = {**open_, "received_30d": slow["received_30d"].get(code, 0)}
+    area_of = places.unit_to_area()
+    areas: dict[str, dict[str, int]] = {}
+    for code, figures in units.items():
+        area = areas.setdefault(area_of.get(code, "-"), {"open": 0, "overdue": 0,
+                                                          "received_30d": 0})
+        for key, value in figures.items():
+            area[key] += value
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for cell in fast["unit_matrix"]:
+        key = (cell["agency"], area_of.get(cell["unit"], "-"))
+        out = cells.setdefault(key, {"agency": cell["agency"], "agency_name": cell["agency_name"],
+                                     "area": key[1], "open": 0, "overdue": 0})
+        out["open"] += cell["open"]
+        out["overdue"] += cell["overdue"]
+    return {**fast, "kpis": asdict(tiles), "units": units, "areas": areas,
+            "matrix": list(cells.values())}
 
 
 def full_snapshot(now: datetime, url: str | None = None) -> dict[str, Any]:
     """Both snapshots combined, uncached (tests, exports, one-off reads)."""
-    return combine(snapshot(now, url), slow_snapshot(now, url))
+    return combine(snapshot(now, url), slow_snapshot(now, url), place_index(url))

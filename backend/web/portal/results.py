@@ -18,10 +18,19 @@ from backend.web.portal.errors import page_error
 
 
 def _result_query(page: int = 1) -> public_results.ResultQuery:
+    """The filters as asked: `place` is an area's or a unit's code (the one picker of the
+    page); `area` and `unit` are also read, for links made by hand."""
+    place = (request.args.get("place") or "").strip()[:40] or None
+    area, unit = public_results.choices().place(place)
     return public_results.ResultQuery(
         field=(request.args.get("field") or "").strip()[:40] or None,
-        district=(request.args.get("district") or "").strip()[:16] or None,
+        area=area or (request.args.get("area") or "").strip()[:40] or None,
+        unit=unit or (request.args.get("unit") or "").strip()[:16] or None,
         text=(request.args.get("q") or "").strip() or None, page=page)
+
+
+def _again(query: public_results.ResultQuery, **changes: Any) -> public_results.ResultQuery:
+    return public_results.ResultQuery(**{**query.__dict__, **changes})
 
 
 def _page_number() -> int:
@@ -45,12 +54,12 @@ def results():
         found = public_results.search(query)
     except ValidationError as error:
         errors[error.field or "q"] = error.message
-        query = public_results.ResultQuery(query.field, query.district, None, 1)
+        query = _again(query, text=None, page=1)
         found = public_results.search(query)
     if found.items == () and found.total and query.page > found.pages:  # past the last page
-        query = public_results.ResultQuery(query.field, query.district, query.text, found.pages)
+        query = _again(query, page=found.pages)
         found = public_results.search(query)
-    filters = {k: v for k, v in (("field", query.field), ("district", query.district),
+    filters = {k: v for k, v in (("field", query.field), ("place", query.unit or query.area),
                                  ("q", query.text)) if v}
     page = render_template(
         "portal/results.html", found=found, query=query, filters=filters, errors=errors,
@@ -92,7 +101,7 @@ def _gzipped_json(payload: Any, etag: str, seconds: int) -> Response:
 def results_geojson():
     """The public map's points (newest first, at most MAP_LIMIT), gzipped, ETag by data version."""
     query = _result_query()
-    filters = json.dumps([query.field, query.district, query.text], ensure_ascii=False)
+    filters = json.dumps([query.field, query.area, query.unit, query.text], ensure_ascii=False)
     etag = hashlib.sha256(f"{public_results.data_version()}|{filters}".encode()).hexdigest()[:24]
     try:
         if request.if_none_match and etag in request.if_none_match:
@@ -104,7 +113,7 @@ def results_geojson():
 
 @bp.get("/boundaries.geojson")
 def boundaries_geojson():
-    """Province and district outlines from the configured geo folder (drawn instead of tiles)."""
+    """Province and area outlines (drawn instead of tiles)."""
     payload = public_results.boundaries()
     etag = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
     return _gzipped_json(payload, etag, 86400)

@@ -17,7 +17,6 @@ from backend.domain.workflow import WorkflowError
 from backend.services.errors import ValidationError
 from backend.services.intake import submissions
 from backend.services.intake.media import LIMITS, MediaError
-from backend.services.intake.places import locate
 from backend.services.intake.validation import (
     CONSENT_VERSION,
     MAX_ADDRESS,
@@ -30,6 +29,8 @@ from backend.services.intake.validation import (
     parse_coordinate,
     parse_instant,
 )
+from backend.services.places.catalogue import place_index
+from backend.services.places.lookup import locate
 from backend.web.extensions import client_address, limiter
 from backend.web.portal.assets import tile_settings
 from backend.web.portal.blueprint import bp
@@ -201,7 +202,8 @@ def place():
         return {"inside": False, "message": "Tọa độ không hợp lệ."}, 422
     except ValidationError as error:
         return {"inside": False, "message": error.message}, 200
-    unit = found.unit_2025_name or found.commune_name
-    label = f"{unit}, tỉnh Thái Nguyên" if unit else "Tỉnh Thái Nguyên"
-    response = {"inside": True, "unit": unit, "district": found.district_name, "label": label}
+    label = f"{found.unit_name}, tỉnh Thái Nguyên"
+    response = {"inside": True, "unit": found.unit_name, "unit_code": found.unit_code,
+                "area": place_index().area_name(place_index().area_of(found.unit_code)),
+                "label": label}
     return response, 200, {"Cache-Control": "public, max-age=3600"}

@@ -1,4 +1,4 @@
-/* Shared base map of the portal: province and district outlines drawn as vector layers, so the
+/* Shared base map of the portal: province and area outlines drawn as vector layers, so the
    map works with no tile server; tiles only when the server is configured with IOC_TILE_URL.
    No user content is ever given to Leaflet as HTML: labels and popups are DOM nodes. */
 (function () {
@@ -35,13 +35,13 @@
           interactive: false,
           style: { color: "#0b4f8a", weight: 2.5, fillColor: "#ffffff", fillOpacity: tiles ? 0.05 : 0.85 }
         }).addTo(map);
-        window.L.geoJSON(data.districts, {
+        window.L.geoJSON(data.areas, {
           interactive: false,
           style: { color: "#6b7f93", weight: 1, dashArray: "4 4", fill: false },
           onEachFeature: function (feature, layer) {
             if (!tiles && feature.properties && feature.properties.name) {
               layer.bindTooltip(text("span", feature.properties.name), {
-                permanent: true, direction: "center", className: "district-label", interactive: false
+                permanent: true, direction: "center", className: "area-label", interactive: false
               });
             }
           }

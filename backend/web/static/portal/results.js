@@ -26,7 +26,7 @@
     .then(function (parts) {
       var data = parts[1];
       if (!data || !data.features.length) { return; }
-      map.createPane("points").style.zIndex = 660;  // above the district names
+      map.createPane("points").style.zIndex = 660;  // above the area names
       var renderer = L.canvas({ pane: "points" });
       var layer = L.geoJSON(data, {
         pointToLayer: function (feature, latlng) {
