@@ -43,11 +43,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from backend.commands import apikeys, core, demo, export, outbox, run, sla, users
+    from backend.commands import apikeys, core, demo, export, geo, outbox, run, sla, users
 
     for command in (core.db, core.agencies, core.fields, core.audit, demo.demo, run.run,
                     sla.sla, sla.bench, users.users, apikeys.apikeys, outbox.outbox,
-                    export.export):
+                    export.export, geo.geo):
         main.add_command(command)
 
 

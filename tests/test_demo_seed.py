@@ -270,6 +270,19 @@ def test_channels_emergencies_and_confidential_reports(history: History) -> None
     assert all(r.field_code and r.unit_code for r in reports)
 
 
+def test_no_answered_report_is_closed_before_the_reply_window(history: History) -> None:
+    """Đ11.1-2: the citizen may reply and rate after the answer; the province keeps the report
+    open for data/sla.toml [follow_up] reply_window_minutes (a setting, the regulation gives no
+    limit), so the demo never closes an answer earlier."""
+    calendar = current_calendar(history.url)
+    window = sla_policy().reply_window_minutes
+    closed = [r for r in history.reports if r.closed_at and r.published_at]
+    assert len(closed) > 100
+    short = [r.code for r in closed
+             if calendar.elapsed_one(r.published_at, r.closed_at) < window]
+    assert short == []
+
+
 def test_returns_rework_escalations_and_ratings(history: History) -> None:
     reports = history.reports
     actions = defaultdict(int)

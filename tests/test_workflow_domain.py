@@ -64,6 +64,7 @@ VALID: dict[str, tuple[dict[str, Any], ...]] = {
     "direct": ({"agency": AGENCY, "direction": "Giao UBND TP xử lý"},),
     "receive": ({},),
     "return_to_ioc": ({"reason": "Không thuộc phạm vi"},),
+    "delegate": ({"subordinate": "cc_bvmt", "reason": "Giao Chi cục kiểm tra hiện trường"},),
     "progress_notice": ({"note": "Đang phối hợp, cần thêm 2 ngày"},),
     "submit_result": ({"result": "Đã vá ổ gà"},),
     "approve": ({},),
@@ -232,6 +233,35 @@ def test_d8_step3_progress_notice_keeps_state() -> None:
     refused(Forbidden, report, "progress_notice", OTHER_HANDLER, {"note": "x"})
     refused(IllegalTransition, at_agency(State.FORWARDED), "progress_notice", HANDLER,
             {"note": "x"})
+
+
+@pytest.mark.clause("D14.3")
+def test_d14_3_a_department_gives_a_report_to_its_subordinate_unit() -> None:
+    """D14.3: the agency's leader gives a report in progress to a subordinate unit, with a
+    reason; the unit may then handle it (progress notice, result) but not approve, return it
+    to the IOC or give it on; the agency itself keeps every step."""
+    sub_handler = Actor("xl_cc_bvmt", Role.AGENCY_HANDLER, "cc_bvmt")
+    sub_leader = Actor("ld_cc_bvmt", Role.AGENCY_LEADER, "cc_bvmt")
+    report = at_agency(State.IN_PROGRESS)
+    params = {"subordinate": "cc_bvmt", "reason": "Kiểm tra hiện trường"}
+    assert decide(report, "delegate", LEADER, params) is State.IN_PROGRESS
+    refused(InvalidParams, report, "delegate", LEADER, {"subordinate": "cc_bvmt"})
+    refused(Forbidden, report, "delegate", HANDLER, params)  # the leader directs (D14.3)
+    refused(Forbidden, report, "delegate", OTHER_LEADER, params)
+    refused(IllegalTransition, at_agency(State.FORWARDED), "delegate", LEADER, params)
+    # before: the subordinate unit is a stranger to the report
+    refused(Forbidden, report, "submit_result", sub_handler, {"result": "Đã xử lý"})
+    given = at_agency(State.IN_PROGRESS, delegate_code="cc_bvmt")
+    assert decide(given, "progress_notice", sub_handler, {"note": "Đang kiểm tra"}) is (
+        State.IN_PROGRESS)
+    assert decide(given, "submit_result", sub_handler, {"result": "Đã xử lý"}) is (
+        State.AWAITING_APPROVAL)
+    refused(Forbidden, given, "return_to_ioc", sub_handler, {"reason": "x"})
+    refused(Forbidden, given, "delegate", sub_leader, params)
+    refused(Forbidden, at_agency(State.AWAITING_APPROVAL, delegate_code="cc_bvmt"), "approve",
+            sub_leader, {})
+    assert decide(given, "submit_result", HANDLER, {"result": "Đã xử lý"}) is (
+        State.AWAITING_APPROVAL)
 
 
 def test_d8_step4_submit_result_goes_to_awaiting_approval() -> None:

@@ -682,3 +682,56 @@ def test_service_state_machine(sqlite_db: str) -> None:
         settings=settings(max_examples=20, stateful_step_count=40, deadline=None,
                           suppress_health_check=list(HealthCheck)),
     )
+
+
+# --- D14.3: a department gives a report to its subordinate unit --------------------------------
+
+@pytest.mark.clause("D14.3")
+def test_delegation_to_a_subordinate_unit_keeps_the_department_answerable(ready_db: str) -> None:
+    """Sở NN&MT gives a report to its Chi cục Bảo vệ môi trường with a reason: the Chi cục sees
+    it and submits the result; the deadline, the approval and the KPIs stay the Sở's; the
+    history names both. A unit of another department cannot be given it."""
+    from backend.services import kpis
+    from backend.services.access.auth import StaffUser
+    from backend.services.reads import queries
+
+    dept, unit = "so_nnmt", "cc_bvmt"
+    dept_handler = Actor("xl_snnmt", Role.AGENCY_HANDLER, dept)
+    dept_leader = Actor("ld_snnmt", Role.AGENCY_LEADER, dept)
+    unit_handler = Actor("xl_ccbvmt", Role.AGENCY_HANDLER, unit)
+    report = submit(ready_db)
+    step = Steps(ready_db, report)
+    report = step.to(("accept", IOC, None),
+                     ("forward", IOC, {"field": "moi_truong", "agency": dept}),
+                     ("receive", dept_handler, None))
+    due = report.process_due
+    with pytest.raises(ValidationError) as refused:
+        step("delegate", dept_leader, {"subordinate": "cc_atvstp", "reason": "x"})  # Sở Y tế's
+    assert refused.value.field == "subordinate"
+    with pytest.raises(Forbidden):
+        step("submit_result", unit_handler, {"result": "Đã kiểm tra"})
+    report = step("delegate", dept_leader, {"subordinate": unit,
+                                            "reason": "Giao Chi cục kiểm tra hiện trường"})
+    assert (report.state, report.agency_code, report.delegate_code) == ("in_progress", dept, unit)
+    assert report.process_due == due  # the Sở still answers for the deadline (D14.4)
+
+    viewer = StaffUser(0, "xl_ccbvmt", None, "agency_handler", unit, "", "")
+    assert [i["code"] for i in queries.list_reports(viewer, queries.Filters(),
+                                                    url=ready_db)["items"]] == [report.code]
+    detail = queries.report_detail(report.code, viewer, url=ready_db)
+    assert detail["delegate_name"] == "Chi cục Bảo vệ môi trường"
+    assert "submit_result" in detail["allowed_actions"]
+    assert "approve" not in detail["allowed_actions"]
+
+    report = step("submit_result", unit_handler, {"result": "Đã kiểm tra, yêu cầu cơ sở khắc phục"})
+    assert report.state == "awaiting_approval" and report.result_by == "xl_ccbvmt"
+    report = step("approve", dept_leader, None)
+    assert report.state == "approved"
+    actions = [(e.action, e.actor) for e in events_of(ready_db, report.code)]
+    assert ("delegate", "ld_snnmt") in actions and ("submit_result", "xl_ccbvmt") in actions
+    delegated = next(e for e in events_of(ready_db, report.code) if e.action == "delegate")
+    assert delegated.note == "Giao Chi cục kiểm tra hiện trường" and unit in delegated.data
+    period = kpis.Period.month(2026, 11)
+    by_agency = kpis.snapshot(period, now=step.now, url=ready_db).by("agency")
+    assert by_agency.loc[dept, "delegated"] == 1 and unit not in by_agency.index
+    chains_ok(ready_db)

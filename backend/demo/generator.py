@@ -312,8 +312,13 @@ def generate_chunk(world: World, first_id: int, submitted: np.ndarray, until: np
                          shares["publish_late"], ~reject)
     T[S_FEEDBACK] = np.where(feedback, _clock_after(
         T[S_PUBLISH], rng.uniform(0.5, timing["feedback_hours_max"], n) * 3600), NAT)
-    close_base = np.where(reject, T[S_REJECT], np.where(feedback, T[S_FEEDBACK], T[S_PUBLISH]))
-    T[S_CLOSE] = _clock_after(close_base, rng.uniform(1, timing["close_days"], n) * 86400)
+    # an answered report is closed only once the citizen's reply window (the province's setting,
+    # data/sla.toml [follow_up]) has passed since the answer, and after any reply
+    window = np.full(n, policy.reply_window_minutes, dtype=np.int64)
+    reply_until = _after(cal, T[S_PUBLISH], window)
+    close_base = np.where(reject, T[S_REJECT], np.where(
+        feedback, np.maximum(T[S_FEEDBACK], reply_until), reply_until))
+    T[S_CLOSE] = _clock_after(close_base, rng.uniform(0.1, timing["close_days"], n) * 86400)
 
     for slot, mask in ((S_REQ_SUPP, supp), (S_SUPP, supp_answered), (S_REJECT, reject),
                        (S_ACCEPT, ~reject), (S_ESCALATE, escalate), (S_DIRECT, escalate),

@@ -119,6 +119,16 @@ def _returned_by(code: str, url) -> str | None:
     return actor.rsplit(".", 1)[-1].removeprefix("xl_") if actor else None
 
 
+def _reply_window_over(code: str, world, url) -> bool:
+    """The province's reply window (data/sla.toml [follow_up]) has passed since the answer."""
+    with session_factory(url)() as session:
+        answered = session.scalar(select(Report.published_at).where(Report.code == code))
+    if answered is None:
+        return False
+    waited = world.calendar.elapsed_one(answered, datetime.now(UTC))
+    return waited >= world.policy.reply_window_minutes
+
+
 def _ioc(world, rng) -> Actor:
     return Actor(world.config["live"]["ioc"], Role.IOC_HANDLER)
 
@@ -191,5 +201,5 @@ def _advance(code, state, agency, field, world, fields, rng, url) -> None:
         if r < 0.4:
             rating = ("hai_long", "chap_nhan_duoc", "khong_hai_long")[rng.choice(3, p=[.55, .3, .15])]
             act("feedback", _citizen(world), rating=rating)
-        else:
+        elif _reply_window_over(code, world, url):  # never cut the citizen's reply short (Đ11)
             act("close", _ioc(world, rng))

@@ -48,6 +48,9 @@ class SlaPolicy:
 
     budgets: dict[str, StageBudget]
     at_risk: float
+    # Đ11.1-2 give the reporter a reply and a rating but no time limit: how long after the
+    # answer the IOC keeps the report open for them is the province's choice (data/sla.toml)
+    reply_window_minutes: int = 2400
 
     def budget(self, stage: str) -> StageBudget:
         """The budget of ``stage``; a clear error for an unknown stage."""
@@ -65,6 +68,9 @@ def sla_policy_from(raw: Mapping[str, Any], source: str = "sla.toml") -> SlaPoli
     at_risk = float(raw.get("at_risk", 0.75))
     if not 0.0 < at_risk <= 1.0:
         raise ValueError(f"{source}: at_risk phải trong khoảng (0, 1]")
+    window = raw.get("follow_up", {}).get("reply_window_minutes", 2400)
+    if not isinstance(window, int) or window < 0:
+        raise ValueError(f"{source}: follow_up.reply_window_minutes phải là số phút không âm")
     stages = raw.get("stages", {})
     budgets: dict[str, StageBudget] = {}
     for stage in STAGES:
@@ -92,7 +98,7 @@ def sla_policy_from(raw: Mapping[str, Any], source: str = "sla.toml") -> SlaPoli
     unknown = set(stages) - set(STAGES)
     if unknown:
         raise ValueError(f"{source}: bước không xác định {sorted(unknown)}")
-    return SlaPolicy(budgets=budgets, at_risk=at_risk)
+    return SlaPolicy(budgets=budgets, at_risk=at_risk, reply_window_minutes=window)
 
 
 # --------------------------------------------------------------------------- deadlines

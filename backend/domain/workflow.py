@@ -66,6 +66,7 @@ PARAM_LABELS_VI: dict[str, str] = {
     "field": "lĩnh vực",
     "agency": "cơ quan xử lý",
     "agencies": "cơ quan được lấy ý kiến",
+    "subordinate": "đơn vị trực thuộc",
     "direction": "nội dung chỉ đạo",
     "note": "nội dung thông báo",  # progress_notice (its only required use); consult: the question
     "answer": "nội dung trả lời",
@@ -89,7 +90,7 @@ PARAM_LABELS_VI: dict[str, str] = {
     "at_risk": "bộ lọc sắp đến hạn",
 }
 # Parameters picked from a list rather than typed ("Vui lòng chọn ..." rather than "nhập").
-_CHOSEN_PARAMS = frozenset({"field", "agency", "agencies", "rating", "emergency", "confidential",
+_CHOSEN_PARAMS = frozenset({"field", "agency", "agencies", "subordinate", "rating", "emergency", "confidential",
                             "consent", "channel", "overdue", "at_risk"})
 
 
@@ -185,6 +186,8 @@ ACTIONS: dict[str, Action] = {
         _a("receive", "Tiếp nhận xử lý", "D8.1", _AH, {S.FORWARDED}, S.IN_PROGRESS),
         _a("return_to_ioc", "Trả lại IOC (không thuộc phạm vi)", "D8.2", _AH,
            {S.FORWARDED, S.IN_PROGRESS}, S.RETURNED_TO_IOC, ("reason",)),
+        _a("delegate", "Giao đơn vị trực thuộc xử lý", "D14.3", _AL,
+           {S.IN_PROGRESS}, None, ("subordinate", "reason")),
         _a("progress_notice", "Thông báo tình trạng đang giải quyết", "D8.3", _AH,
            {S.IN_PROGRESS}, None, ("note",)),
         _a("submit_result", "Nhập kết quả xử lý", "D8.4", _AH,
@@ -216,6 +219,7 @@ class ReportFacts:
     state_secret: bool = False
     result_submitted_by: str | None = None
     consulted_agencies: frozenset[str] = frozenset()
+    delegate_code: str | None = None  # D14.3: the subordinate unit handling it for the agency
 
 
 @dataclass(frozen=True)
@@ -317,6 +321,8 @@ def _check_agency_scope(
         raise Forbidden("no_agency", "Tài khoản chưa được gắn với cơ quan xử lý.")
     if actor.agency_code == report.agency_code:
         return
+    if actor.agency_code == report.delegate_code and action.name in DELEGATE_ACTIONS:
+        return  # D14.3: the subordinate unit handles; the agency above approves and answers
     is_consulted_answer = (
         action.name == "consult"
         and actor.role == Role.AGENCY_HANDLER
@@ -328,6 +334,10 @@ def _check_agency_scope(
             "out_of_scope", "Phản ánh không thuộc cơ quan của bạn.",
         )
 
+
+# D14.3: what a subordinate unit given a report by its department may do with it: handle it and
+# say how it stands; receiving, returning, approving and delegating stay with the department.
+DELEGATE_ACTIONS = frozenset({"progress_notice", "submit_result"})
 
 _CONSULT_ASK_STATES = {
     Role.IOC_HANDLER: frozenset({State.ACCEPTED, State.RETURNED_TO_IOC, State.ESCALATED}),  # D7.2c

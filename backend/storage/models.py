@@ -95,6 +95,8 @@ class Report(Base):
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     field_code: Mapped[str | None] = mapped_column(ForeignKey("fields.code"))
     agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
+    # D14.3: the subordinate unit the agency gave the report to; the agency keeps the deadline
+    delegate_code: Mapped[str | None] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(24))
     version: Mapped[int] = mapped_column(Integer, default=1)
 

@@ -241,6 +241,7 @@ def facts(now: dt.datetime, conditions: Iterable[ColumnElement[bool]] = ()):
     columns = [
         R.id, R.code, R.submitted_at, R.channel, R.field_code.label("field"),
         R.unit_code.label("unit"), R.agency_code.label("agency"), R.state,
+        R.delegate_code.label("delegate"),
         R.return_count, R.rework_count, R.reopen_count, R.escalation_count, R.rating,
         _one(R.emergency.is_(True)).label("emergency"),
         _one(private).label("private"),
@@ -279,6 +280,7 @@ def flag_conditions(f) -> dict[str, ColumnElement[bool]]:
         "returned": c.return_count > 0,
         "escalated": c.escalation_count > 0,
         "escalation_waiting": c.state == State.ESCALATED.value,
+        "delegated": c.delegate.is_not(None),
         "result_submitted": c.result_submitted == 1,
         "processed": c.processed == 1,
         "answered": answered,

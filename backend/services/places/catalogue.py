@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from backend.config import database_url
 from backend.storage.db import session_factory
 from backend.storage.models import AdminUnit, Area
 
@@ -108,13 +109,14 @@ _lock = threading.Lock()
 
 def place_index(url: str | None = None) -> PlaceIndex:
     """The places of `url`, at most `REFRESH_SECONDS` old (`forget_places` after a change)."""
+    key = url or database_url()
     now = time.monotonic()
-    hit = _cache.get(url)
+    hit = _cache.get(key)
     if hit is not None and now - hit[0] < REFRESH_SECONDS:
         return hit[1]
-    index = read_place_index(url)
+    index = read_place_index(key)
     with _lock:
-        _cache[url] = (now, index)
+        _cache[key] = (now, index)
     return index
 
 

@@ -13,7 +13,7 @@ import time
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from backend.config import geo_dir
+from backend.config import database_url, geo_dir
 from backend.services.errors import ValidationError
 from backend.services.places import layers
 from geo import Gazetteer, Location, OutsideProvince
@@ -22,30 +22,33 @@ LAYER_CHECK_SECONDS = 10.0
 # NQ 1683/NQ-UBTVQH15: the units of 1/7/2025 (00:00 Asia/Ho_Chi_Minh) replace the districts
 UNITS_2025_FROM = datetime(2025, 6, 30, 17, 0, tzinfo=UTC)
 
-_state = {"checked": -LAYER_CHECK_SECONDS, "layer": None}
+_checked: dict[str, tuple[float, int | None]] = {}  # database URL -> (when, layer in use)
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=2)
-def _gazetteer_for(layer_id: int | None) -> Gazetteer:
-    shapes = layers.layer_shapes(layer_id) if layer_id is not None else None
+@lru_cache(maxsize=4)
+def _gazetteer_for(layer_id: int | None, url: str | None) -> Gazetteer:
+    shapes = layers.layer_shapes(layer_id, url) if layer_id is not None else None
     return Gazetteer.load(geo_dir(), shapes)
 
 
-def gazetteer() -> Gazetteer:
-    """The gazetteer of `backend.config.geo_dir()` with the unit layer in use."""
+def gazetteer(url: str | None = None) -> Gazetteer:
+    """The gazetteer of `backend.config.geo_dir()` with the unit layer in use in the database
+    (`url`, default the configured one)."""
+    key = url or database_url()
     now = time.monotonic()
-    if now - _state["checked"] >= LAYER_CHECK_SECONDS:
-        layer = layers.current_layer_id()
+    seen = _checked.get(key)
+    if seen is None or now - seen[0] >= LAYER_CHECK_SECONDS:
+        seen = (now, layers.current_layer_id(key))
         with _lock:
-            _state["checked"], _state["layer"] = now, layer
-    return _gazetteer_for(_state["layer"])
+            _checked[key] = seen
+    return _gazetteer_for(seen[1], key if seen[1] is not None else None)
 
 
 def layer_changed() -> None:
     """Look at the layer in use again on the next lookup (after an import)."""
     with _lock:
-        _state["checked"] = -LAYER_CHECK_SECONDS
+        _checked.clear()
 
 
 def locate(lon: float, lat: float) -> Location:

@@ -84,7 +84,9 @@ def _scope(viewer: StaffUser):
         return None
     asked = exists().where(Consultation.report_id == Report.id,
                            Consultation.agency_code == viewer.agency_code)
-    return or_(Report.agency_code == viewer.agency_code, asked)
+    # D14.3: a subordinate unit sees what its department gave it
+    return or_(Report.agency_code == viewer.agency_code, Report.delegate_code == viewer.agency_code,
+               asked)
 
 
 
@@ -222,6 +224,7 @@ def _summary(report: Report, field_name: str | None, agency_name: str | None,
         "description": (blank(report.description) or "")[:300],
         "field": report.field_code, "field_name": field_name,
         "agency": report.agency_code, "agency_name": agency_name,
+        "delegate": report.delegate_code,
         **place_fields(places, report.unit_code, report.former_district_code,
                        report.former_commune_code),
         "lat": report.lat, "lon": report.lon, "emergency": report.emergency,
@@ -306,6 +309,7 @@ def report_detail(code: str, viewer: StaffUser, now: datetime | None = None,
                              Feedback.report_id == report.id).order_by(Feedback.id))],
             "allowed_actions": _allowed(session, report, viewer),
             "reporter": None,
+            **_delegation(session, report),
         })
         if identity_shown:
             detail["reporter"] = {"name": report.reporter_name, "phone": report.reporter_phone,
@@ -313,6 +317,16 @@ def report_detail(code: str, viewer: StaffUser, now: datetime | None = None,
             session.add(AccessLog(at=now, username=viewer.username, role=viewer.role,
                                   report_id=report.id, what="view_identity", client=client))
     return detail
+
+
+def _delegation(session: Session, report: Report) -> dict[str, Any]:
+    """D14.3: the subordinate unit handling the report (name) and those it could be given to."""
+    delegate = session.get(Agency, report.delegate_code) if report.delegate_code else None
+    units = session.execute(select(Agency.code, Agency.name).where(
+        Agency.parent_code == report.agency_code, Agency.active.is_(True))
+        .order_by(Agency.name)).all() if report.agency_code else []
+    return {"delegate_name": delegate.name if delegate else None,
+            "subordinates": [{"code": code, "name": name} for code, name in units]}
 
 
 def _names(session: Session, report: Report) -> tuple[str | None, str | None]:
@@ -369,7 +383,8 @@ def _allowed(session: Session, report: Report, viewer: StaffUser) -> list[str]:
         Consultation.report_id == report.id, Consultation.answer.is_(None))))
     facts = ReportFacts(state=State(report.state), agency_code=report.agency_code,
                         confidential=report.confidential, state_secret=report.state_secret,
-                        result_submitted_by=report.result_by, consulted_agencies=consulted)
+                        result_submitted_by=report.result_by, consulted_agencies=consulted,
+                        delegate_code=report.delegate_code)
     return allowed_actions(facts, Actor(viewer.username, role, viewer.agency_code))
 
 

@@ -76,6 +76,7 @@ def perform_action(
                 state=State(report.state), agency_code=report.agency_code,
                 confidential=report.confidential, state_secret=report.state_secret,
                 result_submitted_by=report.result_by, consulted_agencies=consulted,
+                delegate_code=report.delegate_code,
             )
             target = decide(facts, action, actor, params)
             source = report.state
@@ -113,7 +114,7 @@ def _event_note(action: str, params: Mapping[str, Any]) -> str | None:
 
 
 def _event_data(action: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
-    keep = ("field", "agency", "agencies", "rating", "emergency", "result")
+    keep = ("field", "agency", "agencies", "subordinate", "rating", "emergency", "result")
     data = {k: params[k] for k in keep if params.get(k) not in (None, "", [])}
     return data or None
 
@@ -160,6 +161,7 @@ def _send_to_agency(session, report, params, now, clocks: Clocks) -> None:
     if report.field_code is None:
         raise ValidationError("field", "Cần phân loại lĩnh vực trước khi chuyển xử lý.")
     report.agency_code = agency.code
+    report.delegate_code = None  # a new agency decides for itself whom to give it to (D14.3)
     report.forward_done = now
     report.process_start = now  # D8 bước 3: counted from the IOC's forwarding
     report.process_due = clocks.due("process", now, report.emergency, agency.process_minutes)
@@ -212,10 +214,24 @@ def _return_to_ioc(session, report, actor, params, now, clocks) -> None:
     """D8 bước 2: not ours; the IOC reclassifies, its forward clock restarts now."""
     report.return_count += 1
     report.agency_code = None  # no longer theirs; the event log keeps who returned it
+    report.delegate_code = None
     report.forward_start, report.forward_done = now, None
     report.forward_due = clocks.due("forward", now, report.emergency)
     _clear_stages(report, "process", "approve", "publish")
     report.received_at = None
+
+
+def _delegate(session, report, actor, params, now, clocks) -> None:
+    """D14.3: a department gives the report to one of its subordinate units; its deadline,
+    its approval and its answer stay the department's (nothing else changes)."""
+    unit = _require(session, Agency, params.get("subordinate"), "subordinate",
+                    "đơn vị trực thuộc")
+    if unit.parent_code != report.agency_code:
+        raise ValidationError("subordinate", f"{unit.name} không phải đơn vị trực thuộc của cơ "
+                                             "quan đang xử lý phản ánh này.")
+    if unit.code == report.delegate_code:
+        raise ValidationError("subordinate", f"Phản ánh đã được giao {unit.name}.")
+    report.delegate_code = unit.code
 
 
 def _progress_notice(session, report, actor, params, now, clocks) -> None:
@@ -287,7 +303,7 @@ _APPLY = {
     "accept": _accept, "reject": _reject, "request_supplement": _request_supplement,
     "supplement": _supplement, "forward": _forward, "consult": _consult,
     "escalate": _escalate, "direct": _direct, "receive": _receive,
-    "return_to_ioc": _return_to_ioc, "progress_notice": _progress_notice,
+    "return_to_ioc": _return_to_ioc, "delegate": _delegate, "progress_notice": _progress_notice,
     "submit_result": _submit_result, "approve": _approve, "return_for_rework": _return_for_rework,
     "edit_and_approve": _edit_and_approve, "publish": _publish, "feedback": _feedback,
     "reopen": _reopen, "close": _close,

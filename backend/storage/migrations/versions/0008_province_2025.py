@@ -6,6 +6,7 @@ areas; the former district and commune stay only on reports dated before 1/7/202
   unit that succeeded it (the successor mapping of data/geo; a split commune's point chooses
   among its successors), the others are placed by their point; reports dated from 1/7/2025
   (Asia/Ho_Chi_Minh) lose the former units, which the lookup had derived from the point.
+* reports: `delegate_code`, the subordinate unit a department gave the report to (D14.3).
 * agencies: `district_code` -> `unit_code` (a UBND xã/phường's unit), `parent_code` (D14.3); the
   former district People's Committees become kind `ubnd_huyen`, inactive (kept for history).
 * routing_rules: by area or unit instead of district (district rules of retired agencies go;
@@ -64,6 +65,7 @@ def upgrade() -> None:
         batch.alter_column("unit_2025_code", new_column_name="unit_code")
         batch.alter_column("district_code", new_column_name="former_district_code")
         batch.alter_column("commune_code", new_column_name="former_commune_code")
+        batch.add_column(sa.Column("delegate_code", sa.String(length=32), nullable=True))
     op.create_index("ix_reports_unit", "reports", ["unit_code"], unique=False)
     _place_reports()
 
@@ -104,6 +106,7 @@ def downgrade() -> None:
     op.execute("UPDATE agencies SET kind = 'ubnd' WHERE kind = 'ubnd_huyen'")
     op.drop_index("ix_reports_unit", table_name="reports")
     with op.batch_alter_table("reports") as batch:
+        batch.drop_column("delegate_code")
         batch.alter_column("unit_code", new_column_name="unit_2025_code")
         batch.alter_column("former_district_code", new_column_name="district_code")
         batch.alter_column("former_commune_code", new_column_name="commune_code")
