@@ -12,7 +12,8 @@ Rules:
   old districts (SOURCES.md limitation 1): there the commune's own district is the true one.
 The caller keeps the former units only for reports dated before 1/7/2025.
 
-Polygon lookups go through shapely's STRtree. Loading takes about a second; callers keep one
+Containment is a bounding-box filter and GEOS's prepared point test; the nearest polygon (for
+slivers) is shapely's STRtree. Loading takes about a second; callers keep one
 instance per unit layer (backend/services/intake/places.py).
 """
 
@@ -103,8 +104,10 @@ class Gazetteer:
             raise ValueError(f"Lớp ranh giới xã/phường thiếu mã: {', '.join(missing[:5])}.")
         self._unit_geoms = shapes.geometry.to_numpy()
         self._unit_tree = shapely.STRtree(self._unit_geoms)
+        self._unit_bounds = shapely.bounds(self._unit_geoms)
         self._district_geoms = self.former_districts.geometry.to_numpy()
         self._district_tree = shapely.STRtree(self._district_geoms)
+        self._district_bounds = shapely.bounds(self._district_geoms)
         shapely.prepare(self._unit_geoms)
         shapely.prepare(self._district_geoms)
         shapely.prepare(self.province)
@@ -186,10 +189,9 @@ class Gazetteer:
         district = np.full(n, -1, dtype=np.intp)
         commune = np.full(n, -1, dtype=np.intp)
         rows = np.flatnonzero(valid)
-        points = shapely.points(x[rows], y[rows])
-        unit[rows] = _containing(self._unit_tree, points)
+        unit[rows] = _containing(self._unit_geoms, self._unit_bounds, x[rows], y[rows])
         stray = rows[unit[rows] < 0]
-        in_outline = shapely.intersects(self.province, points[unit[rows] < 0])
+        in_outline = shapely.intersects_xy(self.province, x[stray], y[stray])
         inside = unit >= 0
         inside[stray[in_outline]] = True
         near = stray[in_outline]
@@ -197,8 +199,8 @@ class Gazetteer:
             unit[near] = _nearest(self._unit_tree, shapely.points(x[near], y[near]))
         found = np.flatnonzero(inside)
         if len(found):
-            here = shapely.points(x[found], y[found])
-            district[found] = _containing(self._district_tree, here)
+            district[found] = _containing(self._district_geoms, self._district_bounds,
+                                          x[found], y[found])
             lost = found[district[found] < 0]
             if len(lost):
                 district[lost] = _nearest(self._district_tree, shapely.points(x[lost], y[lost]))
@@ -244,9 +246,11 @@ class Gazetteer:
         when the unit has such communes (module doc)."""
         px, py = to_local_xy(x, y)
         out = np.full(len(px), -1, dtype=np.intp)
-        pairs = np.unique(np.stack([unit, district]), axis=1)
-        for u, d in pairs.T:
-            rows = np.flatnonzero((unit == u) & (district == d))
+        key = unit.astype(np.int64) * (len(self._district_geoms) + 1) + district
+        order = np.argsort(key, kind="stable")
+        keys, starts = np.unique(key[order], return_index=True)
+        for k, rows in zip(keys, np.split(order, starts[1:]), strict=True):
+            u, d = divmod(int(k), len(self._district_geoms) + 1)
             members = self._unit_communes[u]
             here = members[self._commune_district[members] == d]
             members = here if len(here) else members
@@ -257,18 +261,20 @@ class Gazetteer:
         return out
 
 
-def _containing(tree: shapely.STRtree, points: np.ndarray) -> np.ndarray:
-    """Index of the (lowest-index) tree polygon covering each point, -1 where none does."""
-    out = np.full(len(points), -1, dtype=np.intp)
-    if not len(points):
-        return out
-    point_idx, geom_idx = tree.query(points, predicate="intersects")
-    if len(point_idx):
-        order = np.lexsort((geom_idx, point_idx))
-        point_idx, geom_idx = point_idx[order], geom_idx[order]
-        first = np.ones(len(point_idx), dtype=bool)
-        first[1:] = point_idx[1:] != point_idx[:-1]
-        out[point_idx[first]] = geom_idx[first]
+def _containing(geoms: np.ndarray, bounds: np.ndarray, x: np.ndarray,
+                y: np.ndarray) -> np.ndarray:
+    """Index of the (lowest-index) polygon covering each point, -1 where none does.
+
+    A bounding-box filter then GEOS's prepared `intersects_xy` on the few candidates, polygon by
+    polygon: about 10× faster here than `STRtree.query(..., predicate="intersects")`, which
+    needs a Point object per query and does not reuse the prepared polygons (92 units, 50,000
+    points: 19 ms against 207 ms; docs/benchmarks.md). The tree stays for `query_nearest`."""
+    out = np.full(len(x), -1, dtype=np.intp)
+    for i, geom in enumerate(geoms):
+        x0, y0, x1, y1 = bounds[i]
+        rows = np.flatnonzero((out < 0) & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+        if len(rows):
+            out[rows[shapely.intersects_xy(geom, x[rows], y[rows])]] = i
     return out
 
 

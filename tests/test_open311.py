@@ -289,6 +289,16 @@ def test_requests_filters_json_and_xml(base: str, ready_db: str) -> None:
         old_to = (world.now - timedelta(days=199)).isoformat()
         assert codes(start_date=old_from, end_date=old_to) == {world.old}
         assert codes(start_date=old_from) == {world.old}  # 90 days from the start
+        # extension: the province's places (issue 12), an area or a unit of 1/7/2025
+        everything = codes()
+
+        def placed(**kw: str) -> set[str]:
+            response = requests.get(f"{base}/requests.json", params=kw, timeout=10)
+            assert response.status_code == 200, response.text
+            return {r["service_request_id"] for r in response.json()}
+
+        assert placed(area="tp_thai_nguyen") == everything == placed(unit="05443")
+        assert placed(area="na_ri") == set() == placed(unit="02143")
         ids = f"{world.old},{world.published},{world.state_secret},PA-0000-000000"
         assert codes(service_request_id=ids, status="open",
                      start_date=start) == {world.old, world.published}

@@ -42,6 +42,7 @@ from backend.services.access.apikeys import check_api_key
 from backend.services.errors import ValidationError
 from backend.services.intake.submit import NewReport, submit_report
 from backend.services.intake.validation import MAX_DESCRIPTION
+from backend.services.places.catalogue import place_condition
 from backend.storage.db import session_factory
 from backend.storage.models import Agency, Event, Field, Report
 
@@ -208,6 +209,10 @@ class RequestQuery:
     start: datetime | None = None
     end: datetime | None = None
     statuses: frozenset[str] = frozenset()
+    # extension (not in GeoReport v2; clients that do not know it send neither): the province's
+    # places, an area (khu vực, e.g. tp_thai_nguyen) or a unit of 1/7/2025 (5-digit code)
+    area: str | None = None
+    unit: str | None = None
 
 
 def _value(params: Mapping[str, str], name: str) -> str | None:
@@ -260,8 +265,12 @@ def parse_query(params: Mapping[str, str], now: datetime | None = None) -> Reque
     statuses = frozenset(s.lower() for s in _comma_list(_value(params, "status")))
     if statuses - {"open", "closed"}:
         raise Open311Error(400, "Tham số status chỉ nhận open, closed (phân cách bằng dấu phẩy).")
+    area, unit = _value(params, "area"), _value(params, "unit")
+    for name, value in (("area", area), ("unit", unit)):
+        if value is not None and not re.fullmatch(r"[a-z0-9_]{1,32}", value):
+            raise Open311Error(400, f"Tham số {name} không hợp lệ: '{value[:40]}'.")
     return RequestQuery(service_codes=_comma_list(_value(params, "service_code")),
-                        start=start, end=end, statuses=statuses)
+                        start=start, end=end, statuses=statuses, area=area, unit=unit)
 
 
 def find_requests(query: RequestQuery, url: str | None = None) -> list[dict[str, Any]]:
@@ -277,6 +286,7 @@ def find_requests(query: RequestQuery, url: str | None = None) -> list[dict[str,
             stmt = stmt.where(Report.state.in_(sorted(OPEN)))
         elif query.statuses == {"closed"}:
             stmt = stmt.where(Report.state.in_(sorted(CLOSED)))
+        stmt = stmt.where(*place_condition(Report.unit_code, query.area, query.unit))
     stmt = stmt.order_by(Report.submitted_at.desc(), Report.id.desc()).limit(MAX_RESULTS)
     with session_factory(url)() as session:
         if query.service_codes:
