@@ -131,6 +131,9 @@ class Gazetteer:
         self._commune_names = communes["name"].tolist()
         self._extent = tuple(float(v) for v in shapely.bounds(
             shapely.union_all([self.province, *self._unit_geoms])))
+        # plain Python copies for the one-point path (a citizen's submission)
+        self._unit_box_list = [tuple(map(float, b)) for b in self._unit_bounds]
+        self._district_box_list = [tuple(map(float, b)) for b in self._district_bounds]
 
     @classmethod
     def load(cls, geo_dir: Path, unit_shapes: UnitShapes | None = None) -> Gazetteer:
@@ -143,10 +146,17 @@ class Gazetteer:
     def locate(self, lon: float, lat: float) -> Location:
         """Units for one point; raises ValueError for bad input, OutsideProvince outside."""
         lon_f, lat_f = validate_coordinates(lon, lat)
-        hits = self.locate_indices(np.array([lon_f]), np.array([lat_f]))
-        if not hits.inside[0]:
-            raise OutsideProvince(lon_f, lat_f)
-        u, d, c = int(hits.unit[0]), int(hits.district[0]), int(hits.commune[0])
+        u = _first_covering(self._unit_geoms, self._unit_box_list, lon_f, lat_f)
+        d = _first_covering(self._district_geoms, self._district_box_list, lon_f, lat_f)
+        if u < 0 or d < 0:  # a sliver or outside: the array path knows the rules for those
+            hits = self.locate_indices(np.array([lon_f]), np.array([lat_f]))
+            if not hits.inside[0]:
+                raise OutsideProvince(lon_f, lat_f)
+            u, d, c = int(hits.unit[0]), int(hits.district[0]), int(hits.commune[0])
+        else:
+            c = int(self._former_commune(np.array([lon_f]), np.array([lat_f]),
+                                         np.array([u]), np.array([d]))[0])
+            d = int(self._commune_district[c])
         return Location(
             lon=lon_f,
             lat=lat_f,
@@ -259,6 +269,15 @@ class Gazetteer:
             nearest = nearest_index(px[rows], py[rows], self._cx[members], self._cy[members])
             out[rows] = members[nearest]
         return out
+
+
+def _first_covering(geoms: np.ndarray, boxes: list[tuple[float, float, float, float]],
+                    x: float, y: float) -> int:
+    """`_containing` for one point, without arrays (about 20 µs instead of 1 ms)."""
+    for i, (x0, y0, x1, y1) in enumerate(boxes):
+        if x0 <= x <= x1 and y0 <= y <= y1 and shapely.intersects_xy(geoms[i], x, y):
+            return i
+    return -1
 
 
 def _containing(geoms: np.ndarray, bounds: np.ndarray, x: np.ndarray,

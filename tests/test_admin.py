@@ -40,10 +40,12 @@ from backend.storage.models import (
     StaffSession,
     User,
 )
+from dashboard.callbacks.admin import agencies as agencies_tab
 from dashboard.callbacks.admin import budgets as admin_budgets
 from dashboard.callbacks.admin import calendar as admin_calendar_tab
 from dashboard.callbacks.admin import common as admin_common
 from dashboard.callbacks.admin import confirm as admin_confirm
+from dashboard.callbacks.admin import fields as fields_tab
 from dashboard.callbacks.admin import log as admin_log
 from dashboard.callbacks.admin import users as users_tab
 
@@ -85,7 +87,7 @@ def refused(call, field: str, *words: str) -> ValidationError:
 
 
 def new_user(url: str, username: str, role: str = "agency_handler",
-             agency: str | None = "ubnd_164", name: str = "Nguyễn Thị Lan") -> admin_users.UserRow:
+             agency: str | None = "ubnd_05443", name: str = "Nguyễn Thị Lan") -> admin_users.UserRow:
     return admin_users.create_user(ADMIN, username=username, full_name=name, role=role,
                              agency_code=agency, password=PASSWORD, url=url)
 
@@ -106,15 +108,15 @@ def test_migration_0004_matches_the_models(ready_db: str) -> None:
 def test_user_lifecycle_is_recorded_with_before_and_after(db: str) -> None:
     created = new_user(db, "XL_Lan ", name="  Nguyễn   Thị Lan ")
     assert (created.username, created.full_name, created.role_label, created.agency_name) == (
-        "xl_lan", "Nguyễn Thị Lan", "Người xử lý của cơ quan", "UBND TP Thái Nguyên")
+        "xl_lan", "Nguyễn Thị Lan", "Người xử lý của cơ quan", "UBND P. Phan Đình Phùng")
     assert auth_service.login("xl_lan", PASSWORD, url=db) is not None
     action, note, data = last_event(db)
     assert action == "user.create" and "xl_lan" in note and PASSWORD not in json.dumps(data)
     assert data["after"] == {"full_name": "Nguyễn Thị Lan", "role": "agency_handler",
-                             "agency": "ubnd_164"}
+                             "agency": "ubnd_05443"}
 
     moved = admin_users.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan", role="agency_leader",
-                              agency_code="ubnd_164", url=db)
+                              agency_code="ubnd_05443", url=db)
     assert moved.role == "agency_leader"
     action, note, data = last_event(db)
     assert action == "user.update" and "Người xử lý của cơ quan → Lãnh đạo đơn vị" in note
@@ -159,7 +161,7 @@ def test_user_lifecycle_is_recorded_with_before_and_after(db: str) -> None:
 ])
 def test_create_user_refusals(db: str, change: dict, field: str, words: tuple) -> None:
     form = {"username": "xl_moi", "full_name": "Người Mới", "role": "agency_handler",
-            "agency": "ubnd_164", "password": PASSWORD, **change}
+            "agency": "ubnd_05443", "password": PASSWORD, **change}
     before = len(system_events(db))
     refused(lambda: admin_users.create_user(ADMIN, username=form["username"],
                                       full_name=form["full_name"], role=form["role"],
@@ -177,7 +179,7 @@ def test_user_refusals_that_need_state(db: str) -> None:
                                       role="ioc_handler", agency_code=None, url=db),
             "role", "tự đổi vai trò")
     refused(lambda: admin_users.update_user(ADMIN, "xl_lan", full_name="Nguyễn Thị Lan",
-                                      role="agency_handler", agency_code="ubnd_164", url=db),
+                                      role="agency_handler", agency_code="ubnd_05443", url=db),
             "full_name", "Không có thay đổi")
     refused(lambda: admin_users.disable_user(ADMIN, "khong_ai", url=db), "username", "Không có tài khoản")
     admin_users.disable_user(ADMIN, "xl_lan", url=db)
@@ -210,16 +212,16 @@ def test_focal_points_are_the_agencys_own_accounts(db: str) -> None:
     new_user(db, "ld_164", role="agency_leader", name="Trần Văn Lãnh")
     new_user(db, "xl_164", role="agency_handler", name="Lê Thị Xử")
     new_user(db, "xl_dl", role="agency_handler", agency="dien_luc")
-    candidates = admin_agencies.focal_candidates("ubnd_164", url=db)
+    candidates = admin_agencies.focal_candidates("ubnd_05443", url=db)
     assert [u.username for u in candidates["leader"]] == ["ld_164"]
     assert [u.username for u in candidates["handler"]] == ["xl_164"]
 
     def focal(**kw):
         args = {"leader": "ld_164", "leader_title": "Phó Chủ tịch UBND thành phố",
                 "handler": "xl_164", "handler_title": "Chuyên viên", **kw}
-        return admin_agencies.set_focal_points(ADMIN, "ubnd_164", **args, url=db)
+        return admin_agencies.set_focal_points(ADMIN, "ubnd_05443", **args, url=db)
 
-    refused(lambda: focal(handler="xl_dl"), "handler", "không thuộc UBND TP Thái Nguyên")
+    refused(lambda: focal(handler="xl_dl"), "handler", "không thuộc UBND P. Phan Đình Phùng")
     refused(lambda: focal(leader="xl_164"), "leader", "vai trò Lãnh đạo đơn vị")
     refused(lambda: focal(leader_title=" "), "leader_title", "Nhập chức vụ")
     refused(lambda: focal(leader="khong_ai"), "leader", "Không có tài khoản")
@@ -227,17 +229,17 @@ def test_focal_points_are_the_agencys_own_accounts(db: str) -> None:
     assert (row.leader.username, row.handler.username) == ("ld_164", "xl_164")
     assert (row.leader_name, row.handler_name) == ("Trần Văn Lãnh", "Lê Thị Xử")
     action, _note, data = last_event(db)
-    assert action == "agency.focal" and data["agency"] == "ubnd_164"
+    assert action == "agency.focal" and data["agency"] == "ubnd_05443"
     assert data["before"]["leader"] is None and data["after"]["leader"] == "ld_164"
     refused(focal, "leader", "Không có thay đổi")
 
     # a handler who becomes a leader is no longer the focal handler; locking drops the leader
     admin_users.update_user(ADMIN, "xl_164", full_name="Lê Thị Xử", role="agency_leader",
-                      agency_code="ubnd_164", url=db)
-    assert last_event(db)[2]["focal_removed"] == [{"agency": "ubnd_164", "kind": "handler"}]
+                      agency_code="ubnd_05443", url=db)
+    assert last_event(db)[2]["focal_removed"] == [{"agency": "ubnd_05443", "kind": "handler"}]
     admin_users.disable_user(ADMIN, "ld_164", url=db)
-    assert last_event(db)[2]["focal_removed"] == [{"agency": "ubnd_164", "kind": "leader"}]
-    agency = next(a for a in admin_agencies.list_agencies(url=db) if a.code == "ubnd_164")
+    assert last_event(db)[2]["focal_removed"] == [{"agency": "ubnd_05443", "kind": "leader"}]
+    agency = next(a for a in admin_agencies.list_agencies(url=db) if a.code == "ubnd_05443")
     assert agency.leader is None and agency.handler is None
     with session_factory(db)() as session:
         assert session.scalar(select(func.count()).select_from(AgencyFocalPoint)) == 0
@@ -247,8 +249,8 @@ def test_focal_points_are_the_agencys_own_accounts(db: str) -> None:
 def test_update_agency_limits_and_contacts(db: str) -> None:
     def update(**kw):
         args = {"process_minutes": "960", "email": "phananh@thainguyen.gov.vn",
-                "phone": "0208 3855 164", **kw}
-        return admin_agencies.update_agency(ADMIN, "ubnd_164", **args, url=db)
+                "phone": "0208 3147164", **kw}
+        return admin_agencies.update_agency(ADMIN, "ubnd_05443", **args, url=db)
 
     refused(lambda: update(process_minutes="2000"), "process_minutes", "60 đến 1.440")
     refused(lambda: update(process_minutes="ba ngày"), "process_minutes", "số nguyên")
@@ -273,7 +275,7 @@ def test_field_catalogue_add_rename_deactivate(db: str) -> None:
     with session_factory(db)() as session:  # forwardable from the first report on
         assert session.get(AgencyField, ("so_xd", "cay_xanh")) is not None
         rule = session.scalar(select(RoutingRule).where(RoutingRule.field_code == "cay_xanh"))
-        assert (rule.district_code, rule.agency_code) == (None, "so_xd")
+        assert (rule.area_code, rule.unit_code, rule.agency_code) == (None, None, "so_xd")
     assert last_event(db)[0] == "field.create"
 
     renamed = admin_fields.update_field(ADMIN, "cay_xanh", name="Cây xanh", group_name="Hạ tầng",
@@ -323,32 +325,38 @@ def test_field_refusals(db: str) -> None:
 
 def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
     def add(**kw):
-        args = {"field_code": "giao_thong", "district_code": "164", "agency_code": "ubnd_164",
-                "priority": 10, "note": "Đường đô thị do thành phố quản lý", **kw}
+        args = {"field_code": "giao_thong", "place_code": "tp_thai_nguyen",
+                "agency_code": "ubnd_05443", "priority": 10,
+                "note": "Đường đô thị do phường quản lý", **kw}
         return admin_fields.add_routing_rule(ADMIN, **args, url=db)
 
     rule = add()
-    assert (rule.district_name, rule.agency_name) == ("Thành phố Thái Nguyên",
-                                                      "UBND TP Thái Nguyên")
+    assert (rule.place_code, rule.place_name, rule.agency_name) == (
+        "tp_thai_nguyen", "Khu vực TP Thái Nguyên", "UBND P. Phan Đình Phùng")
     action, note, data = last_event(db)
-    assert action == "routing.create" and "Thành phố Thái Nguyên" in note
-    assert data["after"]["agency"] == "ubnd_164"
+    assert action == "routing.create" and "Khu vực TP Thái Nguyên" in note
+    assert data["after"]["agency"] == "ubnd_05443" and data["after"]["place"] == "tp_thai_nguyen"
     refused(add, "agency", "Đã có quy tắc")
-    refused(lambda: add(agency_code="so_xd"), "priority", "ưu tiên 10", "UBND TP Thái Nguyên")
-    refused(lambda: add(district_code="999", priority=5), "district", "không có trong danh mục")
+    refused(lambda: add(agency_code="so_xd"), "priority", "ưu tiên 10", "UBND P. Phan Đình Phùng")
+    refused(lambda: add(place_code="999", priority=5), "place", "không phải khu vực hay xã/phường")
     refused(lambda: add(priority=0), "priority", "1 đến 999")
     refused(lambda: add(field_code=""), "field", "Chọn lĩnh vực")
+    unit = add(place_code="05443")  # a unit's rule beside its area's
+    assert (unit.place_code, unit.place_name) == ("05443", "Phường Phan Đình Phùng")
+    admin_fields.remove_routing_rule(ADMIN, unit.id, url=db)
     admin_fields.remove_routing_rule(ADMIN, rule.id, url=db)
-    assert last_event(db)[2]["before"]["district"] == "164"
+    assert last_event(db)[2]["before"]["place"] == "tp_thai_nguyen"
     refused(lambda: admin_fields.remove_routing_rule(ADMIN, rule.id, url=db), "rule",
             "không còn")
 
     # a better province-wide rule makes its agency the field's default; the last one stays
-    better = add(district_code=None, agency_code="so_ct", priority=1, note=None)
+    better = add(place_code=None, agency_code="so_ct", priority=1, note=None)
+    assert better.place_code is None and better.place_name is None
     assert last_event(db)[2]["default_agency"] == {"before": "so_xd", "after": "so_ct"}
     with session_factory(db)() as session:
         general = session.scalars(select(RoutingRule).where(
-            RoutingRule.field_code == "giao_thong", RoutingRule.district_code.is_(None))).all()
+            RoutingRule.field_code == "giao_thong", RoutingRule.area_code.is_(None),
+            RoutingRule.unit_code.is_(None))).all()
         assert session.get(Field, "giao_thong").default_agency == "so_ct"
         assert session.get(AgencyField, ("so_ct", "giao_thong")) is not None
     for other in general:
@@ -356,6 +364,49 @@ def test_routing_rules_add_remove_and_default_agency(db: str) -> None:
             admin_fields.remove_routing_rule(ADMIN, other.id, url=db)
     refused(lambda: admin_fields.remove_routing_rule(ADMIN, better.id, url=db), "rule",
             "ít nhất một quy tắc cho mọi địa bàn")
+
+
+def test_admin_page_names_rule_places_and_agency_kinds(db: str) -> None:
+    """The rules list names each rule's place (an area, a unit, or the whole province); the
+    add form offers the areas then the units; the agencies tab names the kind in Vietnamese,
+    the unit of a commune's People's Committee and a subordinate unit's parent."""
+    admin_fields.add_routing_rule(ADMIN, field_code="giao_thong", place_code="tp_thai_nguyen",
+                                  agency_code="ubnd_05443", priority=5, note=None, url=db)
+    admin_fields.add_routing_rule(ADMIN, field_code="giao_thong", place_code="05443",
+                                  agency_code="ubnd_05443", priority=5, note=None, url=db)
+    rows = fields_tab.rule_rows("giao_thong")
+    places = [r["place"] for r in rows]
+    assert places[:2] == ["Phường Phan Đình Phùng", "Khu vực TP Thái Nguyên"]  # unit, area
+    assert set(places[2:]) == {"Toàn tỉnh"}
+    assert all("district" not in r for r in rows)
+    question, pending = admin_confirm.confirmation("admin-rule-delete", None, None, [rows[1]],
+                                                   None, None)
+    assert "Khu vực TP Thái Nguyên → UBND P. Phan Đình Phùng" in question
+    assert pending == {"kind": "routing.delete", "target": rows[1]["id"]}
+    choices = admin_fields.place_choices(url=db)
+    assert choices[0] == ("tp_thai_nguyen", "Khu vực TP Thái Nguyên") and len(choices) == 17 + 92
+    assert fields_tab.RULE_FORM[1] == "place"  # the service's refusals name "place"
+
+    agencies = {r["code"]: r for r in agencies_tab.agency_rows()}
+    commune = agencies["ubnd_05443"]
+    assert (commune["kind_label"], commune["unit_name"]) == ("UBND xã/phường",
+                                                             "Phường Phan Đình Phùng")
+    assert agencies["ubnd_164"]["kind_label"] == "UBND huyện (đã giải thể 1/7/2025)"
+    assert agencies["so_xd"]["kind_label"] == "Sở/ngành" and agencies["so_xd"]["unit_name"] == ""
+    assert agencies_tab.place_text(commune) == "Xã/phường: Phường Phan Đình Phùng"
+    labels = set(agencies_tab.AGENCY_KINDS.values())
+    assert {r["kind_label"] for r in agencies.values()} <= labels  # every kind in words
+    subordinate = [r for r in agencies.values() if r["kind"] == "truc_thuoc"]
+    for row in subordinate:
+        assert row["parent_name"] and row["kind_label"] == "Đơn vị trực thuộc"
+        assert "Cơ quan cấp trên: " in agencies_tab.place_text(row)
+    assert admin_log.describe({"after": {"field": "giao_thong", "place": "05443"}}).endswith(
+        "Địa bàn: Phường Phan Đình Phùng")
+    assert admin_log.describe({"after": {"place": "tp_thai_nguyen"}}) == (
+        "Địa bàn: Khu vực TP Thái Nguyên")
+    assert admin_log.describe({"after": {"place": None}}) == "Địa bàn: toàn tỉnh"
+    assert admin_log.describe({"before": {"district": "164"}}) == (
+        "Huyện (trước 1/7/2025): Thành phố Thái Nguyên (bỏ)")
 
 
 # --------------------------------------------------------------------------- deadlines

@@ -26,9 +26,11 @@ def admin_live(ready_db: str, media_root) -> Iterator[str]:
         yield url
 
 
-def choose(tab, dropdown_id: str, value: str) -> None:
-    """Pick `value` in a Dash dropdown."""
+def choose(tab, dropdown_id: str, value: str, search: str = "") -> None:
+    """Pick `value` in a Dash dropdown (typing `search` first in a long list)."""
     tab.click(f"#{dropdown_id}")
+    if search:
+        tab.fill(".dash-dropdown-search", search)
     tab.click(f".dash-dropdown-option:has(input[value='{value}'])")
 
 
@@ -45,8 +47,8 @@ def test_admin_page_users_calendar_and_log(admin_live: str, page) -> None:
     page.wait_for_selector("#admin-users-grid [row-id='quantri']")
 
     # every tab opens and fills its grid
-    expected = {"agencies": "#admin-agencies-grid [row-id='ubnd_164']",
-                "fields": "#admin-rules-grid .ag-row",
+    expected = {"agencies": "#admin-agencies-grid [row-id='dien_luc']",
+                "fields": "#admin-rules-grid [col-id='place']:has-text('Phường')",
                 "budgets": "#admin-budgets-grid [row-id='verify']",
                 "calendar": "#admin-overrides-grid [row-id='2026-01-10']",
                 "log": "#admin-log-grid :text('Chưa có dữ liệu')",  # nothing changed yet
@@ -59,7 +61,7 @@ def test_admin_page_users_calendar_and_log(admin_live: str, page) -> None:
     page.fill("#admin-user-new-username", "xl_moi")
     page.fill("#admin-user-new-full_name", "Nguyễn Văn Mới")
     choose(page, "admin-user-new-role", "agency_handler")
-    choose(page, "admin-user-new-agency", "ubnd_164")
+    choose(page, "admin-user-new-agency", "ubnd_05443", "phan dinh phung")
     page.fill("#admin-user-new-password", "ngan")
     page.click("#admin-user-new-submit")
     page.wait_for_selector("#admin-user-new-password-error:has-text('ít nhất 10 ký tự')")
@@ -70,6 +72,19 @@ def test_admin_page_users_calendar_and_log(admin_live: str, page) -> None:
     assert page.inner_text("#admin-user-new-password-error") == ""
     page.click("#admin-users-grid [row-id='xl_moi'] [col-id='username']")
     page.wait_for_selector(f"#admin-user-selected:has-text('{role_label('agency_handler')}')")
+
+    # the agencies name their kind in words; a commune's committee, its unit
+    open_tab(page, "Cơ quan xử lý")
+    page.fill("#admin-agencies-search", "Phan Đình Phùng")
+    row = "#admin-agencies-grid [row-id='ubnd_05443']"
+    page.wait_for_selector(f"{row} [col-id='kind_label']:has-text('UBND xã/phường')")
+    page.wait_for_selector(f"{row} [col-id='unit_name']:has-text('Phường Phan Đình Phùng')")
+    # a routing rule's place: an area or a unit from the add form's choices
+    open_tab(page, "Lĩnh vực và định tuyến")
+    page.click("#admin-rule-new-place")
+    page.fill(".dash-dropdown-search", "khu vuc ba be")
+    page.wait_for_selector(".dash-dropdown-option:has(input[value='ba_be'])")
+    page.keyboard.press("Escape")
 
     # an extra working Saturday, then removed after confirming
     open_tab(page, "Lịch làm việc")

@@ -110,13 +110,13 @@ def test_agencies_list_prints_code_tab_name(ready_db: str) -> None:
     rows = _rows(ioc("agencies", "list"), 2)
     codes = [code for code, _ in rows]
     assert codes == sorted(codes) and len(set(codes)) == len(codes)
-    expected = {a.code: a.name for a in refdata.load_agencies()}
+    expected = {a.code: a.name for a in refdata.load_agencies() if a.active}  # retired: not offered
     assert dict(rows) == expected
     for code, name in rows:
         assert code.isascii() and code == code.lower() and " " not in code
         assert unicodedata.normalize("NFC", name) == name
         assert _has_diacritics(name) or "VNPT" in name, name
-    assert ["ubnd_05443", "UBND thành phố Thái Nguyên"] in rows
+    assert ["ubnd_05443", "UBND phường Phan Đình Phùng"] in rows
     assert any(name.startswith("Sở ") for _, name in rows)
     assert any("Ủy ban" in name or name.startswith("UBND ") for _, name in rows)
 
@@ -277,9 +277,9 @@ def test_console_script_lists_agencies(ready_db: str, tmp_path: Path) -> None:
         assert done.returncode == 0, done.stderr
         assert done.stderr == ""
         lines = done.stdout.splitlines()
-        assert len(lines) == len(refdata.load_agencies())
+        assert len(lines) == len([a for a in refdata.load_agencies() if a.active])
         assert all(len(line.split("\t")) == 2 for line in lines)
-        assert "ubnd_05443\tUBND thành phố Thái Nguyên" in lines
+        assert "ubnd_05443\tUBND phường Phan Đình Phùng" in lines
 
 
 def test_console_script_error_is_one_line(tmp_path: Path) -> None:

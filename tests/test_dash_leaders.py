@@ -39,11 +39,12 @@ from backend.services.workflow.steps import perform_action
 from backend.storage.db import session_factory
 from backend.storage.models import AccessLog
 from backend.web import leaders_data
-from dashboard import access
+from dashboard import access, lookups
+from dashboard.callbacks import maps
 from dashboard.callbacks.leaders import drilldown, packs
 from dashboard.callbacks.leaders import page as cb
+from dashboard.layouts.leaders import charts, kpis, tables
 from dashboard.layouts.leaders import drilldown as drilldown_layout
-from dashboard.layouts.leaders import kpis, tables
 from dashboard.layouts.leaders.page import PREFIX
 from dashboard.wsgi import create_app
 
@@ -123,7 +124,7 @@ def _actors_include_citizen(monkeypatch) -> None:
 
 @pytest.mark.parametrize("period", [NOVEMBER, Q4], ids=["month", "quarter"])
 def test_page_figures_are_kpi_figures(app, cast, ready_db: str, period: kpi.Period) -> None:
-    out = cb.refresh(period.code, None, None, None, now=NOW)
+    out = cb.refresh(period.code, None, None, None, None, now=NOW)
     view = leaders_data.page_data(period, kpi.Filters(), NOW)
     expected = kpi.snapshot(period, now=NOW, url=ready_db)
     assert view["figures"] == plain(expected.figures())
@@ -137,9 +138,9 @@ def test_page_figures_are_kpi_figures(app, cast, ready_db: str, period: kpi.Peri
     # what the page draws says the same, in Vietnamese formats
     tiles = dump(out[1])
     assert f'"children": "{received}"' in tiles and "PHẢN ÁNH TIẾP NHẬN".lower() in tiles.lower()
-    store = out[12]
+    store = out[10]
     assert store["period"] == period.code and store["now"] == NOW.isoformat()
-    assert out[13] == "Tải báo cáo tháng 11/2026" and out[14] == "Tải báo cáo quý IV/2026"
+    assert out[11] == "Tải báo cáo tháng 11/2026" and out[12] == "Tải báo cáo quý IV/2026"
 
 
 def test_the_numbers_of_the_scenario(app, cast) -> None:
@@ -163,10 +164,14 @@ def test_the_numbers_of_the_scenario(app, cast) -> None:
 
 
 def test_filters_give_kpi_figures_of_the_same_filters(app, cast, ready_db: str) -> None:
-    for field, district, agency in ((None, None, AGENCY), (FIELD, None, None),
-                                    (None, "164", None), ("giao_duc", None, None)):
-        filters = kpi.Filters(field=field, district=district, agency=agency)
-        cb.refresh(NOVEMBER.code, field, district, agency, now=NOW)
+    for field, area, unit, agency in ((None, None, None, AGENCY), (FIELD, None, None, None),
+                                      (None, "tp_thai_nguyen", None, None),
+                                      (None, "tp_thai_nguyen", "05443", None),
+                                      (None, "ba_be", None, None),
+                                      ("giao_duc", None, None, None)):
+        filters = kpi.Filters(field=field, area=area, unit=unit, agency=agency)
+        out = cb.refresh(NOVEMBER.code, field, area, unit, agency, now=NOW)
+        assert out[10]["filters"] == service.filters_dict(filters)
         view = leaders_data.page_data(NOVEMBER, filters, NOW)
         assert view["figures"] == plain(kpi.snapshot(NOVEMBER, filters, now=NOW,
                                                      url=ready_db).figures()), filters
@@ -185,7 +190,7 @@ def test_month_counts_are_taken_once_for_every_filter_and_period(app, cast, monk
     leaders_data.page_data(NOVEMBER, kpi.Filters(agency=AGENCY), NOW)
     leaders_data.page_data(NOVEMBER, kpi.Filters(field=FIELD), NOW)
     assert len(taken) == 1  # a filter is a sum over the same counts
-    cb.trend(cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12], now=NOW)
+    cb.trend(cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)[10], now=NOW)
     assert taken[1] == [m.code for m in NOVEMBER.months_back(12) if m.code not in
                         ("2026-10", "2026-11")]
     leaders_data.page_data(Q4, kpi.Filters(), NOW)  # Q4 and Q3: known, but for December (still empty)
@@ -197,7 +202,7 @@ def test_month_counts_are_taken_once_for_every_filter_and_period(app, cast, monk
 
 
 def test_trend_is_kpis_monthly_trend(app, cast, ready_db: str) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
+    store = cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)[10]
     figure = cb.trend(store, now=NOW)
     expected = kpi.monthly_trend(NOVEMBER, now=NOW, url=ready_db)
     bars = figure["data"][0]
@@ -217,7 +222,7 @@ def test_trend_of_the_running_quarter_stops_at_this_month(app) -> None:
 
 
 def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db: str) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
+    store = cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)[10]
     view = leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)
     title, body = drilldown.open_drill(kpis.drill_key("process.overdue", 1), store)
     text = dump([title, body])
@@ -229,21 +234,30 @@ def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db:
         _, body = drilldown.open_drill(kpis.drill_key(metric, len(codes)), store)
         shown = [b.children for b in body[1].children] if codes else []
         assert shown == codes, metric
-    # a cell of the heatmap, a month of the trend, a district of the map
+    # a cell of the heatmap (an area's, a unit's), a month of the trend, an area, a unit
+    for place, level in (("tp_thai_nguyen", "area"), ("05443", "unit")):
+        cell = [AGENCY, place, 1, 2, 1, "", level, "x"]
+        opened = drilldown.drawer(f"{PREFIX}-heatmap", {"points": [{}]}, store, "late", None,
+                                  {"points": [{"z": 0.0, "customdata": cell}]}, None)
+        assert opened[0] == "ld-drawer open" and cast["processing"] in dump(opened[2]), level
+    cell = [AGENCY, "ba_be", 1, 2, 1, "", "area", "Ba Bể"]
     opened = drilldown.drawer(f"{PREFIX}-heatmap", {"points": [{}]}, store, "late", None,
-                       {"points": [{"z": 0.0, "customdata": [AGENCY, "164", 1, 2, 1, ""]}]},
-                       None)
-    assert opened[0] == "ld-drawer open" and cast["processing"] in dump(opened[2])
+                              {"points": [{"z": 0.0, "customdata": cell}]}, None)
+    assert cast["processing"] not in dump(opened[2]) and "Khu vực: Ba Bể" in dump(opened[1])
     opened = drilldown.drawer(f"{PREFIX}-trend", {"points": [{}]}, store, "late",
                        {"points": [{"customdata": "2026-10"}]}, None, None)
     assert cast["october"] in dump(opened[2])
-    opened = drilldown.drawer(f"{PREFIX}-districts", {"properties": {}}, store, "overdue", None,
-                       None, {"properties": {"kind": "district", "code": "164"}})
-    listed = dump(opened[2])
-    assert cast["processing"] in listed and cast["waiting"] in listed
+    for kind, code in (("area", "tp_thai_nguyen"), ("unit", "05443")):
+        opened = drilldown.drawer(f"{PREFIX}-places", {"properties": {}}, store, "overdue",
+                                  None, None, {"properties": {"kind": kind, "code": code}})
+        listed = dump(opened[2])
+        assert cast["processing"] in listed and cast["waiting"] in listed, kind
+    with pytest.raises(PreventUpdate):  # the province outline opens nothing
+        drilldown.drawer(f"{PREFIX}-places", {"properties": {}}, store, "overdue", None, None,
+                         {"properties": {"kind": "province", "code": "19"}})
     # numbers drawn anew (value None) open nothing; the close button closes
     with pytest.raises(PreventUpdate):
-        drilldown.drawer({"type": f"{PREFIX}-drill", "key": "received|||||5", "at": "tile-received"}, None, store, "late",
+        drilldown.drawer({"type": f"{PREFIX}-drill", "key": "received||||||5", "at": "tile-received"}, None, store, "late",
                    None, None, None)
     assert drilldown.drawer(f"{PREFIX}-drawer-close", 1, store, "late", None, None, None)[0] == \
         "ld-drawer"
@@ -253,15 +267,15 @@ def test_click_through_lists_the_reports_behind_each_number(app, cast, ready_db:
 
 
 def test_a_bad_click_through_says_why(app, cast) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
-    title, body = drilldown.open_drill("rate.rework|||||1", store)  # a ratio, not a count
+    store = cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)[10]
+    title, body = drilldown.open_drill("rate.rework||||||1", store)  # a ratio, not a count
     assert "Không mở được danh sách" in dump(title)
     assert "không phải là một số đếm" in dump(body)
 
 
 def test_report_detail_is_read_only_and_never_reads_the_reporter(app, cast, ready_db: str,
                                                                   monkeypatch) -> None:
-    store = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)[12]
+    store = cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)[10]
     monkeypatch.setattr(access, "viewer", lambda: IOC_VIEWER)  # the IOC may see who reported
     opened = drilldown.drawer({"type": f"{PREFIX}-code", "code": cast["on_time"], "at": "drawer"}, 1, store, "late",
                        None, None, None)
@@ -282,9 +296,9 @@ def test_only_the_pages_roles_get_anything(app, cast, monkeypatch) -> None:
         monkeypatch.setattr(access, "viewer", lambda role=role: StaffUser(
             9, "x", None, role, AGENCY, "c", "h"))
         with pytest.raises(PreventUpdate):
-            cb.refresh(NOVEMBER.code, None, None, None, now=NOW)
+            cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)
         with pytest.raises(PreventUpdate):
-            packs.pack_request("month", NOVEMBER.code, None, None, None)
+            packs.pack_request("month", NOVEMBER.code, None, None, None, None)
     with pytest.raises(NotFound):
         service.report_brief(cast["on_time"], StaffUser(9, "x", None, "agency_handler", AGENCY,
                                                         "c", "h"))
@@ -294,7 +308,7 @@ def test_only_the_pages_roles_get_anything(app, cast, monkeypatch) -> None:
 
 
 def test_sections_render_in_vietnamese(app, cast) -> None:
-    out = cb.refresh(NOVEMBER.code, None, None, None, now=NOW)
+    out = cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)
     text = dump(out)
     for words in ("Tháng 11/2026", "01/11/2026 - 30/11/2026", "Số liệu tính đến 10:00 25/11/2026",
                   "Đúng hạn toàn quy trình", "Mục tiêu ≥ 90,0%", "so với tháng 10/2026",
@@ -303,11 +317,106 @@ def test_sections_render_in_vietnamese(app, cast) -> None:
         assert words in text, words
     ids = component_ids(list(out))  # a figure shown twice still has two ids (Dash needs it)
     assert len(ids) == len(set(ids)) and any('"at": "tile-received"' in i for i in ids)
-    values = out[4]
+    values = out[3]
     assert set(values) == {"late", "overdue"}
-    cell = values["overdue"]["values"]["164"]
+    cell = values["overdue"]["values"]["tp_thai_nguyen"]
     assert 0 <= cell["v"] <= 1 and "đang mở" in cell["label"]
-    assert out[3]["data"][0]["type"] == "heatmap"
+    assert cell["label"].startswith("Khu vực TP Thái Nguyên: ")
+    unit = values["overdue"]["units"]["05443"]
+    assert unit["label"].startswith("Phường Phan Đình Phùng: ")
+    heatmap, table = cb.places(out[10], None, now=NOW)
+    assert heatmap["data"][0]["type"] == "heatmap"
+    assert "Khu vực" in dump(table) and "TP Thái Nguyên" in dump(table)
+    for words in ("Huyện", "huyện", "Địa bàn", "địa bàn"):
+        assert words not in text + dump([heatmap, table]), words
+
+
+def test_area_and_unit_filters_narrow_the_figures(app, cast) -> None:
+    """Every cast report is in Phường Phan Đình Phùng (TP Thái Nguyên): filtering by that area
+    or unit keeps them all, another area has none; the unit filter follows the area."""
+    whole = leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)["figures"]["received"]
+    for area, unit, received in (("tp_thai_nguyen", None, whole), ("tp_thai_nguyen", "05443",
+                                                                   whole),
+                                 ("ba_be", None, 0), ("tp_thai_nguyen", "05455", 0)):
+        out = cb.refresh(NOVEMBER.code, None, area, unit, None, now=NOW)
+        view = leaders_data.page_data(NOVEMBER, kpi.Filters(area=area, unit=unit), NOW)
+        assert view["figures"]["received"] == received, (area, unit)
+        assert f'"children": "{received}"' in dump(out[1])  # the tile says so
+        label = out[10]["filters_label"]
+        assert label.startswith("Khu vực: ") and ("Xã/phường: " in label) == bool(unit)
+    assert whole == 5
+    ba_be = leaders_data.page_data(NOVEMBER, kpi.Filters(area="ba_be"), NOW)
+    assert ba_be["matrix"] == [] and ba_be["units"] == []
+    options, value = cb.unit_options("ba_be", "05443")  # a unit of another area: cleared
+    assert value is None and "Phường Phan Đình Phùng" not in {o["label"] for o in options}
+    options, value = cb.unit_options("tp_thai_nguyen", "05443")
+    assert value is no_update and "Phường Phan Đình Phùng" in {o["label"] for o in options}
+    fields, areas, drill_areas, agencies = cb.filter_options()
+    assert len(areas) == 17 and areas == drill_areas and areas[0]["label"] == "TP Thái Nguyên"
+
+
+def test_heatmap_columns_are_areas_and_drill_down_to_units(app, cast) -> None:
+    store = cb.refresh(NOVEMBER.code, None, None, None, None, now=NOW)[10]
+    heatmap, table = cb.places(store, None, now=NOW)
+    trace = heatmap["data"][0]
+    assert trace["x"] == ["TP Thái<br>Nguyên"]  # the one area with forwarded reports
+    assert {c[6] for row in trace["customdata"] for c in row} == {"area"}
+    assert {c[7] for row in trace["customdata"] for c in row} == {"TP Thái Nguyên"}
+    buttons = [i for i in component_ids(table) if '"leaders-area-open"' in i]
+    assert buttons == [json.dumps({"area": "tp_thai_nguyen", "type": "leaders-area-open"},
+                                  sort_keys=True)]
+    # one area, by its units
+    heatmap, table = cb.places(store, "tp_thai_nguyen", now=NOW)
+    trace = heatmap["data"][0]
+    assert trace["x"] == ["Phan Đình<br>Phùng"]
+    assert {(c[1], c[6], c[7]) for row in trace["customdata"] for c in row} == {
+        ("05443", "unit", "Phường Phan Đình Phùng")}
+    text = dump(table)
+    assert "Xã/phường của khu vực TP Thái Nguyên" in text and "Phường Phan Đình Phùng" in text
+    assert "← Mọi khu vực" in text
+    # the page filtered by an area shows its units without a drill
+    filtered = cb.refresh(NOVEMBER.code, None, "tp_thai_nguyen", None, None, now=NOW)[10]
+    assert cb.places(filtered, None, now=NOW)[0]["data"][0]["x"] == ["Phan Đình<br>Phùng"]
+    empty, _ = cb.places(store, "ba_be", now=NOW)
+    assert empty["data"] == [] and "khu vực này" in dump(empty)
+    # the areas' display order, whatever order the cells come in
+    view = leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)
+    cell = view["matrix"][0]
+    view = {**view, "matrix": [{**cell, "place": "ba_be", "place_name": "Ba Bể"},
+                               {**cell, "place": "-", "place_name": "Chưa rõ"}, cell]}
+    order = list(lookups.area_names())
+    assert charts.heat_cells(view, None, order)[1] == ["tp_thai_nguyen", "ba_be", "-"]
+    assert charts.column_label("Xã Ba Bể") == "Ba Bể" and charts.column_label("Ba Bể") == "Ba Bể"
+    with pytest.raises(PreventUpdate):
+        cb.places(None, None)
+
+
+def test_places_table_and_map_drill_from_areas_to_units(app, cast) -> None:
+    opened = {"type": charts.AREA_OPEN, "area": "tp_thai_nguyen"}
+    assert cb.drill_area(opened, 1) == "tp_thai_nguyen"
+    assert cb.drill_area({"type": charts.AREA_OPEN, "area": ""}, 1) is None  # back
+    assert cb.drill_area(f"{PREFIX}-area", None) is None  # the page's area filter changed
+    with pytest.raises(PreventUpdate):
+        cb.drill_area(opened, 0)  # the table drawn anew
+    view = leaders_data.page_data(NOVEMBER, kpi.Filters(), NOW)
+    values = charts.map_values(view)["late"]
+    assert set(values["values"]) == {"tp_thai_nguyen"} and set(values["units"]) == {"05443"}
+    areas = dump(charts.map_legend(charts.map_values(view), "late", "area"))
+    units = dump(charts.map_legend(charts.map_values(view), "late", "unit"))
+    assert "theo khu vực" in areas and "theo xã/phường" in units
+    assert maps.level_of(9.5, "area") == "area" and maps.level_of(9.5, "unit") == "unit"
+    assert maps.level_of(maps.UNIT_ZOOM, "area") == "unit"  # zoomed in: the units
+    table = charts.place_table(view, "tp_thai_nguyen")
+    keys = [i for i in component_ids(table) if "leaders-drill" in i]
+    assert keys and all("|05443|" in k for k in keys)  # the units' counts open the unit's
+
+
+def test_drilldown_detail_names_the_unit_and_the_area(app, cast) -> None:
+    detail = drilldown.open_report(cast["processing"], LEADER)
+    text = dump(detail)
+    assert "Xã/phường" in text and "Phường Phan Đình Phùng" in text
+    assert "Khu vực" in text and "TP Thái Nguyên" in text
+    assert "Huyện, thành phố" not in text and "Trước 1/7/2025" not in text
 
 
 def test_ranking_sets_small_samples_apart(app, cast) -> None:
@@ -333,8 +442,12 @@ def test_period_picker_and_formats(app) -> None:
     # hours are grouped like every other figure (before the move: "1234,5 giờ", ungrouped)
     assert kpis.fmt(1234.5, "hours") == "1.234,5 giờ" and kpis.fmt_change(1500, "hours") == "1.500,0 giờ"
     assert tables.waiting(19.5) == "2 ngày 3,5 giờ làm việc" and tables.waiting(4) == "4,0 giờ làm việc"
-    assert kpis.short_district("Thành phố Thái Nguyên") == "TP Thái Nguyên"
-    assert cb.refresh("2026-13", None, None, None, now=NOW)[-1].startswith("Tháng '2026-13'")
+    assert kpis.place_text({"unit_name": "Phường Phan Đình Phùng",
+                            "area_name": "TP Thái Nguyên"}) == (
+        "Phường Phan Đình Phùng · TP Thái Nguyên")
+    assert kpis.place_text({"unit_name": None, "area_name": None}) == "-"
+    assert kpis.drill_key("received", 3, area="ba_be", unit="05443") == "received|||ba_be|05443||3"
+    assert cb.refresh("2026-13", None, None, None, None, now=NOW)[-1].startswith("Tháng '2026-13'")
 
 
 # =========================================================================== report packs
@@ -342,7 +455,7 @@ def test_period_picker_and_formats(app) -> None:
 
 def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> None:
     create_user(LEADER.username, LEADER.role, "mat-khau-lanh-dao-2026")
-    token = packs.pack_request("quarter", NOVEMBER.code, None, None, AGENCY)
+    token = packs.pack_request("quarter", NOVEMBER.code, None, None, None, AGENCY)
     steps: list[tuple[str, str]] = []
     file, status = packs.pack_job(steps.append, token)
     assert file["name"].endswith("2026-Q4.zip") and file["href"].startswith("/api/v1/packs/")
@@ -371,7 +484,7 @@ def test_pack_is_made_for_a_signed_request_only(app, cast, ready_db: str) -> Non
 
 def test_a_refused_pack_says_why(app, ready_db: str, monkeypatch) -> None:
     """The job's refusal (no longer allowed, disk nearly full) is shown, not a failed poll."""
-    token = packs.pack_request("month", NOVEMBER.code, None, None, None)  # no such account here
+    token = packs.pack_request("month", NOVEMBER.code, None, None, None, None)  # no account
     file, status = packs.pack_job(lambda _step: None, token)
     assert file is no_update and "không được tạo tệp báo cáo" in dump(status)
     create_user(LEADER.username, LEADER.role, "mat-khau-lanh-dao-2026")
@@ -442,7 +555,7 @@ def test_leader_directs_an_escalated_report_to_an_agency(app, escalated: str,
     assert "Chỉ đạo xử lý (Đ7.2c)" in text and "Gửi chỉ đạo" in text
     brief = service.report_brief(escalated, LEADER)
     assert brief["state"] == "escalated" and brief["allowed_actions"] == ["direct"]
-    suggested = suggest_agency(brief["field"], brief["district"], ready_db)
+    suggested = suggest_agency(brief["field"], brief["unit"], ready_db)
     assert suggested is not None and "Gợi ý theo quy tắc phân phối" in text
     agency_box = find(opened[3], direct_ids(escalated)["agency"])
     assert agency_box.value == suggested  # the routing rule's agency, chosen beforehand

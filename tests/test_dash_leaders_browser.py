@@ -24,7 +24,8 @@ LEADER = StaffUser(7, "lanh_dao_tinh", "Lãnh đạo tỉnh", "provincial_leader
 
 @pytest.fixture
 def reports(ready_db: str) -> list[str]:
-    """Reports of this month: two published (through UBND TP Thái Nguyên), two new."""
+    """Reports of this month in Phường Phan Đình Phùng (TP Thái Nguyên): two published
+    (through the ward's People's Committee), two new."""
     return [make_report(ready_db, steps=steps) for steps in (6, 6, 0, 2)]
 
 
@@ -53,10 +54,10 @@ def test_leader_reads_the_page_clicks_through_and_downloads_a_pack(dash_live, re
     assert page.inner_text("#leaders-pack-quarter") == f"Tải báo cáo {quarter.label_vi}"
     # typed without diacritics, the agency is still found
     page.click("#leaders-agency")
-    page.keyboard.type("thanh pho thai nguyen")
+    page.keyboard.type("phan dinh phung")
     page.click(f".dash-dropdown-option:has(input[value='{AGENCY}'])")
-    page.wait_for_selector("#leaders-subtitle .ld-filter-chip:has-text('UBND thành phố Thái "
-                           "Nguyên')")
+    page.wait_for_selector("#leaders-subtitle .ld-filter-chip:has-text('UBND phường Phan Đình "
+                           "Phùng')")
     page.wait_for_selector("#leaders-tile-received .ld-tile-value:text-is('3')")  # forwarded ones
 
     # a figure opens the reports behind it; a code opens the report
@@ -105,7 +106,8 @@ def test_leader_directs_an_escalated_report_from_its_detail(dash_live, ready_db:
     form = "#leaders-drawer.detail .ld-direct"
     page.wait_for_selector(f"{form} :text('Gợi ý theo quy tắc phân phối')")
     agency = dash_id(code=code, name="agency", type="leaders-direct")
-    page.click(agency)  # another agency than the routing rule's
+    page.click(agency)  # another agency than the routing rule's, found by typing: the list
+    page.fill(".dash-dropdown-search", "dien luc")  # holds every commune's committee too
     page.click(f".dash-dropdown-option:has(input[value='{OTHER_AGENCY}'])")
     page.fill(dash_id(code=code, name="direction", type="leaders-direct"),
               "Giao Điện lực chủ trì, phối hợp UBND thành phố xử lý dứt điểm.")
@@ -118,4 +120,47 @@ def test_leader_directs_an_escalated_report_from_its_detail(dash_live, ready_db:
                            "tỉnh chỉ đạo.')")
     detail = service.report_brief(code, LEADER)
     assert detail["state"] == "forwarded" and detail["agency"] == OTHER_AGENCY
+    assert_no_console_errors(page)
+
+
+def test_leader_filters_by_area_and_unit_and_drills_down(dash_live, reports, page) -> None:
+    """Every report is in Phường Phan Đình Phùng (TP Thái Nguyên): another area shows none; the
+    unit's choices follow the area; the heatmap and the places table drill from the areas to
+    one area's units; the map shows the units with its toggle."""
+    sign_in_browser(page, dash_live, "lanh_dao_tinh", "/leaders")
+    page.wait_for_selector("#leaders-tile-received .ld-tile-value:text-is('4')")
+    page.wait_for_selector("#leaders-heatmap .xtick text:has-text('TP Thái')", state="attached")
+
+    # the places table: an area's name opens its units, in the table and the heatmap
+    page.click("#leaders-place-table .ld-area-open:has-text('TP Thái Nguyên')")
+    page.wait_for_selector("#leaders-place-table :text('Xã/phường của khu vực TP Thái Nguyên')")
+    page.wait_for_selector("#leaders-place-table td:text-is('Phường Phan Đình Phùng')")
+    page.wait_for_selector("#leaders-heatmap .xtick text:has-text('Phan Đình')", state="attached")
+    page.click("#leaders-place-table .ld-back-areas")
+    page.wait_for_selector("#leaders-place-table .ld-area-open")
+
+    # the map: the units with the toggle, and the note on their boundaries
+    assert page.locator("#leaders-map .approx-note").count() == 0
+    page.click("#leaders-map-level label:has-text('Xã/phường')")
+    page.wait_for_selector("#leaders-map .approx-note:has-text('Ranh giới xã/phường gần đúng')")
+    page.wait_for_selector("#leaders-map-legend :text('theo xã/phường')")
+
+    # filters: another area has none; the unit's choices follow the area
+    choose(page, "leaders-area", "ba_be")
+    page.wait_for_selector("#leaders-tile-received .ld-tile-value:text-is('0')")
+    page.wait_for_selector("#leaders-subtitle .ld-filter-chip:has-text('Khu vực: Ba Bể')")
+    page.click("#leaders-unit")
+    page.fill(".dash-dropdown-search", "phan dinh phung")
+    assert page.locator(".dash-dropdown-option:has(input[value='05443'])").count() == 0
+    page.keyboard.press("Escape")
+    choose(page, "leaders-area", "tp_thai_nguyen")
+    page.wait_for_selector("#leaders-tile-received .ld-tile-value:text-is('4')")
+    page.click("#leaders-unit")
+    page.fill(".dash-dropdown-search", "phan dinh phung")
+    page.click(".dash-dropdown-option:has(input[value='05443'])")
+    page.wait_for_selector("#leaders-subtitle .ld-filter-chip:has-text('Xã/phường: Phường Phan "
+                           "Đình Phùng')")
+    page.wait_for_selector("#leaders-tile-received .ld-tile-value:text-is('4')")
+    # filtered by an area, the heatmap shows that area's units
+    page.wait_for_selector("#leaders-heatmap .xtick text:has-text('Phan Đình')", state="attached")
     assert_no_console_errors(page)

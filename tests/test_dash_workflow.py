@@ -85,11 +85,15 @@ def test_nearby_lists_open_reports_of_the_same_field_within_250_m(ready_db: str)
 
 
 def test_routing_suggestion_follows_the_stored_rules(ready_db: str) -> None:
-    assert suggest_agency("moi_truong", "164", url=ready_db) == "ubnd_164"
-    ranked = ranked_agencies("moi_truong", "164", url=ready_db)
-    assert ranked[0] == "ubnd_164" and len(ranked) >= 2  # the province-wide rule comes after
-    assert suggest_agency(None, "164", url=ready_db) is None
-    assert suggest_agency("khong_co", "164", url=ready_db) is None
+    # by the report's unit: the unit's rules, then its area's, then the province's
+    assert suggest_agency("moi_truong", "05443", url=ready_db) == "ubnd_05443"
+    ranked = ranked_agencies("moi_truong", "05443", url=ready_db)
+    assert ranked[0] == "ubnd_05443" and len(ranked) >= 2  # the province-wide rule comes after
+    ranked = ranked_agencies("rac_thai", "05443", url=ready_db)
+    assert ranked[:3] == ["ubnd_05443", "moi_truong_do_thi", "so_nnmt"]  # unit, area, province
+    assert suggest_agency("rac_thai", None, url=ready_db) == "so_nnmt"
+    assert suggest_agency(None, "05443", url=ready_db) is None
+    assert suggest_agency("khong_co", "05443", url=ready_db) is None
     assert suggest_field("Ổ gà lớn trên mặt đường quốc lộ 3", url=ready_db) == "giao_thong"
     assert suggest_field("xin chào", url=ready_db) is None
 
@@ -127,7 +131,7 @@ def test_agency_summary_counts_on_time_late_and_overdue(ready_db: str) -> None:
 
 def _detail(**over) -> dict:
     base = {"code": "PA-2026-000001", "state": "submitted", "held_by": None, "field": None,
-            "agency": None, "district": "164", "result": None, "confidential": False,
+            "agency": None, "unit": "05443", "result": None, "confidential": False,
             "allowed_actions": ["accept", "reject", "request_supplement"]}
     return {**base, **over}
 
@@ -253,9 +257,42 @@ def test_build_filters_from_the_filter_bar() -> None:
                                "text": "  vỉa hè "}, tuple(DEFAULT_STATES))
     assert f.states == tuple(DEFAULT_STATES) and f.overdue is True and f.emergency is True
     assert f.text == "vỉa hè" and f.at_risk is None
-    f = workflow.build_filters({"state": ["approved"], "sla": "in_time", "district": "164"})
-    assert f.states == ("approved",) and f.overdue is False and f.district == "164"
+    f = workflow.build_filters({"state": ["approved"], "sla": "in_time",
+                                "area": "tp_thai_nguyen", "unit": "05443"})
+    assert f.states == ("approved",) and f.overdue is False
+    assert (f.area, f.unit) == ("tp_thai_nguyen", "05443")
     assert workflow.build_filters({"sla": "at_risk"}).at_risk is True
+    assert queue.FILTERS == ("state", "field", "area", "unit", "sla", "emergency", "text")
+
+
+def test_forward_form_suggests_by_the_reports_unit(dash_app) -> None:
+    with dash_app.app_context():
+        detail = _detail(state="accepted", held_by="ioc_lan", field="rac_thai",
+                         allowed_actions=["forward"], description="Rác thải ùn ứ")
+        choices = triage.choices_for(detail)
+        assert choices.suggested_agency == "ubnd_05443"  # the unit's own rule (D7.1)
+        bar = action_form.action_bar("triage", detail, staff("ioc_lan"), triage.TRIAGE_ACTIONS,
+                                     choices)
+        ctx = find(bar, type="wf-ctx", action="forward", name="unit")
+        assert ctx[0].data == "05443"
+        agency_pick = find(bar, type="wf-param", action="forward", name="agency")
+        assert agency_pick[0].value == "ubnd_05443"
+        # another field chosen in the form: the same unit's rules
+        assert triage.suggested("dien", "05443")[0] == "dien_luc"
+        assert triage.suggested("rac_thai", "05455")[0] == "ubnd_05455"
+        with pytest.raises(PreventUpdate):
+            triage.suggested(None, "05443")
+
+
+def test_unit_filter_follows_the_area(dash_app) -> None:
+    with dash_app.app_context():
+        options, value = workflow.unit_choices("ba_be", None)
+        names = {o["label"] for o in options}
+        assert 0 < len(options) < 92 and value is no_update
+        assert "Phường Phan Đình Phùng" not in names
+        assert workflow.unit_choices("ba_be", "05443") == (options, None)  # another area's unit
+        every, kept = workflow.unit_choices(None, "05443")
+        assert len(every) == 92 and kept is no_update
 
 
 # --- pages with the database --------------------------------------------------------------------
@@ -270,7 +307,9 @@ def test_triage_queue_and_panel(dash_app, ready_db: str) -> None:
         rows, count, seen = workflow.queue_update(lan, triage.to_filters(lan, {}), None, now)
         assert {r["code"] for r in rows} == {first, second} and count == "2 phản ánh"
         row = next(r for r in rows if r["code"] == first)
-        assert row["emergency_label"] == "KHẨN" and row["district_name"] == "Thái Nguyên"
+        assert row["emergency_label"] == "KHẨN" and row["unit_name"] == "Phường Phan Đình Phùng"
+        assert row["area_name"] == "TP Thái Nguyên"
+        assert row["place_hint"] == "Phường Phan Đình Phùng · Khu vực TP Thái Nguyên"
         assert row["countdown"].startswith(("còn", "quá hạn")) and row["sla"] in (
             "on_time", "at_risk", "overdue")
         # the same instant: a countdown shown to the minute may tick over within any second
@@ -279,17 +318,27 @@ def test_triage_queue_and_panel(dash_app, ready_db: str) -> None:
         only, _, _ = workflow.queue_update(lan, triage.to_filters(lan, {"emergency": ["yes"]}),
                                           None)
         assert [r["code"] for r in only] == [first]
+        # the place filters: by area, and by unit within the area
+        here, _, _ = workflow.queue_update(lan, triage.to_filters(
+            lan, {"area": "tp_thai_nguyen", "unit": "05443"}), None)
+        assert {r["code"] for r in here} == {first, second}
+        for values in ({"area": "ba_be"}, {"unit": "05455"},
+                       {"area": "ba_be", "unit": "05443"}):
+            none, count, _ = workflow.queue_update(lan, triage.to_filters(lan, values), None)
+            assert none == [] and count == "0 phản ánh", values
 
         panel, shown = workflow.load_panel(second, lan, triage.build_panel, triage_layout.EMPTY)
         text = texts(panel)
         assert shown["code"] == second and shown["version"] == 2
         assert "Trần Thị Bình" in text and "0912345678" in text  # the IOC sees the reporter
-        assert "Phường" in text or "Xã" in text                  # the commune by name
+        assert "Xã/phường" in text and "Phường Phan Đình Phùng" in text  # the unit by name
+        assert "Khu vực" in text and "TP Thái Nguyên" in text            # and its area
+        assert "Trước 1/7/2025" not in text and "Huyện" not in text
         assert "bán kính 250 m" in text and first not in text     # other field: not a duplicate
         forward = find(panel, type="wf-param", action="forward", name="agency")
         assert forward[0].value == AGENCY                         # routing rule pre-selected
-        assert "Gợi ý theo quy tắc phân phối: UBND" in text
-        assert triage.suggested("dien", "164")[0] == "dien_luc"
+        assert "Gợi ý theo quy tắc phân phối: UBND phường Phan Đình Phùng" in text
+        assert triage.suggested("dien", "05443")[0] == "dien_luc"
         hideout, viewport, center, circle = triage.focus(shown)
         assert hideout == {"selected": second} and viewport["zoom"] == triage.SELECTED_ZOOM
         assert center == [shown["lat"], shown["lon"]] and circle["opacity"] > 0
@@ -318,7 +367,7 @@ def test_agency_sees_only_its_reports_without_the_reporter(dash_app, ready_db: s
         refused, none = workflow.load_panel(code, outsider, agency.build_panel, "")
         assert none is None and "không thuộc phạm vi" in texts(refused)
         title, view = agency.summary(handler)
-        assert title == "UBND thành phố Thái Nguyên" and "Đang mở tại đơn vị" in texts(view)
+        assert title == "UBND phường Phan Đình Phùng" and "Đang mở tại đơn vị" in texts(view)
 
 
 def test_summary_view_shows_rates_and_late_counts() -> None:
@@ -350,7 +399,7 @@ def test_publish_preview_is_what_publish_stores(dash_app, ready_db: str) -> None
         done = workflow.run_action(lan, code, "publish", {"result": edited}, shown["version"])
         assert done.ok and "Đã công khai kết quả" in done.message
         answer = report_detail(code, lan)["answer"]
-        assert answer == letter[1].children == fill_reply("UBND thành phố Thái Nguyên", edited)
+        assert answer == letter[1].children == fill_reply("UBND phường Phan Đình Phùng", edited)
         assert "Phản ánh này không ở bước" in texts(publish.preview([], shown))
 
 
@@ -370,10 +419,17 @@ def test_queue_rows_label_and_cap() -> None:
     now = datetime(2026, 3, 2, 9, 0, tzinfo=LOCAL_TZ)
     item = {"code": "PA-2026-000001", "state": "submitted", "state_label": "Chờ xác minh",
             "submitted_at": "2026-03-02T08:00:00+07:00", "field": None, "field_name": None,
-            "district": "164", "agency_name": None, "stage": "verify",
+            "unit": "05443", "unit_name": "Phường Phan Đình Phùng", "area": "tp_thai_nguyen",
+            "area_name": "TP Thái Nguyên", "former_district": "164",
+            "former_district_name": "Thành phố Thái Nguyên", "former_commune": "05437",
+            "former_commune_name": "Phường Túc Duyên", "agency_name": None, "stage": "verify",
             "stage_due": "2026-03-02T08:30:00+07:00", "sla": "overdue", "sla_label": "Quá hạn",
             "emergency": False, "confidential": True, "held_by": "ioc_lan"}
-    row = queue.queue_rows([item], now, {"164": "TP Thái Nguyên"}, "ioc_lan")[0]
+    row = queue.queue_rows([item], now, "ioc_lan")[0]
+    assert (row["unit_name"], row["area_name"]) == ("Phường Phan Đình Phùng", "TP Thái Nguyên")
+    assert row["place_hint"] == ("Phường Phan Đình Phùng · Khu vực TP Thái Nguyên · "
+                                 "Trước 1/7/2025: Phường Túc Duyên, Thành phố Thái Nguyên")
+    assert queue.COLUMNS["unit"]["headerName"] == "Xã/phường"
     assert row["countdown"] == "quá hạn 30 phút" and row["due_in"] == -30
     assert row["received"] == "08:00 02/03/2026" and row["field_name"] == "Chưa phân loại"
     assert row["held_by_me"] and row["private_label"] == "Riêng người PA"
@@ -391,3 +447,28 @@ def test_panel_media_thumbnails_link_to_the_originals() -> None:
     assert [a.href for a in links[:2]] == ["/api/v1/media/7", "/api/v1/media/8"]
     assert [a.children.src for a in links[:2]] == ["/api/v1/media/7/public", "/api/v1/media/8"]
     assert links[2].src == "/api/v1/media/9" and "Ảnh, video (3)" in texts(section)
+
+
+def test_report_panel_labels_the_unit_the_area_and_the_former_place(dash_app,
+                                                                     ready_db: str) -> None:
+    """Xã/phường and Khu vực for every report; "Trước 1/7/2025: <xã cũ>, <huyện cũ>" for one
+    dated before the units changed; no district anywhere."""
+    from dashboard.widgets import report_panel
+
+    lan = staff("ioc_lan")
+    before = make_report(ready_db, now=datetime(2025, 3, 25, 2, tzinfo=UTC))
+    after = make_report(ready_db)
+    with dash_app.app_context():
+        old, _ = workflow.load_panel(before, lan, triage.build_panel, triage_layout.EMPTY)
+        new, _ = workflow.load_panel(after, lan, triage.build_panel, triage_layout.EMPTY)
+    old_text, new_text = texts(old), texts(new)
+    for text in (old_text, new_text):
+        assert "Xã/phường" in text and "Phường Phan Đình Phùng" in text
+        assert "Khu vực" in text and "TP Thái Nguyên" in text
+        assert "Huyện, thành phố" not in text and "Xã, phường" not in text
+    assert "Trước 1/7/2025: Phường Túc Duyên, Thành phố Thái Nguyên" in old_text
+    assert "Trước 1/7/2025" not in new_text
+    rows = report_panel.place_rows({"unit_name": None, "area_name": None})
+    assert rows == [("Xã/phường", "-"), ("Khu vực", "-")]
+    only = report_panel.former_line({"former_district_name": "Huyện Ba Bể"})
+    assert only.children == "Trước 1/7/2025: Huyện Ba Bể"

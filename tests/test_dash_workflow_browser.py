@@ -103,10 +103,10 @@ def test_triage_from_the_map_and_the_keyboard_take_accept_forward(dash_live, das
 
 def test_agency_receives_and_answers_then_the_leader_approves(dash_live, ready_db, page,
                                                               new_page) -> None:
-    code = make_report(ready_db, steps=2)  # forwarded to UBND TP Thái Nguyên
+    code = make_report(ready_db, steps=2)  # forwarded to UBND phường Phan Đình Phùng
     sign_in_browser(page, dash_live, "xl_164", "/agency")
     page.wait_for_selector("#agency-summary :text('Đang mở tại đơn vị')")
-    page.wait_for_selector("#agency-title:has-text('UBND thành phố Thái Nguyên')")
+    page.wait_for_selector("#agency-title:has-text('UBND phường Phan Đình Phùng')")
     open_row(page, "agency", code)
     assert page.locator("#agency-panel :text('Trần Thị Bình')").count() == 0  # no identity
     page.click(action_button("agency", "receive"))
@@ -134,7 +134,7 @@ def test_publish_with_the_live_preview(dash_live, ready_db, page) -> None:
     edited = "Ngày 12/3/2026 đã dọn toàn bộ vật liệu, trả lại vỉa hè cho người đi bộ."
     sign_in_browser(page, dash_live, "ioc_lan", "/publish")
     open_row(page, "publish", code)
-    page.wait_for_selector("#publish-preview .letter:has-text('UBND thành phố Thái Nguyên')")
+    page.wait_for_selector("#publish-preview .letter:has-text('UBND phường Phan Đình Phùng')")
     editor = dash_id(action="publish", name="result", page="publish", type="wf-param")
     assert page.input_value(editor) == RESULT
     page.click("#publish-panel .js-take")
@@ -146,5 +146,5 @@ def test_publish_with_the_live_preview(dash_live, ready_db, page) -> None:
     wait_done(page, "publish", "Trạng thái mới: Đã công khai kết quả")
     detail = _state(code)
     assert detail["state"] == "published" and edited in detail["answer"]
-    assert detail["answer"].startswith("UBND thành phố Thái Nguyên")
+    assert detail["answer"].startswith("UBND phường Phan Đình Phùng")
     assert_no_console_errors(page)

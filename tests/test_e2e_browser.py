@@ -39,7 +39,7 @@ def test_one_report_from_the_citizen_to_the_wall(dash_live, dash_app, new_page) 
     ioc.click(action_button("triage", "forward"))
     wait_done(ioc, "triage", "Đã chuyển cơ quan xử lý")
     viewer = StaffUser(1, "ioc_lan", None, "ioc_handler", None, "", "")
-    assert report_detail(code, viewer)["agency"] == AGENCY  # UBND TP Thái Nguyên
+    assert report_detail(code, viewer)["agency"] == AGENCY  # UBND phường Phan Đình Phùng
     assert_no_console_errors(ioc)
 
     # the agency's handler receives and answers (D8)
@@ -66,7 +66,7 @@ def test_one_report_from_the_citizen_to_the_wall(dash_live, dash_app, new_page) 
     # the IOC publishes the answer in the Phụ lục II template (D10)
     ioc.goto(dash_live + "/publish")
     open_row(ioc, "publish", code)
-    ioc.wait_for_selector("#publish-preview .letter:has-text('UBND thành phố Thái Nguyên')")
+    ioc.wait_for_selector("#publish-preview .letter:has-text('UBND phường Phan Đình Phùng')")
     ioc.click("#publish-panel .js-take")
     wait_done(ioc, "publish", "Bạn đã nhận xử lý")
     ioc.click(action_button("publish", "publish"))
@@ -81,5 +81,6 @@ def test_one_report_from_the_citizen_to_the_wall(dash_live, dash_app, new_page) 
     wall.click("#login-submit")
     wall.wait_for_url(dash_live + "/wall")  # a display's home; full screen, no menu
     wall.wait_for_selector(f".ticker-item:has-text('{code}'):has-text('Đã công khai kết quả')")
+    assert "Phường Phan Đình Phùng" in wall.inner_text(f".ticker-item:has-text('{code}') .t-unit")
     assert "Nguyễn Văn An" not in wall.content()  # report_body's reporter
     assert_no_console_errors(wall)

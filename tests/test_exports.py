@@ -228,7 +228,8 @@ def all_strings(path_xlsx: Path) -> str:
 TABLE_SHEETS = {
     TEXTS["titles"]["headline"]: SHEETS["summary"],
     TEXTS["titles"]["field"]: SHEETS["field"],
-    TEXTS["titles"]["district"]: SHEETS["district"],
+    TEXTS["titles"]["area"]: SHEETS["area"],
+    TEXTS["titles"]["unit"]: SHEETS["unit"],
     TEXTS["titles"]["stages"]: SHEETS["stages"],
     TEXTS["titles"]["agency"]: SHEETS["agency"],
 }
@@ -346,7 +347,8 @@ def test_totals_equal_a_direct_count(packs, period) -> None:
     total = TEXTS["workbook"]["total"]
     h = TEXTS["columns"]
     assert book[SHEETS["field"]]["rows"][total][h["received"]].value == received
-    assert book[SHEETS["district"]]["rows"][total][h["received"]].value == received
+    assert book[SHEETS["area"]]["rows"][total][h["received"]].value == received
+    assert book[SHEETS["unit"]]["rows"][total][h["received"]].value == received
     assert book[SHEETS["agency"]]["rows"][total][h["received_agency"]].value == _direct_count(
         packs.url, period, Report.agency_code.is_not(None))
     assert summary[kpis.label("private")][current].value == _direct_count(
@@ -478,6 +480,28 @@ def test_csv_cells_never_run_as_formulas(packs) -> None:
     assert list(series) == ["'=SUM(A1)", "", "ok"]
 
 
+def test_the_workbook_has_a_sheet_by_area_and_one_by_unit_with_every_unit(packs) -> None:
+    """Issue 12: the pack breaks down by area (khu vực) and by xã/phường; the unit sheet lists
+    all 92 units of the province (none left out for having no report), each with its area."""
+    book = workbook(packs.paths[OCTOBER.code]["xlsx"])
+    h, total = TEXTS["columns"], TEXTS["workbook"]["total"]
+    units = {label: cells for label, cells in book[SHEETS["unit"]]["rows"].items()
+             if label != total}
+    assert len(units) == 92
+    assert units["Phường Phan Đình Phùng"][h["area"]].value == "TP Thái Nguyên"
+    assert units["Xã Văn Lang"][h["area"]].value == "Na Rì"
+    areas = {label for label in book[SHEETS["area"]]["rows"] if label != total}
+    assert areas <= set(refdata_areas()) and "TP Thái Nguyên" in areas
+    by_unit = sum(c[h["received"]].value for c in units.values())
+    assert by_unit == book[SHEETS["unit"]]["rows"][total][h["received"]].value
+
+
+def refdata_areas() -> list[str]:
+    from backend.reference import files as refdata
+
+    return [a.name for a in refdata.load_areas()]
+
+
 def test_confidential_reports_are_counted_not_described(packs) -> None:
     for code in (OCTOBER.code, Q3.code):
         paths = packs.paths[code]
@@ -488,10 +512,13 @@ def test_confidential_reports_are_counted_not_described(packs) -> None:
     secret = rows[packs.made["secret"]]
     t = TEXTS["csv"]
     assert secret[t["secrecy"]] == t["secrecy_confidential"]
-    for column in ("description", "commune", "lat", "lon", "field", "district_name"):
+    for column in ("description", "unit", "unit_name", "area", "area_name", "lat", "lon",
+                   "field"):
         assert secret[t[column]] == "", column
     visible = rows[packs.made["formula"]]
-    assert visible[t["lat"]] and visible[t["district_name"]] == "Thành phố Thái Nguyên"
+    assert visible[t["lat"]] and visible[t["area_name"]] == "TP Thái Nguyên"
+    assert (visible[t["unit"]], visible[t["unit_name"]]) == ("05443", "Phường Phan Đình Phùng")
+    assert visible[t["former_district"]] == "" == visible[t["former_commune"]]  # 2026
 
 
 def test_a_streamed_sheet_is_the_same_sheet(packs, tmp_path, monkeypatch) -> None:

@@ -114,9 +114,10 @@ def test_only_published_public_answers_are_found(seeded, ready_db) -> None:
     page = public_results.search(public_results.ResultQuery(), url=ready_db)
     assert [item.code for item in page.items] == [seeded["public"]]
     item = page.items[0]
-    assert item.answer.startswith("UBND thành phố Thái Nguyên\nKính chào: Ông/Bà")
+    assert item.answer.startswith("UBND phường Phan Đình Phùng\nKính chào: Ông/Bà")
     assert "Kính chào: Ông/Bà" in item.answer and "Trân trọng." in item.answer  # Phụ lục II
-    assert item.agency_name and item.field_name and item.district_name == "Thành phố Thái Nguyên"
+    assert item.agency_name and item.field_name
+    assert (item.unit_name, item.area_name) == ("Phường Phan Đình Phùng", "TP Thái Nguyên")
     _assert_nothing_private(repr(page), "search()")
     for key in ("confidential", "secret", "late", "open"):
         with pytest.raises(NotFound):
@@ -139,8 +140,10 @@ def test_filters_text_and_pagination(ready_db) -> None:
     assert [i.code for i in second.items] == codes[1::-1]
     assert search(public_results.ResultQuery(field=FIELD), url=ready_db).total == 12
     assert search(public_results.ResultQuery(field="y_te"), url=ready_db).total == 0
-    assert search(public_results.ResultQuery(district="164"), url=ready_db).total == 12
-    assert search(public_results.ResultQuery(district="170"), url=ready_db).total == 0
+    assert search(public_results.ResultQuery(area="tp_thai_nguyen"), url=ready_db).total == 12
+    assert search(public_results.ResultQuery(area="vo_nhai"), url=ready_db).total == 0
+    assert search(public_results.ResultQuery(unit="05443"), url=ready_db).total == 12
+    assert search(public_results.ResultQuery(unit="05455"), url=ready_db).total == 0
     assert search(public_results.ResultQuery(text="số 7 bị"), url=ready_db).total == 1
     assert search(public_results.ResultQuery(text="50%_"), url=ready_db).total == 0
     assert search(public_results.ResultQuery(text="vật liệu"), url=ready_db).total == 12  # answer
@@ -155,7 +158,8 @@ def test_filters_text_and_pagination(ready_db) -> None:
 def test_no_public_page_or_payload_carries_identity_or_private_reports(seeded, client) -> None:
     public = seeded["public"]
     paths = ["/portal", "/portal/track", "/portal/results", f"/portal/results/{public}",
-             "/portal/results?q=r%C3%A1c", "/portal/results?district=164",
+             "/portal/results?q=r%C3%A1c", "/portal/results?place=tp_thai_nguyen",
+             "/portal/results?place=05443",
              f"/portal/results?field={FIELD}", "/portal/results.geojson",
              "/portal/results.geojson?q=PUBLIC", "/portal/boundaries.geojson",
              f"/portal/results?q={public}"]
@@ -175,7 +179,7 @@ def test_no_public_page_or_payload_carries_identity_or_private_reports(seeded, c
         assert points["features"] == [] and points["total"] == 0, query
     detail = _text(client.get(f"/portal/results/{public}"))
     assert "PUBLIC-RTA" in detail and "[đã ẩn]" in detail and "Kính chào: Ông/Bà" in detail
-    assert "Kết quả xử lý của UBND thành phố Thái Nguyên" in detail
+    assert "Kết quả xử lý của UBND phường Phan Đình Phùng" in detail
     for key in ("confidential", "secret", "late", "open"):
         assert client.get(f"/portal/results/{seeded[key]}").status_code == 404
 
@@ -219,11 +223,18 @@ def test_results_page_lists_filters_and_pages(ready_db, client) -> None:
     assert second.count('class="card result"') == 2
     beyond = _text(client.get("/portal/results?page=99"))
     assert beyond.count('class="card result"') == 2  # past the end: the last page
-    assert "Chưa có kết quả" in _text(client.get("/portal/results?district=170"))
-    filtered = _text(client.get("/portal/results?q=s%E1%BB%91+3+b%E1%BB%8B&district=164"))
+    assert "Chưa có kết quả" in _text(client.get("/portal/results?place=vo_nhai"))
+    assert "Chưa có kết quả" in _text(client.get("/portal/results?place=05455"))
+    filtered = _text(client.get("/portal/results?q=s%E1%BB%91+3+b%E1%BB%8B&place=tp_thai_nguyen"))
     assert "Tìm thấy <strong>1</strong> kết quả" in filtered
-    assert 'data-points="/portal/results.geojson?district=164&amp;q=s%E1%BB%91+3+b%E1%BB%8B"' \
-        in filtered
+    assert ('data-points="/portal/results.geojson?place=tp_thai_nguyen&amp;'
+            'q=s%E1%BB%91+3+b%E1%BB%8B"') in filtered
+    # the one place picker: areas as groups, each with its units (drill down without JS)
+    assert '<optgroup label="Ba Bể">' in first and "Cả khu vực Ba Bể" in first
+    assert '<option value="05443">Phường Phan Đình Phùng</option>' in first
+    unit_page = _text(client.get("/portal/results?place=05443"))
+    assert '<option value="05443" selected>' in unit_page
+    assert "Tìm thấy <strong>12</strong> kết quả" in unit_page
     bad = client.get("/portal/results?q=" + "x" * 300)
     assert bad.status_code == 422 and "tối đa 200 ký tự" in _text(bad)
     # dates dd/mm/yyyy in Vietnam's time
@@ -238,11 +249,13 @@ def test_geojson_is_gzipped_cacheable_and_revalidated(seeded, client) -> None:
     etag = response.headers["ETag"]
     again = client.get("/portal/results.geojson", headers={"If-None-Match": etag})
     assert again.status_code == 304 and not again.data
-    other = client.get("/portal/results.geojson?district=170", headers={"If-None-Match": etag})
+    other = client.get("/portal/results.geojson?place=vo_nhai", headers={"If-None-Match": etag})
     assert other.status_code == 200 and other.get_json()["features"] == []
     boundaries = client.get("/portal/boundaries.geojson")
     data = boundaries.get_json()
-    assert len(data["districts"]["features"]) == 9 and len(data["province"]["features"]) == 1
+    assert len(data["areas"]["features"]) == 17 and len(data["province"]["features"]) == 1
+    assert {f["properties"]["name"] for f in data["areas"]["features"]} >= {
+        "TP Thái Nguyên", "TP Bắc Kạn", "Ba Bể", "Na Rì"}
     assert boundaries.headers["Cache-Control"] == "public, max-age=86400"
 
 

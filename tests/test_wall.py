@@ -53,10 +53,12 @@ def test_snapshot_tiles_match_the_situation(ready_db: str, cast: dict[str, str])
         open_overdue = session.scalar(select(func.count()).select_from(Report).where(
             Report.stage_due < NOW, Report.state.not_in(("published", "rejected", "closed"))))
     assert k["overdue_now"] == open_overdue
-    district = data["districts"]["164"]  # all cast reports are in TP Thái Nguyên
-    assert district["open"] == 4 and district["overdue"] == 1
+    # all cast reports are in Phường Phan Đình Phùng (05443), in the area TP Thái Nguyên
+    assert data["units"]["05443"] == data["areas"]["tp_thai_nguyen"] == {
+        "open": 4, "overdue": 1, "received_30d": 5}
     assert [r["code"] for r in data["ticker"]][0] == cast["forwarded"]  # newest id first
     assert sum(c["open"] for c in data["matrix"]) == 1
+    assert {c["area"] for c in data["matrix"]} == {"tp_thai_nguyen"}
 
 
 def test_snapshot_has_no_personal_data_and_no_state_secret(ready_db: str, cast) -> None:
@@ -91,8 +93,13 @@ def test_tick_sends_everything_once_then_only_the_clock(wall_app, cast, monkeypa
         assert points_url == "/api/v1/map/points.geojson?v=202611250300"  # the minute's points
         assert [f["properties"]["code"] for f in new["features"]] == [
             r.children[1].children for r in ticker]  # the newest, drawn over them
-        assert hideout["mode"] == "volume" and "164" in hideout["values"]
+        assert hideout["mode"] == "volume" and set(hideout["values"]) == {"tp_thai_nguyen"}
+        assert set(hideout["units"]) == {"05443"}
+        assert hideout["values"]["tp_thai_nguyen"]["label"].startswith(
+            "Khu vực TP Thái Nguyên: 5 phản ánh 30 ngày · 4 đang mở")
+        assert hideout["units"]["05443"]["label"].startswith("Phường Phan Đình Phùng: 5")
         assert heatmap.className == "heat-table"
+        assert "Phường Phan Đình Phùng" in str(ticker[0])  # the unit, by name
         again = wall_tick.tick(1, seen, now=NOW + timedelta(seconds=2))
         assert again[1] is no_update and again[2] is no_update and again[5] is no_update
         assert again[8] is no_update
@@ -112,16 +119,65 @@ def test_tick_refuses_anyone_but_the_wall_roles(wall_app, monkeypatch) -> None:
 
 
 def test_heatmap_puts_the_worst_agency_first() -> None:
-    data = {"district_names": {"164": "Thái Nguyên", "165": "Sông Công"}, "matrix": [
-        {"agency": "a", "agency_name": "Sở A", "district": "164", "open": 10, "overdue": 1},
-        {"agency": "b", "agency_name": "Sở B", "district": "165", "open": 4, "overdue": 3},
+    # the areas' display order, not the alphabet, nor the order the cells come in
+    data = {"area_names": {"tp_thai_nguyen": "TP Thái Nguyên", "tp_song_cong": "TP Sông Công",
+                           "ba_be": "Ba Bể"}, "matrix": [
+        {"agency": "b", "agency_name": "Sở B", "area": "tp_song_cong", "open": 4, "overdue": 3},
+        {"agency": "a", "agency_name": "Sở A", "area": "tp_thai_nguyen", "open": 10,
+         "overdue": 1},
+        {"agency": "a", "agency_name": "Sở A", "area": "ba_be", "open": 2, "overdue": 0},
     ]}
-    districts, agencies, rows = wall_screen.heatmap_cells(data)
-    assert districts == ["Thái Nguyên", "Sông Công"] and agencies == ["Sở B", "Sở A"]
+    areas, agencies, rows = wall_screen.heatmap_cells(data)
+    assert areas == ["TP Thái Nguyên", "TP Sông Công", "Ba Bể"] and agencies == ["Sở B", "Sở A"]
     assert rows[0][0] is None and rows[0][1]["rate"] == 0.75 and rows[1][0]["rate"] == 0.1
-    table = str(wall_screen.heatmap(data))
-    assert "3/4" in table and "1/10" in table
+    table = wall_screen.heatmap(data)
+    text = str(table)
+    assert "3/4" in text and "1/10" in text and "0/2" in text
+    assert "Khu vực TP Sông Công" in text  # a column's full name in its title
+    assert table.className == "heat-table"  # three columns: names written across
     assert wall_screen.heat_colour(0.0) != wall_screen.heat_colour(1.0)
+
+
+def test_heatmap_columns_are_the_areas_with_open_reports(ready_db: str) -> None:
+    from backend.services.places.catalogue import place_index
+
+    order = place_index(ready_db).area_names()
+    codes = list(order)
+    cells = [{"agency": "a", "agency_name": "Sở A", "area": code, "open": 2, "overdue": 1}
+             for code in reversed(codes)] + [
+        {"agency": "a", "agency_name": "Sở A", "area": "-", "open": 1, "overdue": 0}]
+    areas, _, rows = wall_screen.heatmap_cells({"area_names": order, "matrix": cells})
+    assert areas == [*order.values(), wall_screen.NO_AREA]  # 17 areas in order, then none
+    assert len(areas) == 18 and all(cell["rate"] == 0.5 for cell in rows[0][:17])
+    assert "many" in wall_screen.heatmap({"area_names": order, "matrix": cells}).className
+
+
+def test_wall_figures_by_area_and_unit(ready_db: str) -> None:
+    """A report placed in a known unit counts in that unit and in its area; the areas'
+    figures are the sums of their units'."""
+    from backend.services.places.catalogue import forget_places, place_index
+
+    forget_places()
+    places = place_index(ready_db)
+    unit = next(code for code, u in places.units.items() if u.area_code == "ba_be")
+    seat = places.units[unit]
+    make_report(ready_db, now=NOW - timedelta(hours=2), lat=seat.lat, lon=seat.lon)
+    make_report(ready_db, now=NOW - timedelta(hours=1))  # Phường Phan Đình Phùng
+    data = wall.full_snapshot(NOW, url=ready_db)
+    with session_factory(ready_db)() as session:
+        placed = session.scalar(select(Report.unit_code).order_by(Report.id).limit(1))
+    assert placed == unit, "the report at the unit's seat is placed in that unit"
+    assert data["units"][unit] == {"open": 1, "overdue": 0, "received_30d": 1}
+    assert data["areas"]["ba_be"] == {"open": 1, "overdue": 0, "received_30d": 1}
+    assert data["areas"]["tp_thai_nguyen"]["received_30d"] == 1
+    for area, figures in data["areas"].items():
+        members = [f for code, f in data["units"].items() if places.area_of(code) == area]
+        assert figures["open"] == sum(f["open"] for f in members)
+    shown = wall_tick.choropleth({**data, "area_names": places.area_names(),
+                                  "unit_names": places.unit_names()}, "volume")
+    assert shown["values"]["ba_be"]["label"].startswith("Khu vực Ba Bể: 1 phản ánh 30 ngày")
+    assert shown["units"][unit]["label"].startswith(f"{seat.name}: 1 phản ánh 30 ngày")
+    assert shown["units"][unit]["v"] == shown["values"]["ba_be"]["v"] == 1.0
 
 
 def test_a_new_version_is_computed_once_while_others_get_the_latest(wall_app) -> None:

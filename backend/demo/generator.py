@@ -98,6 +98,15 @@ def commune_label(world: World, former: str | None, unit: str | None) -> str:
     return name or "địa phương"
 
 
+def _places(world: World, submitted: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    """Where each report is; the former units only for those made before 1/7/2025."""
+    points = sample_points(world.gazetteer, len(submitted), rng, world.district_weights)
+    older = before_units(submitted)
+    for column in ("former_district_code", "former_commune_code"):
+        points[column] = points[column].where(older, None)
+    return points
+
+
 def before_units(submitted: np.ndarray) -> np.ndarray:
     """Which instants (UTC datetime64) come before the units of 1/7/2025."""
     return submitted < np.datetime64(UNITS_2025_FROM.replace(tzinfo=None), "s")
@@ -227,10 +236,7 @@ def generate_chunk(world: World, first_id: int, submitted: np.ndarray, until: np
     budgets = {s: policy.budgets[s].minutes for s in policy.budgets}
     emergency_min = {s: policy.budgets[s].emergency_minutes for s in policy.budgets}
 
-    points = sample_points(world.gazetteer, n, rng, world.district_weights)
-    older = before_units(submitted)
-    for column in ("former_district_code", "former_commune_code"):
-        points[column] = points[column].where(older, None)
+    points = _places(world, submitted, rng)
     unit = points["unit_code"].to_numpy(dtype=object)
     field_idx = rng.choice(len(world.fields), size=n, p=world.field_weights)
     field_code = np.asarray(world.fields, dtype=object)[field_idx]

@@ -51,27 +51,73 @@ window.iocMap = (function () {
     var i = Math.max(0, Math.min(stops.length - 1, Math.floor(v * (stops.length - 0.001))));
     return stops[i];
   }
-  function districtStyle(feature, context) {
+  // Places: the boundaries route's features are the province, its areas and its units; the
+  // hideout's level ("area" or "unit", from the zoom) says which of areas and units show.
+  function placeFilter(feature, context) {
+    var h = (context && context.hideout) || {};
+    var kind = (feature.properties || {}).kind;
+    return kind === "province" || kind === (h.level === "unit" ? "unit" : "area");
+  }
+  function cellOf(p, h) {
+    return ((p.kind === "unit" ? h.units : h.values) || {})[p.code];
+  }
+  function placeStyle(feature, context) {
     var h = (context && context.hideout) || {};
     var p = feature.properties || {};
     if (p.kind === "province") {
       return {color: h.dark ? "#e2e8f0" : "#334155", weight: 2.5, fill: false, interactive: false};
     }
-    var cell = (h.values || {})[p.code];
+    var cell = cellOf(p, h);
     var hasValue = h.mode && h.mode !== "none" && cell;
-    return {color: h.dark ? "#64748b" : "#94a3b8", weight: 1.2, dashArray: "",
+    var unit = p.kind === "unit";
+    return {color: h.dark ? "#64748b" : "#94a3b8", weight: unit ? 0.8 : 1.2, dashArray: "",
             fillColor: hasValue ? ramp(cell.v, h.dark) : (h.dark ? "#0f172a" : "#f8fafc"),
-            fillOpacity: hasValue ? 0.55 : 0.35};
+            fillOpacity: hasValue ? 0.55 : (unit ? 0.25 : 0.35)};
   }
-  function districtTooltip(feature, layer, context) {
+  // a small note on the map while the unit boundaries drawn are approximate ones
+  function approximateNote(map, text, show) {
+    if (!map || !text) { return; }
+    if (show && !map._iocApproximate) {
+      var note = L.control({position: "bottomright"});
+      note.onAdd = function () {
+        var div = L.DomUtil.create("div", "approx-note");
+        div.textContent = text;
+        return div;
+      };
+      map._iocApproximate = note.addTo(map);
+    } else if (!show && map._iocApproximate) {
+      map._iocApproximate.remove();
+      map._iocApproximate = null;
+    }
+  }
+  function placeTooltip(feature, layer, context) {
     var p = feature.properties || {};
-    if (p.kind === "district") {
+    var h = (context && context.hideout) || {};
+    if (p.kind === "area" || p.kind === "unit") {
+      approximateNote(context && context.map, h.note, p.kind === "unit" && !!p.approximate);
       layer.bindTooltip(function () {
-        var h = (context && context.hideout) || {};
-        var cell = (h.values || {})[p.code];
+        var now = (context && context.hideout) || {};
+        var cell = cellOf(p, now);
         return cell ? cell.label : (p.name || "");
       }, {sticky: true});
     }
+  }
+  // the place layer's hideout (clientside callbacks of dashboard/callbacks/maps.py): the
+  // choropleth's values ({mode, values, units}), the level from the zoom or the page's toggle;
+  // a pan or a zoom that keeps the level changes nothing (the layer is not drawn again)
+  function levelHideout(choropleth, zoom, toggle, unitZoom, dark, note, current) {
+    var v = choropleth || {};
+    var level = toggle === "unit" || (zoom || 0) >= unitZoom ? "unit" : "area";
+    var dc = window.dash_clientside || {};
+    var fired = (dc.callback_context || {}).triggered || [];
+    var zoomOnly = fired.length > 0 && fired.every(function (t) {
+      return /\.zoom$/.test(t.prop_id || "");
+    });
+    if (zoomOnly && current && current.level === level && dc.no_update !== undefined) {
+      return dc.no_update;
+    }
+    return {mode: v.mode || "none", values: v.values || {}, units: v.units || {},
+            dark: !!dark, level: level, note: note};
   }
   function newToLayer(feature, latlng) {
     var p = feature.properties || {};
@@ -81,5 +127,7 @@ window.iocMap = (function () {
                              zIndexOffset: 1000});
   }
   return {pointToLayer: pointToLayer, clusterToLayer: clusterToLayer, newToLayer: newToLayer,
-          districtStyle: districtStyle, districtTooltip: districtTooltip};
+          placeStyle: placeStyle, placeFilter: placeFilter, placeTooltip: placeTooltip,
+          levelHideout: levelHideout};
 })();
+

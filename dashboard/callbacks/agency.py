@@ -32,8 +32,7 @@ def build_panel(detail: dict[str, Any], staff: StaffUser):
     names = lookups.agency_names()
     choices = Choices(agencies=lookups.options(names), agency_names=names)
     bar = action_bar(PREFIX, detail, staff, AGENCY_ACTIONS, choices)
-    return report_panel.panel(detail, actions=bar, districts=lookups.district_names(),
-                              communes=lookups.commune_names(), prefix=PREFIX)
+    return report_panel.panel(detail, actions=bar, prefix=PREFIX)
 
 
 def summary_for(agency: str, now: datetime) -> AgencySummary:

@@ -28,8 +28,7 @@ def to_filters(_staff: StaffUser, values: dict[str, Any]) -> Filters:
 
 def build_panel(detail: dict[str, Any], staff: StaffUser):
     bar = action_bar(PREFIX, detail, staff, PUBLISH_ACTIONS)
-    return report_panel.panel(detail, actions=bar, districts=lookups.district_names(),
-                              communes=lookups.commune_names(), prefix=PREFIX)
+    return report_panel.panel(detail, actions=bar, prefix=PREFIX)
 
 
 def preview(texts: list[str | None], shown: dict[str, Any] | None) -> Any:

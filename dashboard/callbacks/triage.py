@@ -17,6 +17,7 @@ from backend.services.workflow.nearby import nearby_open
 from backend.services.workflow.routing import suggest_agency, suggest_field
 from dashboard import access, cache, lookups
 from dashboard.callbacks import workflow
+from dashboard.callbacks.maps import register_places
 from dashboard.layouts.triage import DEFAULT_STATES, EMPTY, HIDDEN_CIRCLE, PREFIX
 from dashboard.widgets import report_panel
 from dashboard.widgets.action_form import Choices, action_bar, suggestion_text
@@ -35,14 +36,15 @@ def to_filters(_staff: StaffUser, values: dict[str, Any]) -> Filters:
 
 def choices_for(detail: dict[str, Any]) -> Choices:
     """Fields and agencies to pick from, with the suggested field (its keywords in the text)
-    and the routing rule's agency for that field and district (D7.1)."""
+    and the routing rule's agency for that field in the report's unit (D7.1: the unit's
+    rules first, then its area's, then the province's)."""
     names = lookups.agency_names()
     field = detail.get("field") or suggest_field(detail.get("description") or "")
     if not {"forward", "consult"} & set(detail.get("allowed_actions", [])):
         return Choices(suggested_field=field, agency_names=names)
     return Choices(fields=lookups.options(lookups.field_names()),
                    agencies=lookups.options(names), suggested_field=field,
-                   suggested_agency=suggest_agency(field, detail.get("district")),
+                   suggested_agency=suggest_agency(field, detail.get("unit")),
                    agency_names=names)
 
 
@@ -51,16 +53,16 @@ def build_panel(detail: dict[str, Any], staff: StaffUser):
     # duplicates of a report not classified yet: those of the field its text suggests
     field = detail.get("field") or choices.suggested_field
     bar = action_bar(PREFIX, detail, staff, TRIAGE_ACTIONS, choices)
-    return report_panel.panel(detail, actions=bar, districts=lookups.district_names(),
-                              communes=lookups.commune_names(),
+    return report_panel.panel(detail, actions=bar,
                               nearby=nearby_open(detail["code"], as_field=field), prefix=PREFIX)
 
 
-def suggested(field: str | None, district: str | None) -> tuple[Any, str]:
-    """(agency to pre-select, hint) when the handler picks another field in the forward form."""
+def suggested(field: str | None, unit: str | None) -> tuple[Any, str]:
+    """(agency to pre-select, hint) when the handler picks another field in the forward form
+    (the report's unit stays: the rules of its unit, its area, then the province)."""
     if not field:
         raise PreventUpdate
-    agency = suggest_agency(field, district)
+    agency = suggest_agency(field, unit)
     return (agency if agency else no_update), suggestion_text(agency, lookups.agency_names())
 
 
@@ -86,17 +88,18 @@ def register(app: Dash) -> None:
     workflow.register_queue(app, PREFIX, IOC_ROLES, FILTERS, to_filters)
     workflow.register_selection(app, PREFIX, IOC_ROLES, with_map=True)
     workflow.register_panel(app, PREFIX, IOC_ROLES, build_panel, EMPTY)
+    register_places(app, PREFIX, dark=False)
 
     @app.callback(
         Output({"type": "wf-param", "page": MATCH, "action": MATCH, "name": "agency"}, "value"),
         Output({"type": "wf-hint", "page": MATCH, "action": MATCH, "name": "agency"},
                "children"),
         Input({"type": "wf-param", "page": MATCH, "action": MATCH, "name": "field"}, "value"),
-        State({"type": "wf-ctx", "page": MATCH, "action": MATCH, "name": "district"}, "data"),
+        State({"type": "wf-ctx", "page": MATCH, "action": MATCH, "name": "unit"}, "data"),
         prevent_initial_call=True)
-    def on_field(field, district):
+    def on_field(field, unit):
         access.require(*IOC_ROLES)
-        return suggested(field, district)
+        return suggested(field, unit)
 
     @app.callback(Output(f"{PREFIX}-points", "url"), Output(f"{PREFIX}-version", "data"),
                   Input(f"{PREFIX}-tick", "n_intervals"), State(f"{PREFIX}-version", "data"))

@@ -6,7 +6,8 @@ The tick: everything changes together, and only when the data (or minute) does. 
 one query per data version and minute: the version is cached for one second and the snapshot per
 (version, minute) in the shared cache. A tick whose key the screen has already seen sends only
 the clock and the choropleth's values (which must be re-sent anyway: DASH.md, a hideout that
-arrives before the geometry is lost).
+arrives before the geometry is lost). The values go to the store `wall-choropleth`, from which
+the map's place layer is coloured by area, or zoomed in by unit (`dashboard/callbacks/maps.py`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from dash import Dash, Input, Output, State, no_update
 
 from backend import vietnamese as vn
 from backend.domain.roles import WALL_ROLES
+from backend.services.places.catalogue import AREA_LABEL, place_index
 from backend.services.reads import mapdata, wall
-from backend.services.reads.catalogue import district_names
-from dashboard import access, cache
+from dashboard import access, cache, lookups
+from dashboard.callbacks.maps import register_places
 from dashboard.layouts.wall import heatmap, ticker, tiles
 from dashboard.widgets.map import POINTS_URL
-from geo.boundaries import short_district_name
 
 MODE_TICKS = 15  # the choropleth switches between volume and overdue rate every 30 s
 
@@ -38,20 +39,16 @@ def current_snapshot(key: str, now: datetime) -> tuple[str, dict[str, Any]]:
     others show the previous one, keyed as such, so the screen picks up the new one next tick.
     Month-long figures are computed every five minutes, not at every new report."""
     fast_key, fast = cache.remember_latest("wall:snapshot", key, 180,
-                                           lambda: _enrich(wall.snapshot(now)))
+                                           lambda: wall.snapshot(now))
     slow_key, slow = cache.remember_latest("wall:slow", f"{now:%Y%m%d%H}-{now.minute // 5}", 900,
                                            lambda: wall.slow_snapshot(now))
-    return f"{fast_key}|{slow_key}", wall.combine(fast, slow)
-
-
-def _enrich(data: dict[str, Any]) -> dict[str, Any]:
-    data["district_names"] = {code: short_district_name(name)
-                              for code, name in district_names().items()}
-    return data
+    data = wall.combine(fast, slow, place_index())
+    return f"{fast_key}|{slow_key}", {**data, "area_names": lookups.area_names(),
+                                      "unit_names": lookups.unit_names()}
 
 
 def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None) -> tuple:
-    """(clock, tiles, ticker, heatmap, choropleth hideout, points url, seen key, mode label,
+    """(clock, tiles, ticker, heatmap, choropleth values, points url, seen key, mode label,
     newest reports layer). Points are recomputed once a minute (the route's cache); the newest
     reports come with the tick, so a new report is on the map at the next tick."""
     access.require(*WALL_ROLES)
@@ -60,8 +57,8 @@ def tick(n_intervals: int | None, seen: str | None, now: datetime | None = None)
     mode = "overdue" if ((n_intervals or 0) // MODE_TICKS) % 2 else "volume"
     clock = vn.clock(now, " · ")
     hideout = choropleth(data, mode)
-    label = ("Tô màu địa bàn: tỷ lệ quá hạn" if mode == "overdue"
-             else "Tô màu địa bàn: số phản ánh 30 ngày")
+    label = ("Tô màu khu vực (phóng to: xã/phường): tỷ lệ quá hạn" if mode == "overdue"
+             else "Tô màu khu vực (phóng to: xã/phường): số phản ánh 30 ngày")
     if seen == key:
         return (clock, no_update, no_update, no_update, hideout, no_update, no_update, label,
                 no_update)
@@ -83,28 +80,37 @@ def newest(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def choropleth(data: dict[str, Any], mode: str) -> dict[str, Any]:
-    """Per district the value the map colours by, scaled 0-1, and a label for the tooltip."""
-    districts = data["districts"]
-    names = data.get("district_names", {})
+    """Per area and per unit the value the map colours by, scaled 0-1 within its level, and a
+    label for the tooltip: {mode, values (areas), units}."""
+    areas = {code: d for code, d in data["areas"].items() if code != "-"}
+    return {"mode": mode,
+            "values": _scaled(areas, mode, data.get("area_names", {}), f"{AREA_LABEL} "),
+            "units": _scaled(data["units"], mode, data.get("unit_names", {}))}
+
+
+def _scaled(figures: dict[str, dict[str, int]], mode: str, names: dict[str, str],
+            prefix: str = "") -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {}
-    top = max((d["received_30d"] for d in districts.values()), default=0) or 1
-    for code, d in districts.items():
+    top = max((d["received_30d"] for d in figures.values()), default=0) or 1
+    for code, d in figures.items():
         rate = d["overdue"] / d["open"] if d["open"] else 0.0
         scaled = rate if mode == "overdue" else d["received_30d"] / top
         values[code] = {"v": round(scaled, 3),
-                        "label": f"{names.get(code, code)}: {vn.integer(d['received_30d'])} phản ánh "
-                                 f"30 ngày · {vn.integer(d['open'])} đang mở · quá hạn "
-                                 f"{vn.percent(rate)}"}
-    return {"mode": mode, "values": values, "dark": True}
+                        "label": f"{prefix}{names.get(code, code)}: "
+                                 f"{vn.integer(d['received_30d'])} phản ánh 30 ngày · "
+                                 f"{vn.integer(d['open'])} đang mở · quá hạn {vn.percent(rate)}"}
+    return values
 
 
 def register(app: Dash) -> None:
     @app.callback(
         Output("wall-clock", "children"), Output("wall-kpis", "children"),
         Output("wall-ticker", "children"), Output("wall-heatmap", "children"),
-        Output("wall-districts", "hideout"), Output("wall-points", "url"),
+        Output("wall-choropleth", "data"), Output("wall-points", "url"),
         Output("wall-seen", "data"), Output("wall-mode", "children"),
         Output("wall-new", "data"),
         Input("wall-tick", "n_intervals"), State("wall-seen", "data"))
     def on_tick(n_intervals, seen):
         return tick(n_intervals, seen)
+
+    register_places(app, "wall", dark=True, values=Input("wall-choropleth", "data"))

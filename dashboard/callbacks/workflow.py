@@ -220,12 +220,13 @@ def queue_signature(rows: list[dict[str, Any]]) -> str:
 
 def build_filters(values: dict[str, Any], default_states: tuple[str, ...] = (),
                   **fixed: Any) -> Filters:
-    """`Filters` from the filter bar's values (`state`, `field`, `district`, `sla`, …)."""
+    """`Filters` from the filter bar's values (`state`, `field`, `area`, `unit`, `sla`, …)."""
     sla = values.get("sla") or "all"
     text = (values.get("text") or "").strip()
     return Filters(
         states=tuple(values.get("state") or default_states),
-        field=values.get("field") or None, district=values.get("district") or None,
+        field=values.get("field") or None, area=values.get("area") or None,
+        unit=values.get("unit") or None,
         overdue=True if sla == "overdue" else False if sla == "in_time" else None,
         at_risk=True if sla == "at_risk" else None,
         emergency=True if values.get("emergency") else None,
@@ -240,7 +241,7 @@ def queue_update(staff: StaffUser, filters: Filters, seen: str | None,
         page = queries.list_reports(staff, filters, 1, MAX_ROWS, now=now)
     except WorkflowError as error:
         return [], error.message, ""
-    rows = queue_rows(page["items"], now, lookups.district_names(), staff.username)
+    rows = queue_rows(page["items"], now, staff.username)
     total = page["total"]
     count = (f"{vn.integer(total)} phản ánh" if total <= MAX_ROWS else
              f"{MAX_ROWS} / {vn.integer(total)} phản ánh gần hạn nhất: lọc để thu hẹp")
@@ -262,13 +263,31 @@ def register_queue(app: Dash, page: str, roles: tuple[str, ...], names: tuple[st
         values = dict(zip(names, args[:len(names)], strict=True))
         return queue_update(staff, to_filters(staff, values), args[-1])
 
-    dropdowns = [name for name in ("field", "district") if name in names]
+    dropdowns = [name for name in ("field", "area") if name in names]
     if dropdowns:
         @app.callback(*[Output(f"{page}-f-{name}", "options") for name in dropdowns],
                       Input(f"{page}-init", "data"))
         def fill_filters(_init):
             access.require(*roles)
             found = {"field": lookups.options(lookups.field_names()),
-                     "district": lookups.options(lookups.district_names())}
+                     "area": lookups.area_options()}
             values = tuple(found[name] for name in dropdowns)
             return values if len(values) > 1 else values[0]
+
+    if "unit" in names:
+        @app.callback(Output(f"{page}-f-unit", "options"), Output(f"{page}-f-unit", "value"),
+                      Input(f"{page}-f-area", "value") if "area" in names
+                      else Input(f"{page}-init", "data"),
+                      State(f"{page}-f-unit", "value"))
+        def fill_units(area, unit):
+            access.require(*roles)
+            return unit_choices(area if "area" in names else None, unit)
+
+
+def unit_choices(area: str | None, unit: str | None) -> tuple[list[dict[str, Any]], Any]:
+    """(the unit filter's options: the units of the area chosen, or all; its value: kept when
+    the unit is in that area, else cleared)."""
+    options = lookups.unit_options(area)
+    if unit and unit not in {o["value"] for o in options}:
+        return options, None
+    return options, no_update

@@ -21,7 +21,7 @@ STATES = [State.FORWARDED, State.IN_PROGRESS, State.AWAITING_APPROVAL, State.APP
           State.PUBLISHED, State.ANSWERED_PRIVATELY, State.CLOSED]
 HANDLER_STATES = [State.FORWARDED.value, State.IN_PROGRESS.value, State.AWAITING_APPROVAL.value]
 LEADER_STATES = [State.AWAITING_APPROVAL.value, State.IN_PROGRESS.value, State.FORWARDED.value]
-COLUMNS = ("code", "countdown", "sla", "state", "stage", "due", "field", "district", "received",
+COLUMNS = ("code", "countdown", "sla", "state", "stage", "due", "field", "unit", "received",
            "emergency")
 EMPTY = "Chọn một phản ánh trong hàng chờ của đơn vị (phím J/K rồi Enter)."
 

@@ -13,8 +13,8 @@ from dashboard.widgets.queue import filters_bar, queue_grid, shortcuts
 
 PREFIX = "publish"
 TICK_MS = 10_000
-FILTER_NAMES = ("field", "district", "sla", "emergency", "text")
-COLUMNS = ("code", "countdown", "sla", "agency", "field", "private", "district", "emergency",
+FILTER_NAMES = ("field", "area", "unit", "sla", "emergency", "text")
+COLUMNS = ("code", "countdown", "sla", "agency", "field", "private", "unit", "emergency",
            "held")
 EMPTY = "Chọn một kết quả đã được lãnh đạo cơ quan phê duyệt để biên tập và công khai."
 

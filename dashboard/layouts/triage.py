@@ -22,7 +22,7 @@ DEFAULT_STATES = [ReportState.SUBMITTED.value, ReportState.ACCEPTED.value,
 STATES = [ReportState.SUBMITTED, ReportState.NEEDS_SUPPLEMENT, ReportState.ACCEPTED,
           ReportState.RETURNED_TO_IOC, ReportState.ESCALATED, ReportState.FORWARDED,
           ReportState.IN_PROGRESS, ReportState.AWAITING_APPROVAL, ReportState.APPROVED]
-COLUMNS = ("code", "countdown", "sla", "state", "field", "district", "held", "emergency",
+COLUMNS = ("code", "countdown", "sla", "state", "field", "unit", "held", "emergency",
            "received")
 DUPLICATE_RADIUS_M = 250
 HIDDEN_CIRCLE = {"opacity": 0, "fillOpacity": 0}

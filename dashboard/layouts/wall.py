@@ -1,9 +1,11 @@
 """Wall screen `/wall` (D2.2d): dark, full-screen, legible from across the room, no interaction.
 
-Live map of open and recent reports coloured by SLA status, a district choropleth that switches
-between volume and overdue rate, KPI tiles, a ticker of the newest reports and an SLA heatmap
-agency × district. This module draws the screen and its parts from the wall's data; everything
-updates from one small tick callback (`dashboard/callbacks/wall.py`).
+Live map of open and recent reports coloured by SLA status, a choropleth of the 17 areas ("Khu
+vực"; zoomed in, of the 92 units, "Xã/phường") that switches between volume and overdue rate, KPI
+tiles, a ticker of the newest reports and an SLA heatmap agency × area. This module draws the
+screen and its parts from the wall's data (`backend.services.reads.wall.combine`, with the areas'
+and units' names added by the tick); everything updates from one small tick callback
+(`dashboard/callbacks/wall.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dash import dcc, html
 
 from backend import vietnamese as vn
 from backend.services.access.auth import StaffUser
+from backend.services.places.catalogue import AREA_LABEL
 from dashboard.widgets.map import legend, report_map
 
 TICK_MS = 2000  # with a 1 s version cache, a new report shows within ~3 s
@@ -22,6 +25,8 @@ TILES = (("received_today", "Tiếp nhận hôm nay"), ("waiting_at_ioc", "Đang
          ("on_time_rate", "Đúng hạn toàn quy trình, tháng này"),
          ("satisfaction_rate", "Hài lòng, chấp nhận được, tháng này"))
 HEATMAP_AGENCIES = 9  # the worst nine: what a room can read at a glance
+MANY_COLUMNS = 9  # more areas than this: their names are written upwards (assets/10-app.css)
+NO_AREA = "Chưa rõ khu vực"
 SCALE = ((0.0, "#166534"), (0.15, "#4d7c0f"), (0.35, "#b45309"), (0.6, "#c2410c"), (1.0, "#b91c1c"))
 
 
@@ -42,10 +47,11 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
                     html.Span(id="wall-mode", className="wall-mode")]),
                 report_map("wall", dark=True, newest=True),
                 legend(),
+                dcc.Store(id="wall-choropleth"),
             ]),
             html.Section(className="wall-side", children=[
                 html.Div(className="panel", children=[
-                    html.H2("Quá hạn / đang mở: cơ quan × địa bàn"),
+                    html.H2(f"Quá hạn / đang mở: cơ quan × {AREA_LABEL.lower()}"),
                     html.Div(id="wall-heatmap", className="wall-heatmap"),
                     html.Div([html.Span("0%"), html.I(className="heat-scale"), html.Span("100% quá hạn")],
                              className="heat-legend")]),
@@ -87,22 +93,24 @@ def _tone(rate: float | None, good: float, warn: float) -> str:
 
 
 def ticker(data: dict[str, Any]) -> list:
-    names = data.get("district_names", {})
+    """The newest reports: time, code, field, unit ("Xã/phường") and state."""
+    names = data.get("unit_names", {})
     return [html.Li(className="ticker-item" + (" emergency" if r["emergency"] else ""), children=[
         html.Span(r["at"], className="t-time"),
         html.Span(r["code"], className="t-code"),
         html.Span([html.B("KHẨN", className="t-flag")] * r["emergency"] + [r["field"]],
                   className="t-field"),
-        html.Span(names.get(r["district"], ""), className="t-district"),
+        html.Span(names.get(r.get("unit") or "", ""), className="t-unit"),
         html.Span(r["state"], className="t-state"),
     ]) for r in data["ticker"]]
 
 
 def heatmap_cells(data: dict[str, Any]) -> tuple[list[str], list[str], list[list[dict | None]]]:
-    """(district names, agency names worst first, cells {open, overdue, rate} or None)."""
+    """(area short names in the areas' display order, agency names worst first, cells {open,
+    overdue, rate} or None). The columns are the areas with an open report at an agency shown,
+    so the table stays legible; a unit without an area ("-") comes last."""
     cells = data["matrix"]
-    names = data.get("district_names", {})
-    districts = sorted({c["district"] for c in cells})
+    names: dict[str, str] = data.get("area_names", {})
     totals: dict[str, list[int]] = {}
     labels: dict[str, str] = {}
     for c in cells:
@@ -111,16 +119,19 @@ def heatmap_cells(data: dict[str, Any]) -> tuple[list[str], list[str], list[list
         t[1] += c["overdue"]
         labels[c["agency"]] = c["agency_name"]
     agencies = sorted(totals, key=lambda a: (-totals[a][1], -totals[a][0]))[:HEATMAP_AGENCIES]
-    index = {(c["agency"], c["district"]): c for c in cells}
+    index = {(c["agency"], c["area"]): c for c in cells}
+    present = {c["area"] for c in cells if c["agency"] in agencies and c["open"]}
+    order = list(names)
+    areas = sorted(present, key=lambda a: (order.index(a) if a in names else len(order), a))
     rows = []
     for agency in agencies:
         row = []
-        for district in districts:
-            cell = index.get((agency, district))
+        for area in areas:
+            cell = index.get((agency, area))
             row.append({"open": cell["open"], "overdue": cell["overdue"],
                         "rate": cell["overdue"] / cell["open"]} if cell and cell["open"] else None)
         rows.append(row)
-    return [names.get(d, d) for d in districts], [labels[a] for a in agencies], rows
+    return ([names.get(a, NO_AREA) for a in areas], [labels[a] for a in agencies], rows)
 
 
 def heat_colour(rate: float) -> str:
@@ -134,12 +145,15 @@ def heat_colour(rate: float) -> str:
 def heatmap(data: dict[str, Any]) -> html.Table:
     """The SLA heatmap as a plain table: legible from across the room, and no plotting library
     to download before the wall's first paint."""
-    districts, agencies, rows = heatmap_cells(data)
-    head = html.Tr([html.Th("")] + [html.Th(name, scope="col") for name in districts])
+    areas, agencies, rows = heatmap_cells(data)
+    head = html.Tr([html.Th("")] + [html.Th(name, scope="col", title=f"{AREA_LABEL} {name}")
+                                    for name in areas])
     body = [html.Tr([html.Th(agency, scope="row")] + [
         html.Td(f"{c['overdue']}/{c['open']}", style={"background": heat_colour(c["rate"])},
-                title=f"{agency} · {district}: {c['overdue']} quá hạn / {c['open']} đang mở")
+                title=f"{agency} · {AREA_LABEL} {area}: {c['overdue']} quá hạn / "
+                      f"{c['open']} đang mở")
         if c else html.Td("", className="empty")
-        for district, c in zip(districts, row, strict=True)])
+        for area, c in zip(areas, row, strict=True)])
         for agency, row in zip(agencies, rows, strict=True)]
-    return html.Table([html.Thead(head), html.Tbody(body)], className="heat-table")
+    many = " many" if len(areas) > MANY_COLUMNS else ""
+    return html.Table([html.Thead(head), html.Tbody(body)], className="heat-table" + many)

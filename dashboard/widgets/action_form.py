@@ -8,8 +8,8 @@ Component ids (pattern-matching, wired by `dashboard.callbacks.workflow`):
 - `{"type": "wf-act", "page", "action"}`: the button that takes the step;
 - `{"type": "wf-param", "page", "action", "name"}`: its parameters (`value`);
 - `{"type": "wf-hold", "page", "op"}`: take, take over, release (IOC);
-- `{"type": "wf-ctx", "page", "action", "name": "district"}` and `{"type": "wf-hint", ...}`:
-  what the forward form needs to suggest an agency for the chosen field.
+- `{"type": "wf-ctx", "page", "action", "name": "unit"}` and `{"type": "wf-hint", ...}`:
+  what the forward form needs to suggest an agency for the chosen field in the report's unit.
 """
 
 from __future__ import annotations
@@ -183,8 +183,8 @@ def forward_fields(page: str, detail: dict[str, Any], choices: Choices) -> list:
                      placeholder="Chọn cơ quan xử lý", labels=DROPDOWN_VI),
         html.Div(hint, id={"type": "wf-hint", "page": page, "action": "forward",
                            "name": "agency"}, className="hint"),
-        dcc.Store(id={"type": "wf-ctx", "page": page, "action": "forward", "name": "district"},
-                  data=detail.get("district")),
+        dcc.Store(id={"type": "wf-ctx", "page": page, "action": "forward", "name": "unit"},
+                  data=detail.get("unit")),
     ]
 
 

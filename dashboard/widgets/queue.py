@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from backend import vietnamese as vn
 from backend.services.clocks import sla_policy
+from backend.services.places.catalogue import AREA_LABEL, FORMER_LABEL, UNIT_LABEL
 
 MAX_ROWS = 200
 SLA_CLASSES = {f"sla-pill {k}": f"params.data.sla == '{k}'"
@@ -29,7 +30,9 @@ COLUMNS: dict[str, dict[str, Any]] = {
     "due": {"field": "due", "headerName": "Hạn bước", "width": 135,
             "comparator": {"function": "queueByDue"}},
     "field": {"field": "field_name", "headerName": "Lĩnh vực", "width": 150},
-    "district": {"field": "district_name", "headerName": "Địa bàn", "width": 120},
+    "unit": {"field": "unit_name", "headerName": UNIT_LABEL, "width": 125,
+             "tooltipField": "place_hint"},
+    "area": {"field": "area_name", "headerName": AREA_LABEL, "width": 120},
     "agency": {"field": "agency_name", "headerName": "Cơ quan xử lý", "width": 190},
     "received": {"field": "received", "headerName": "Tiếp nhận", "width": 135,
                  "comparator": {"function": "queueBySubmitted"}},
@@ -63,9 +66,10 @@ def queue_grid(prefix: str, columns: tuple[str, ...]) -> dag.AgGrid:
     )
 
 
-def queue_rows(items: list[dict[str, Any]], now: datetime, districts: dict[str, str],
+def queue_rows(items: list[dict[str, Any]], now: datetime,
                viewer: str | None = None) -> list[dict[str, Any]]:
-    """Grid rows from `list_reports` items: Vietnamese labels, countdown to the stage deadline."""
+    """Grid rows from `list_reports` items: Vietnamese labels, countdown to the stage deadline,
+    the unit and its area by name (the items carry them)."""
     stages = {name: budget.name_vi for name, budget in sla_policy().budgets.items()}
     rows = []
     for item in items:
@@ -76,7 +80,9 @@ def queue_rows(items: list[dict[str, Any]], now: datetime, districts: dict[str, 
             "code": item["code"], "state": item["state"], "state_label": item["state_label"],
             "submitted_at": item["submitted_at"], "received": vn.time_date(item["submitted_at"]),
             "field_name": item.get("field_name") or "Chưa phân loại",
-            "district_name": districts.get(item.get("district") or "", "") or "-",
+            "unit_name": item.get("unit_name") or "-",
+            "area_name": item.get("area_name") or "-",
+            "place_hint": place_hint(item),
             "agency_name": item.get("agency_name") or "",
             "stage_name": stages.get(item.get("stage") or "", ""),
             "due": vn.time_date(due), "due_in": due_in, "countdown": vn.countdown(due, now),
@@ -90,6 +96,24 @@ def queue_rows(items: list[dict[str, Any]], now: datetime, districts: dict[str, 
     return rows
 
 
+def place_hint(item: dict[str, Any]) -> str:
+    """The unit column's tooltip: "Phường Phan Đình Phùng · Khu vực TP Thái Nguyên" (and, for a
+    report dated before 1/7/2025, its former place)."""
+    parts = [item.get("unit_name") or "",
+             f"{AREA_LABEL} {item['area_name']}" if item.get("area_name") else ""]
+    former = former_place(item)
+    if former:
+        parts.append(f"{FORMER_LABEL}: {former}")
+    return " · ".join(p for p in parts if p)
+
+
+def former_place(item: dict[str, Any]) -> str:
+    """"Phường Trưng Vương, Thành phố Thái Nguyên": the former commune and district of a report
+    dated before 1/7/2025 (empty for a later one)."""
+    return ", ".join(n for n in (item.get("former_commune_name"),
+                                 item.get("former_district_name")) if n)
+
+
 DROPDOWN_VI = {"select_all": "Chọn tất cả", "deselect_all": "Bỏ chọn tất cả",
                "selected_count": "{num_selected} đã chọn", "search": "Tìm",
                "clear_search": "Xóa từ khóa", "clear_selection": "Bỏ chọn",
@@ -98,19 +122,22 @@ SLA_FILTER = [{"label": "Mọi tình trạng hạn", "value": "all"},
               {"label": "Quá hạn", "value": "overdue"},
               {"label": "Sắp đến hạn", "value": "at_risk"},
               {"label": "Trong hạn", "value": "in_time"}]
-FILTERS = ("state", "field", "district", "sla", "emergency", "text")
+FILTERS = ("state", "field", "area", "unit", "sla", "emergency", "text")
 
 
 def filters_bar(prefix: str, states: list[dict[str, str]], default_states: list[str],
                 names: tuple[str, ...] = FILTERS) -> html.Div:
-    """Queue filters `<prefix>-f-<name>`; field and district options are filled on load."""
+    """Queue filters `<prefix>-f-<name>`; the field and area options are filled on load, the
+    unit options follow the area chosen."""
     parts = {
         "state": dcc.Dropdown(id=f"{prefix}-f-state", options=states, value=default_states,
                               multi=True, placeholder="Mọi trạng thái", className="f-state", labels=DROPDOWN_VI),
         "field": dcc.Dropdown(id=f"{prefix}-f-field", options=[], placeholder="Mọi lĩnh vực",
                               className="f-field", labels=DROPDOWN_VI),
-        "district": dcc.Dropdown(id=f"{prefix}-f-district", options=[],
-                                 placeholder="Mọi địa bàn", className="f-district", labels=DROPDOWN_VI),
+        "area": dcc.Dropdown(id=f"{prefix}-f-area", options=[], placeholder="Mọi khu vực",
+                             className="f-area", labels=DROPDOWN_VI),
+        "unit": dcc.Dropdown(id=f"{prefix}-f-unit", options=[], placeholder="Mọi xã/phường",
+                             className="f-unit", labels=DROPDOWN_VI),
         "sla": dcc.Dropdown(id=f"{prefix}-f-sla", options=SLA_FILTER, value="all",
                             clearable=False, searchable=False, className="f-sla", labels=DROPDOWN_VI),
         "emergency": dcc.Checklist(id=f"{prefix}-f-emergency", className="f-emergency",

@@ -14,7 +14,9 @@ from dash import dcc, html
 from backend import vietnamese as vn
 from backend.domain.roles import ROLE_LABELS_VI, Role, actor_label
 from backend.domain.workflow import ACTIONS
+from backend.services.places.catalogue import AREA_LABEL, FORMER_LABEL, UNIT_LABEL
 from backend.services.workflow.nearby import Nearby
+from dashboard.widgets.queue import former_place
 
 EVENT_LABELS = {"submit": "Gửi phản ánh", **{name: a.label_vi for name, a in ACTIONS.items()}}
 
@@ -41,8 +43,7 @@ def badges(detail: dict[str, Any]) -> list:
     return out
 
 
-def panel(detail: dict[str, Any], *, actions: Any, districts: dict[str, str],
-          communes: dict[str, str], nearby: list[Nearby] | None = None,
+def panel(detail: dict[str, Any], *, actions: Any, nearby: list[Nearby] | None = None,
           prefix: str = "") -> html.Article:
     """Header, actions, then content, photos, place, reporter, result, deadlines, history."""
     title = detail.get("field_name") or "Chưa phân loại lĩnh vực"
@@ -62,10 +63,9 @@ def panel(detail: dict[str, Any], *, actions: Any, districts: dict[str, str],
         media(detail.get("attachments") or []),
         section("Địa điểm", [kv([
             ("Địa chỉ", detail.get("address") or "Không nêu"),
-            ("Xã, phường", communes.get(detail.get("commune") or "", "") or "-"),
-            ("Huyện, thành phố", districts.get(detail.get("district") or "", "") or "-"),
+            *place_rows(detail),
             ("Tọa độ", f"{detail['lat']:.5f}, {detail['lon']:.5f}"),
-        ])]),
+        ]), former_line(detail)]),
         reporter(detail),
         result(detail),
         nearby_section(nearby, prefix) if nearby is not None else None,
@@ -73,6 +73,21 @@ def panel(detail: dict[str, Any], *, actions: Any, districts: dict[str, str],
         deadlines(detail.get("deadlines") or {}),
         history(detail.get("history") or []),
     ])
+
+
+def place_rows(detail: dict[str, Any]) -> list[tuple[str, str]]:
+    """The report's unit ("Xã/phường") and its area ("Khu vực"), by name."""
+    return [(UNIT_LABEL, detail.get("unit_name") or "-"),
+            (AREA_LABEL, detail.get("area_name") or "-")]
+
+
+def former_line(detail: dict[str, Any]) -> html.P | None:
+    """"Trước 1/7/2025: Phường Trưng Vương, Thành phố Thái Nguyên" for a report dated before
+    the units changed; nothing for a later one."""
+    former = former_place(detail)
+    if not former:
+        return None
+    return html.P(f"{FORMER_LABEL}: {former}", className="rp-former muted")
 
 
 def section(title: str, children: list, class_name: str = "") -> html.Section:

@@ -148,7 +148,7 @@ def blank_snapshot(period: kpis.Period, filters: kpis.Filters | None, now: dt.da
     """A snapshot whose counts come later (:func:`fill`): its per-report rows (``.rows``) can
     be read meanwhile, while the month counts are taken."""
     return kpis.Snapshot(period=period, filters=filters or kpis.Filters(), now=now,
-                        groups=pd.DataFrame(), names=kpis.Names({}, {}, {}, {}),
+                        groups=pd.DataFrame(), names=kpis.Names({}, {}, {}, {}, {}, {}),
                         calendar=current_calendar(url), url=url)
 
 

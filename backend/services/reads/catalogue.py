@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from backend.storage.db import engine_for, session_factory
 from backend.storage.migrate import is_migrated
-from backend.storage.models import AdminUnit, Agency, Field
+from backend.storage.models import Agency, Field
 
 
 class NotReady(RuntimeError):
@@ -35,13 +35,3 @@ def list_fields(url: str | None = None, active_only: bool = True) -> list[Field]
         if active_only:
             query = query.where(Field.active.is_(True))
         return list(session.scalars(query))
-
-
-def district_names(url: str | None = None) -> dict[str, str]:
-    """District code → short Vietnamese name (the legacy districts the reports are filed under)."""
-
-    _ensure_ready(url)
-    with session_factory(url)() as session:
-        rows = session.execute(select(AdminUnit.code, AdminUnit.name)
-                               .where(AdminUnit.level == "district").order_by(AdminUnit.code))
-        return {code: name for code, name in rows}

@@ -298,9 +298,9 @@ def find(code: str, url: str | None = None) -> PublicResult:
         rows = _rows(session, [is_public(), Report.code == code], offset=0, limit=1)
         if not rows:
             raise NotFound()
-        report, field, agency, district, unit = rows[0]
+        report, field, agency, unit, area = rows[0]
         photos = _photos(session, [report.id]).get(report.id, ())
-        return _public(report, field, agency, district, unit, photos)
+        return _public(report, field, agency, unit, area, photos)
 
 
 def map_points(query: ResultQuery, url: str | None = None,
@@ -311,7 +311,7 @@ def map_points(query: ResultQuery, url: str | None = None,
     instant (ISO 8601, UTC), t the start of the content with identities blanked out. `total` is
     how many match, so the page can say when the map shows only the newest.
     """
-    query = _check(ResultQuery(query.field, query.district, query.text))
+    query = _check(ResultQuery(query.field, query.area, query.unit, query.text))
     conditions = _conditions(query)
     with session_factory(url)() as session:
         if query.text:

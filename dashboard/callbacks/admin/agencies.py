@@ -9,6 +9,7 @@ from typing import Any
 from dash import Dash, Input, Output, State, html
 
 from backend.services.admin import agencies as admin_agencies
+from backend.services.places.catalogue import UNIT_LABEL, place_index
 from dashboard.callbacks.admin.common import (
     first_selected,
     form_write,
@@ -21,8 +22,11 @@ from dashboard.callbacks.admin.common import (
 from dashboard.layouts.admin.agencies import KEY
 from dashboard.lookups import option
 
-AGENCY_KINDS = {"so": "Sở, ngành", "ubnd": "UBND huyện", "doanh_nghiep": "Doanh nghiệp",
+AGENCY_KINDS = {"so": "Sở/ngành", "ubnd_xa": "UBND xã/phường",
+                "ubnd_huyen": "UBND huyện (đã giải thể 1/7/2025)",
+                "truc_thuoc": "Đơn vị trực thuộc", "doanh_nghiep": "Doanh nghiệp",
                 "cong_an": "Công an"}
+PARENT_LABEL = "Cơ quan cấp trên"
 AGENCY_FORM = ("process_minutes", "email", "phone")
 FOCAL_FORM = ("leader", "leader_title", "handler", "handler_title")
 
@@ -34,15 +38,23 @@ def _person(point: admin_agencies.FocalPerson | None, name: str | None) -> str:
 
 
 def agency_rows() -> list[dict[str, Any]]:
+    """The agencies' grid: kind in words, the unit of a commune's People's Committee, the
+    agency a subordinate unit belongs to (D14.3), focal points."""
+    agencies = admin_agencies.list_agencies()
+    short = {a.code: a.short_name for a in agencies}
+    units = place_index().unit_names()
     rows = []
-    for a in admin_agencies.list_agencies():
+    for a in agencies:
         missing = [label for label, point in (("lãnh đạo", a.leader), ("người xử lý", a.handler))
                    if point is None]
         status = ("Đủ" if not missing else "Thiếu cả hai" if len(missing) == 2
                   else f"Thiếu {missing[0]}")
         rows.append({
             "code": a.code, "name": a.name, "short_name": a.short_name,
-            "kind_label": AGENCY_KINDS.get(a.kind, a.kind),
+            "kind": a.kind, "kind_label": AGENCY_KINDS.get(a.kind, a.kind),
+            "unit_name": units.get(a.unit_code or "", a.unit_code or ""),
+            "parent_name": short.get(a.parent_code or "", a.parent_code or ""),
+            "active": a.active,
             "process": minutes_text(a.process_minutes), "process_minutes": a.process_minutes,
             "leader_text": _person(a.leader, a.leader_name),
             "handler_text": _person(a.handler, a.handler_name),
@@ -56,6 +68,13 @@ def agency_rows() -> list[dict[str, Any]]:
                            + " đầu mối (tên trong danh mục chưa phải tài khoản)."),
         })
     return rows
+
+
+def place_text(row: dict[str, Any]) -> str:
+    """"Xã/phường: Phường Phan Đình Phùng", "Cơ quan cấp trên: Sở Xây dựng" (or nothing)."""
+    parts = [f"{UNIT_LABEL}: {row['unit_name']}" if row.get("unit_name") else "",
+             f"{PARENT_LABEL}: {row['parent_name']}" if row.get("parent_name") else ""]
+    return " · ".join(p for p in parts if p)
 
 
 def register(app: Dash) -> None:
@@ -96,6 +115,7 @@ def register_list(app: Dash) -> None:
                    for kind, users in candidates.items()}
         title = html.Div(className="selected", children=[
             html.Strong(row["name"]),
+            html.Span(f" · {place_text(row)}", className="muted") if place_text(row) else None,
             html.Span(row["focal_status"], className="badge " + (
                 "good" if row["focal_status"] == "Đủ" else "warn")),
             html.Div(f"{row['focal_hint']} Cơ quan có {row['users']} tài khoản đang hoạt động; "

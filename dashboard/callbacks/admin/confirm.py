@@ -39,7 +39,7 @@ def confirmation(trigger: str | None, users, fields, rules, overrides,
                 {"kind": "field.deactivate", "target": f["code"]})
     if trigger == "admin-rule-delete" and rules:
         r = rules[0]
-        return (f"Xóa quy tắc {r['field_name']}, {r['district']} → {r['agency_name']} "
+        return (f"Xóa quy tắc {r['field_name']}, {r['place']} → {r['agency_name']} "
                 f"(ưu tiên {r['priority']})?", {"kind": "routing.delete", "target": r["id"]})
     if trigger == "admin-override-remove" and overrides:
         o = overrides[0]

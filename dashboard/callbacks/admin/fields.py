@@ -1,6 +1,6 @@
 """The "Lĩnh vực và định tuyến" tab (drawn by `dashboard/layouts/admin/fields.py`): the
-catalogue of fields (D13.4) and the routing rules that suggest an agency for a field and district
-(D7.1)."""
+catalogue of fields (D13.4) and the routing rules that suggest an agency for a field in a place
+(D7.1): a unit ("Xã/phường"), an area ("Khu vực") or the whole province."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ from dashboard.lookups import option
 
 FIELD_FORM = ("code", "name", "group_name", "default_agency", "keywords")
 FIELD_EDIT = ("name", "group_name", "keywords", "description")
-RULE_FORM = ("field", "district", "agency", "priority", "note")
+RULE_FORM = ("field", "place", "agency", "priority", "note")
+WHOLE_PROVINCE = "Toàn tỉnh"
 
 
 def field_rows() -> list[dict[str, Any]]:
@@ -45,7 +46,7 @@ def rule_rows(field_code: str | None = None) -> list[dict[str, Any]]:
             continue
         row = asdict(r)
         row["id"] = str(r.id)  # the grid wants a string row id (ag-grid warning #25)
-        row["district"] = r.district_name or "Mọi địa bàn"
+        row["place"] = r.place_name or WHOLE_PROVINCE
         rows.append(row)
     return rows
 
@@ -65,7 +66,7 @@ def register_fields(app: Dash) -> None:
                   Output("admin-field-new-default_agency", "options"),
                   Output("admin-rules-filter", "options"),
                   Output("admin-rule-new-field", "options"),
-                  Output("admin-rule-new-district", "options"),
+                  Output("admin-rule-new-place", "options"),
                   Output("admin-rule-new-agency", "options"),
                   Input("admin-tabs", "value"), Input("admin-version", "data"))
     def load_fields(tab, _version):
@@ -74,8 +75,8 @@ def register_fields(app: Dash) -> None:
         field_options = [option(f["name"] + ("" if f["active"] else " (ngừng)"), f["code"])
                          for f in sorted(fields, key=lambda f: f["name"])]
         agencies = agency_options()
-        districts = [option(name, code) for code, name in admin_fields.district_choices()]
-        return fields, agencies, field_options, field_options, districts, agencies
+        places = [option(name, code) for code, name in admin_fields.place_choices()]
+        return fields, agencies, field_options, field_options, places, agencies
 
     @app.callback(Output("admin-field-selected", "children"), Output("admin-field-edit", "hidden"),
                   *[Output(f"admin-field-edit-{f}", "value") for f in FIELD_EDIT],
@@ -164,11 +165,11 @@ def register_rules(app: Dash) -> None:
                   Input("admin-rule-new-submit", "n_clicks"),
                   *[State(f"admin-rule-new-{f}", "value") for f in RULE_FORM],
                   prevent_initial_call=True)
-    def add_rule(_n, field_code, district, agency, priority, note):
+    def add_rule(_n, field_code, place, agency, priority, note):
         staff = require_admin()
         return form_write(RULE_FORM, lambda: admin_fields.add_routing_rule(
-            staff.actor(), field_code=field_code or "", district_code=district,
+            staff.actor(), field_code=field_code or "", place_code=place,
             agency_code=agency or "", priority="" if priority is None else priority, note=note),
             lambda rule: f"Đã thêm quy tắc {rule.field_name}, "
-                         f"{rule.district_name or 'mọi địa bàn'} → {rule.agency_name}.",
+                         f"{rule.place_name or WHOLE_PROVINCE.lower()} → {rule.agency_name}.",
             cleared=1)

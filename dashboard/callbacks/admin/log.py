@@ -11,10 +11,10 @@ from dash import Dash, Input, Output
 from backend import vietnamese as vn
 from backend.domain.roles import FOCAL_KINDS, role_label
 from backend.services.admin import changes as admin_changes
+from backend.services.places.catalogue import AREA_LABEL, place_index
 from backend.services.reads import catalogue
 from dashboard.callbacks.admin.common import load_tab, register_search
 from dashboard.layouts.admin.log import KEY
-from geo.boundaries import short_district_name
 
 KEY_LABELS = {
     "full_name": "Họ tên", "role": "Vai trò", "agency": "Cơ quan", "active": "Trạng thái",
@@ -22,14 +22,18 @@ KEY_LABELS = {
     "leader": FOCAL_KINDS["leader"][1], "handler": FOCAL_KINDS["handler"][1],
     "leader_title": "Chức vụ lãnh đạo", "handler_title": "Chức vụ người xử lý",
     "name": "Tên", "group_name": "Nhóm", "description": "Mô tả", "keywords": "Từ khóa",
-    "default_agency": "Cơ quan mặc định", "field": "Lĩnh vực", "district": "Địa bàn",
+    "default_agency": "Cơ quan mặc định", "field": "Lĩnh vực", "place": "Địa bàn",
+    "district": "Huyện (trước 1/7/2025)",
     "priority": "Ưu tiên", "note": "Ghi chú", "minutes": "Phút làm việc",
     "emergency_minutes": "Phút khẩn cấp", "working": "Loại ngày", "summer": "Mùa hè",
     "winter": "Mùa đông",
 }
 # Keys whose values are stored as codes: the log shows the name (agency short name, field name,
-# district) instead of "dien_luc".
-CODED_KEYS = ("agency", "default_agency", "field", "district")
+# a rule's place: an area or a unit; the former district of rules written before 1/7/2025)
+# instead of "dien_luc".
+CODED_KEYS = ("agency", "default_agency", "field", "place", "district")
+PLACE_KEYS = ("place", "district")  # None: the rule is for the whole province
+WHOLE_PROVINCE = "toàn tỉnh"
 
 
 def code_names() -> dict[str, dict[str, str]]:
@@ -39,8 +43,16 @@ def code_names() -> dict[str, dict[str, str]]:
                 for a in catalogue.list_agencies(active_only=False)}
     return {"agency": agencies, "default_agency": agencies,
             "field": {f.code: f.name for f in catalogue.list_fields(active_only=False)},
-            "district": {code: short_district_name(name)
-                         for code, name in catalogue.district_names().items()}}
+            **place_names()}
+
+
+def place_names() -> dict[str, dict[str, str]]:
+    """A rule's place by name: "Khu vực TP Thái Nguyên", "Phường Phan Đình Phùng"; a former
+    district (log entries written before the units changed) by its name."""
+    index = place_index()
+    return {"place": {**{a.code: f"{AREA_LABEL} {a.name}" for a in index.areas},
+                      **index.unit_names()},
+            "district": dict(index.former_districts)}
 
 
 def _coded(data: dict[str, Any]) -> bool:
@@ -50,8 +62,8 @@ def _coded(data: dict[str, Any]) -> bool:
 
 
 def _show(key: str, value: Any, names: dict[str, dict[str, str]] | None = None) -> str:
-    if key == "district" and value is None:
-        return "mọi địa bàn"
+    if key in PLACE_KEYS and value is None:
+        return WHOLE_PROVINCE
     if value is None or value == "":
         return "(trống)"
     if names and key in names and isinstance(value, str):

@@ -2,7 +2,8 @@
 
 Where the parts are:
 - `page`: the wiring of the filters and the sections (every section for the selection, the
-  trend, the district map), which also registers `drilldown` and `packs`;
+  trend, the heatmap and places table with their drill-down from areas to units, the map of
+  areas and units), which also registers `drilldown` and `packs`;
 - `data`: the period and filters picked, and their names (the figures themselves come through
   the shared cache from `backend.web.leaders_data`);
 - `drilldown`: what a click on a number opens in the side panel, and the leader's direction;

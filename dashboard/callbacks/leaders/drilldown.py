@@ -1,5 +1,5 @@
 """The side panel: what a click on a number (a tile, a table cell, a bar of the trend, a heatmap
-cell, a district) opens, the reports behind it, then one of them (drawn by
+cell, an area or a unit on the map) opens, the reports behind it, then one of them (drawn by
 `dashboard/layouts/leaders/drilldown.py`), read only and never with its reporter.
 
 A provincial leader directs an escalated report from its detail here (D7.2c, the workflow step
@@ -36,7 +36,7 @@ from dashboard.layouts.leaders.drilldown import (
     direct_feedback,
     report_detail,
 )
-from dashboard.layouts.leaders.kpis import drill_key
+from dashboard.layouts.leaders.kpis import DRILL_PARTS, drill_key
 from dashboard.layouts.leaders.page import PREFIX
 from dashboard.layouts.leaders.tables import escalations_table
 
@@ -45,15 +45,16 @@ DRILL_LIMIT = service.DRILL_LIMIT
 
 
 def parse_drill(key: str, view: dict) -> tuple[str, kpis.Period, kpis.Filters, int | None]:
-    """(metric, period, filters, count or None) of a drill key (kpis.drill_key)."""
-    parts = (key or "").split("|")
-    if len(parts) != 6:
+    """(metric, period, filters, count or None) of a drill key (kpis.drill_key: the parts of
+    DRILL_PARTS); a place or agency given narrows the page's own filters."""
+    given = (key or "").split("|")
+    if len(given) != len(DRILL_PARTS):
         raise ValueError("Lựa chọn không hợp lệ.")
-    metric, period_code, field, district, agency, count = parts
-    period = kpis.Period.parse(period_code or view["period"])
+    parts = dict(zip(DRILL_PARTS, given, strict=True))
+    metric, count = parts["metric"], parts["count"]
+    period = kpis.Period.parse(parts["period"] or view["period"])
     filters = kpis.Filters(**view["filters"]).with_(
-        **{name: value for name, value in (("field", field), ("district", district),
-                                           ("agency", agency)) if value})
+        **{name: parts[name] for name in ("field", "area", "unit", "agency") if parts[name]})
     n = int(count) if count.lstrip("-").isdigit() else None
     return metric, period, filters, (n if n is not None and n >= 0 else None)
 
@@ -80,8 +81,7 @@ def open_report(code: str, staff, notice: Any = None) -> list:
         return [html.P(f"Không tìm thấy phản ánh {code}.", className="error")]
     choices = (service.direction_choices(detail) if "direct" in detail["allowed_actions"]
                else None)
-    return report_detail(detail, lookups.district_names(), lookups.commune_names(), choices,
-                         notice)
+    return report_detail(detail, choices, notice)
 
 
 def drawer(trigger: Any, value: Any, view: dict | None, map_mode: str | None,
@@ -108,15 +108,16 @@ def drawer(trigger: Any, value: Any, view: dict | None, map_mode: str | None,
     elif trigger == f"{P}-heatmap":
         point = (heat_click or {}).get("points", [{}])[0]
         data = point.get("customdata") or []
-        if len(data) < 3 or point.get("z") is None:
+        if len(data) < 7 or point.get("z") is None:
             raise PreventUpdate
-        key = drill_key("agency_late", data[2], agency=data[0], district=data[1])
-    elif trigger == f"{P}-districts":
+        level = "unit" if data[6] == "unit" else "area"
+        key = drill_key("agency_late", data[2], agency=data[0], **{level: data[1]})
+    elif trigger == f"{P}-places":
         props = (map_click or {}).get("properties") or {}
-        if props.get("kind") != "district" or not props.get("code"):
+        if props.get("kind") not in ("area", "unit") or not props.get("code"):
             raise PreventUpdate
         metric = MAP_TITLES.get(map_mode or "late", MAP_TITLES["late"])[0]
-        key = drill_key(metric, None, district=str(props["code"]))
+        key = drill_key(metric, None, **{props["kind"]: str(props["code"])})
     else:
         raise PreventUpdate
     title, body = open_drill(key, view)
@@ -181,7 +182,7 @@ def register(app: Dash) -> None:
         Input({"type": f"{P}-drill", "key": ALL, "at": ALL}, "n_clicks"),
         Input({"type": f"{P}-code", "code": ALL, "at": ALL}, "n_clicks"),
         Input(f"{P}-trend", "clickData"), Input(f"{P}-heatmap", "clickData"),
-        Input(f"{P}-districts", "clickData"),
+        Input(f"{P}-places", "clickData"),
         Input(f"{P}-drawer-back", "n_clicks"), Input(f"{P}-drawer-close", "n_clicks"),
         Input(f"{P}-view", "data"), State(f"{P}-map-mode", "value"),
         prevent_initial_call=True)

@@ -54,11 +54,12 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key(), salt=PACK_SALT)
 
 
-def pack_request(which: str, period_code: str | None, field: str | None,
-                 district: str | None, agency: str | None) -> str:
-    """A signed request for the background job: the signed-in viewer asked for this pack."""
+def pack_request(which: str, period_code: str | None, field: str | None, area: str | None,
+                 unit: str | None, agency: str | None) -> str:
+    """A signed request for the background job: the signed-in viewer asked for this pack
+    (the page's filters: field, area, unit, agency)."""
     staff = access.require(*LEADERS_PAGE_ROLES)
-    period, filters = selection(period_code, field, district, agency)
+    period, filters = selection(period_code, field, area, unit, agency)
     month, quarter = pack_periods(period)
     target = quarter if which == "quarter" else month
     return _serializer().dumps({"p": target.code, "f": service.filters_dict(filters),
@@ -102,13 +103,14 @@ def register(app: Dash) -> None:
 
     @app.callback(Output(f"{P}-pack-request", "data"), Input(f"{P}-pack-month", "n_clicks"),
                   Input(f"{P}-pack-quarter", "n_clicks"), State(f"{P}-period", "value"),
-                  State(f"{P}-field", "value"), State(f"{P}-district", "value"),
-                  State(f"{P}-agency", "value"), prevent_initial_call=True)
-    def on_pack(_month, _quarter, period, field, district, agency):
+                  State(f"{P}-field", "value"), State(f"{P}-area", "value"),
+                  State(f"{P}-unit", "value"), State(f"{P}-agency", "value"),
+                  prevent_initial_call=True)
+    def on_pack(_month, _quarter, period, field, area, unit, agency):
         if not (ctx.triggered and ctx.triggered[0]["value"]):
             raise PreventUpdate
         which = "quarter" if ctx.triggered_id == f"{P}-pack-quarter" else "month"
-        return pack_request(which, period, field, district, agency)
+        return pack_request(which, period, field, area, unit, agency)
 
     @app.callback(
         Output(f"{P}-pack-file", "data"), Output(f"{P}-pack-status", "children"),

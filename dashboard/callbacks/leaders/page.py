@@ -1,13 +1,14 @@
-"""The leaders' page's own callbacks: the filters, every section for the selection, the trend,
-the district map; the side panel (`drilldown`) and the packs (`packs`) register their own. Thin
-wrappers over the plain functions here, which read the page's data through `data` and draw it
-with `dashboard/layouts/leaders/`."""
+"""The leaders' page's own callbacks: the filters (the unit's options follow the area), every
+section for the selection, the trend, the SLA heatmap and the places table with their drill-down
+from the areas to one area's units, the map of areas and units; the side panel (`drilldown`) and
+the packs (`packs`) register their own. Thin wrappers over the plain functions here, which read
+the page's data through `data` and draw it with `dashboard/layouts/leaders/`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dash import Dash, Input, Output, State, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from backend.domain.roles import LEADERS_PAGE_ROLES
@@ -18,14 +19,16 @@ from dashboard import access, lookups
 from dashboard.callbacks.leaders import drilldown, packs
 from dashboard.callbacks.leaders.data import filters_label, selection
 from dashboard.callbacks.leaders.packs import pack_hint, pack_periods
+from dashboard.callbacks.maps import level_of, register_places
 from dashboard.layouts.leaders.charts import (
-    district_table,
+    AREA_OPEN,
     heatmap_figure,
     map_legend,
     map_values,
+    place_table,
     trend_figure,
 )
-from dashboard.layouts.leaders.kpis import short_district, stages_table, subtitle, tiles
+from dashboard.layouts.leaders.kpis import stages_table, subtitle, tiles
 from dashboard.layouts.leaders.page import PREFIX, period_options
 from dashboard.layouts.leaders.tables import (
     escalations_table,
@@ -39,26 +42,52 @@ from dashboard.layouts.leaders.tables import (
 P = PREFIX
 
 
-def refresh(period_code: str | None, field: str | None, district: str | None,
+def refresh(period_code: str | None, field: str | None, area: str | None, unit: str | None,
             agency: str | None, now: datetime | None = None) -> tuple:
-    """Every section of the page for the selection (see register for the outputs' order)."""
+    """Every section of the page for the selection (see register for the outputs' order); the
+    heatmap and the places table follow from the view store (`places`)."""
     access.require(*LEADERS_PAGE_ROLES)
     now = now or datetime.now(UTC)
     try:
-        period, filters = selection(period_code, field, district, agency)
+        period, filters = selection(period_code, field, area, unit, agency)
     except kpis.PeriodError as exc:
-        return (*[no_update] * 16, str(exc))
+        return (*[no_update] * 14, str(exc))
     view = page_data(period, filters, now)
     view["filters_label"] = filters_label(filters)
     store = {"period": period.code, "filters": service.filters_dict(filters), "now": view["now"],
              "label": period.title_vi, "filters_label": view["filters_label"]}
     month_pack, quarter_pack = pack_periods(period, now)
-    return (subtitle(view), tiles(view), stages_table(view), heatmap_figure(view),
-            map_values(view), ranking_table(view), satisfaction_block(view),
-            flow_block(view), overdue_tables(view), responsible_table(view),
-            escalations_table(view), district_table(view), store,
+    return (subtitle(view), tiles(view), stages_table(view), map_values(view),
+            ranking_table(view), satisfaction_block(view), flow_block(view),
+            overdue_tables(view), responsible_table(view), escalations_table(view), store,
             f"Tải báo cáo {month_pack.label_vi}", f"Tải báo cáo {quarter_pack.label_vi}",
             pack_hint(filters), "")
+
+
+def places(view: dict | None, drill_area: str | None, now: datetime | None = None) -> tuple:
+    """(the SLA heatmap, the places table) of the page's selection: agency × area and the
+    areas; drilled into one area (`drill_area`, or the area the page is filtered by), agency ×
+    its units and its units. The figures are the page's own, from the shared cache."""
+    access.require(*LEADERS_PAGE_ROLES)
+    if not view:
+        raise PreventUpdate
+    period = kpis.Period.parse(view["period"])
+    filters = kpis.Filters(**view["filters"])
+    data = page_data(period, filters, now or datetime.now(UTC))
+    area = drill_area or filters.area
+    order = list(lookups.area_names())
+    return heatmap_figure(data, area, order), place_table(data, area)
+
+
+def drill_area(trigger: object, clicks: int | None) -> str | None:
+    """The area drilled into after a click on an area's name in the places table ("" goes
+    back to every area), or none after the page's area filter changed (the filter's area is
+    then shown by units)."""
+    if isinstance(trigger, dict) and trigger.get("type") == AREA_OPEN:
+        if not clicks:
+            raise PreventUpdate  # the table drawn anew, nothing clicked
+        return trigger.get("area") or None
+    return None
 
 
 def trend(view: dict | None, now: datetime | None = None) -> dict:
@@ -74,11 +103,23 @@ def trend(view: dict | None, now: datetime | None = None) -> dict:
                         kpis.load_targets().stage_targets)
 
 
-def filter_options() -> tuple[list, list, list]:
+def filter_options() -> tuple[list, list, list, list]:
+    """(fields, areas in their display order, the same areas to drill into, agencies); the
+    units follow the area chosen (`unit_options`)."""
     access.require(*LEADERS_PAGE_ROLES)
-    districts = {code: short_district(name) for code, name in lookups.district_names().items()}
-    return (lookups.options(lookups.field_names()), lookups.options(districts),
+    areas = lookups.area_options()
+    return (lookups.options(lookups.field_names()), areas, areas,
             lookups.options(lookups.agency_names()))
+
+
+def unit_options(area: str | None, unit: str | None) -> tuple[list, object]:
+    """The unit filter follows the area: its units (all without one); a unit of another area
+    is cleared."""
+    access.require(*LEADERS_PAGE_ROLES)
+    options = lookups.unit_options(area)
+    if unit and unit not in {o["value"] for o in options}:
+        return options, None
+    return options, no_update
 
 
 def period_kind(kind: str | None, current: str | None) -> tuple[list, str]:
@@ -108,10 +149,16 @@ def register(app: Dash) -> None:
 
 
 def register_filters(app: Dash) -> None:
-    @app.callback(Output(f"{P}-field", "options"), Output(f"{P}-district", "options"),
-                  Output(f"{P}-agency", "options"), Input(f"{P}-init", "data"))
+    @app.callback(Output(f"{P}-field", "options"), Output(f"{P}-area", "options"),
+                  Output(f"{P}-drill-area", "options"), Output(f"{P}-agency", "options"),
+                  Input(f"{P}-init", "data"))
     def on_init(_init):
         return filter_options()
+
+    @app.callback(Output(f"{P}-unit", "options"), Output(f"{P}-unit", "value"),
+                  Input(f"{P}-area", "value"), State(f"{P}-unit", "value"))
+    def on_area(area, unit):
+        return unit_options(area, unit)
 
     @app.callback(Output(f"{P}-period", "options"), Output(f"{P}-period", "value"),
                   Input(f"{P}-kind", "value"), State(f"{P}-period", "value"),
@@ -119,33 +166,47 @@ def register_filters(app: Dash) -> None:
     def on_kind(kind, current):
         return period_kind(kind, current)
 
-    @app.callback(Output(f"{P}-field", "value"), Output(f"{P}-district", "value"),
+    @app.callback(Output(f"{P}-field", "value"), Output(f"{P}-area", "value"),
+                  Output(f"{P}-unit", "value", allow_duplicate=True),
                   Output(f"{P}-agency", "value"), Input(f"{P}-reset", "n_clicks"),
                   prevent_initial_call=True)
     def on_reset(_n):
         access.require(*LEADERS_PAGE_ROLES)
-        return None, None, None
+        return None, None, None, None
 
 
 def register_sections(app: Dash) -> None:
     @app.callback(
         Output(f"{P}-subtitle", "children"), Output(f"{P}-tiles", "children"),
-        Output(f"{P}-stages", "children"), Output(f"{P}-heatmap", "figure"),
-        Output(f"{P}-map-values", "data"), Output(f"{P}-ranking", "children"),
-        Output(f"{P}-satisfaction", "children"), Output(f"{P}-flow", "children"),
-        Output(f"{P}-overdue", "children"), Output(f"{P}-responsible", "children"),
-        Output(f"{P}-escalations", "children"), Output(f"{P}-district-table", "children"),
+        Output(f"{P}-stages", "children"), Output(f"{P}-map-values", "data"),
+        Output(f"{P}-ranking", "children"), Output(f"{P}-satisfaction", "children"),
+        Output(f"{P}-flow", "children"), Output(f"{P}-overdue", "children"),
+        Output(f"{P}-responsible", "children"), Output(f"{P}-escalations", "children"),
         Output(f"{P}-view", "data"),
         Output(f"{P}-pack-month", "children"), Output(f"{P}-pack-quarter", "children"),
         Output(f"{P}-pack-note", "children"), Output(f"{P}-error", "children"),
         Input(f"{P}-period", "value"), Input(f"{P}-field", "value"),
-        Input(f"{P}-district", "value"), Input(f"{P}-agency", "value"))
-    def on_selection(period, field, district, agency):
-        return refresh(period, field, district, agency)
+        Input(f"{P}-area", "value"), Input(f"{P}-unit", "value"),
+        Input(f"{P}-agency", "value"))
+    def on_selection(period, field, area, unit, agency):
+        return refresh(period, field, area, unit, agency)
 
     @app.callback(Output(f"{P}-trend", "figure"), Input(f"{P}-view", "data"))
     def on_view(view):
         return trend(view)
+
+    @app.callback(Output(f"{P}-heatmap", "figure"), Output(f"{P}-place-table", "children"),
+                  Input(f"{P}-view", "data"), Input(f"{P}-drill-area", "value"))
+    def on_places(view, area):
+        return places(view, area)
+
+    @app.callback(Output(f"{P}-drill-area", "value"),
+                  Input({"type": AREA_OPEN, "area": ALL}, "n_clicks"),
+                  Input(f"{P}-area", "value"), prevent_initial_call=True)
+    def on_drill(_opened, _area):
+        access.require(*LEADERS_PAGE_ROLES)
+        clicks = ctx.triggered[0]["value"] if ctx.triggered else None
+        return drill_area(ctx.triggered_id, clicks)
 
     app.clientside_callback(
         "function (mode) { return mode === 'late' ? 'show-late' : 'show-overdue'; }",
@@ -154,17 +215,15 @@ def register_sections(app: Dash) -> None:
 
 def register_map(app: Dash) -> None:
     @app.callback(Output(f"{P}-map-legend", "children"), Input(f"{P}-map-values", "data"),
-                  Input(f"{P}-map-mode", "value"))
-    def on_map_mode(values, mode):
+                  Input(f"{P}-map-mode", "value"), Input(f"{P}-map-level", "value"),
+                  Input(f"{P}-map", "zoom"))
+    def on_map_mode(values, mode, toggle, zoom):
         access.require(*LEADERS_PAGE_ROLES)
-        return map_legend(values, mode)
+        return map_legend(values, mode, level_of(zoom, toggle))
 
     # the choropleth's values, again after the geometry has loaded (DASH.md: a hideout that
-    # arrives before it is lost)
-    app.clientside_callback(
-        """function (values, mode, _n) {
-            var item = (values || {})[mode] || {values: {}};
-            return {mode: mode, values: item.values, dark: false};
-        }""",
-        Output(f"{P}-districts", "hideout"), Input(f"{P}-map-values", "data"),
-        Input(f"{P}-map-mode", "value"), Input(f"{P}-map-resend", "n_intervals"))
+    # arrives before it is lost); areas, or units zoomed in or with the toggle
+    register_places(app, P, dark=False, values=Input(f"{P}-map-values", "data"),
+                    toggle=Input(f"{P}-map-level", "value"),
+                    mode=Input(f"{P}-map-mode", "value"),
+                    resend=Input(f"{P}-map-resend", "n_intervals"))

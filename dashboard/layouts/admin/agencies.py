@@ -7,6 +7,7 @@ from __future__ import annotations
 from dash import html
 
 from backend.domain.roles import FOCAL_KINDS
+from backend.services.places.catalogue import UNIT_LABEL
 from dashboard.layouts.admin.common import (
     dropdown,
     field,
@@ -24,7 +25,14 @@ def layout() -> list:
     columns = [
         {"field": "short_name", "headerName": "Cơ quan", "minWidth": 160, "flex": 1.5,
          "tooltipField": "name"},
-        {"field": "kind_label", "headerName": "Loại", "minWidth": 128, "maxWidth": 140},
+        {"field": "kind_label", "headerName": "Loại", "minWidth": 140, "maxWidth": 200,
+         "tooltipField": "kind_label",
+         "cellClassRules": {"cell-muted": "params.data.active === false"}},
+        {"field": "unit_name", "headerName": UNIT_LABEL, "minWidth": 130, "maxWidth": 190,
+         "tooltipField": "unit_name"},
+        {"field": "parent_name", "headerName": "Cơ quan cấp trên", "minWidth": 120,
+         "maxWidth": 170, "tooltipField": "parent_name",
+         "headerTooltip": "Cơ quan mà đơn vị trực thuộc (Đ14.3)"},
         {"field": "process", "headerName": "Thời hạn xử lý", "minWidth": 100, "maxWidth": 115,
          "headerTooltip": "Tính theo thời gian làm việc; 1 ngày = 480 phút"},
         {"field": "leader_text", "headerName": FOCAL_KINDS["leader"][1], "minWidth": 150,

@@ -1,5 +1,5 @@
 """The "Lĩnh vực và định tuyến" tab: the catalogue of fields (D13.4) and the routing rules
-that suggest an agency for a field and district (D7.1). What it shows; what it does is in
+that suggest an agency for a field in a unit, an area or the whole province (D7.1). What it shows; what it does is in
 `dashboard/callbacks/admin/fields.py`."""
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ FIELD_COLUMNS = [
 ]
 RULE_COLUMNS = [
     {"field": "field_name", "headerName": "Lĩnh vực", "minWidth": 150},
-    {"field": "district", "headerName": "Địa bàn", "minWidth": 150},
+    {"field": "place", "headerName": "Địa bàn", "minWidth": 170, "tooltipField": "place",
+     "headerTooltip": "Xã/phường, khu vực hoặc toàn tỉnh"},
     {"field": "agency_name", "headerName": "Cơ quan được gợi ý", "minWidth": 170},
     {"field": "priority", "headerName": "Ưu tiên", "maxWidth": 95, "type": "rightAligned"},
     {"field": "note", "headerName": "Ghi chú", "minWidth": 220, "tooltipField": "note"},
@@ -110,16 +111,17 @@ def rule_panels() -> html.Div:
                          className="dropdown admin-filter"),
             ]),
             grid("admin-rules-grid", RULE_COLUMNS, "id", height=400),
-            html.P("IOC được gợi ý quy tắc của đúng địa bàn trước, rồi quy tắc cho mọi "
-                   "địa bàn; cùng mức thì số ưu tiên nhỏ trước.", className="hint"),
+            html.P("IOC được gợi ý quy tắc của đúng xã/phường trước, rồi của khu vực chứa "
+                   "xã/phường đó, rồi quy tắc toàn tỉnh; cùng mức thì số ưu tiên nhỏ trước.",
+                   className="hint"),
         ]),
         html.Div(className="stack", children=[
             panel("Thêm quy tắc", html.Div(className="form-grid", children=[
                 field("Lĩnh vực", dropdown("admin-rule-new-field"),
                       "admin-rule-new-field-error"),
-                field("Địa bàn", dropdown("admin-rule-new-district",
-                                          placeholder="Mọi địa bàn"),
-                      "admin-rule-new-district-error"),
+                field("Địa bàn", dropdown("admin-rule-new-place", placeholder="Toàn tỉnh"),
+                      "admin-rule-new-place-error",
+                      hint="Một khu vực, một xã/phường, hoặc để trống: toàn tỉnh."),
                 field("Cơ quan xử lý", dropdown("admin-rule-new-agency"),
                       "admin-rule-new-agency-error"),
                 field("Ưu tiên", text_input("admin-rule-new-priority", type="number",

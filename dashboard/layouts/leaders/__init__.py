@@ -2,7 +2,8 @@
 out, for a month or a quarter, against the targets.
 
 KPI tiles (value, target, change on the previous period), twelve months of trends, on-time rates
-per stage, SLA heatmaps per agency and district (matrix and map), the agency ranking (small
+per stage, SLA heatmaps per agency and area ("Khu vực", drilled down to one area's units,
+"Xã/phường") and the map of areas and units, the agency ranking (small
 samples set apart), satisfaction, misrouting and rework, escalations waiting for direction and
 the overdue list with the unit responsible. Every number opens the reports behind it in a side
 panel, where a report is read only, except that a provincial leader directs an escalated one to

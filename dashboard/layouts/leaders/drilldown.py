@@ -44,8 +44,8 @@ def codes_list(title: str, context: str, codes: list[str], total: int | None,
     return head, body
 
 
-def report_detail(detail: dict, districts: dict[str, str], communes: dict[str, str],
-                  choices: dict | None = None, notice: html.Div | None = None) -> list:
+def report_detail(detail: dict, choices: dict | None = None,
+                  notice: html.Div | None = None) -> list:
     """One report, never its reporter; read only, except that a provincial leader directs an
     escalated one (`choices`: service.direction_choices, given when the leader may direct it).
     `notice`: the answer to the last step or reload, shown above the report."""
@@ -65,10 +65,10 @@ def report_detail(detail: dict, districts: dict[str, str], communes: dict[str, s
                 ("Gửi lúc", vn.time_date(detail.get("submitted_at"))),
                 ("Cơ quan xử lý", detail.get("agency_name") or "Chưa chuyển"),
                 ("Địa chỉ", detail.get("address") or "Không nêu"),
-                ("Xã, phường", communes.get(detail.get("commune") or "", "") or "-"),
-                ("Huyện, thành phố", districts.get(detail.get("district") or "", "") or "-"),
+                *report_panel.place_rows(detail),
                 ("Đánh giá", detail.get("rating_label") or "Chưa đánh giá"),
             ]),
+            report_panel.former_line(detail),
         ]),
         report_panel.result(detail),
         report_panel.deadlines(detail.get("deadlines") or {}),
@@ -84,7 +84,8 @@ def direction_form(detail: dict, choices: dict) -> html.Section:
     suggested = choices.get("suggested")
     names = {a["value"]: a["label"] for a in agencies}
     hint = (f"Gợi ý theo quy tắc phân phối: {names[suggested]}." if suggested in names
-            else "Chưa có quy tắc phân phối cho lĩnh vực, địa bàn này: hãy chọn cơ quan.")
+            else "Chưa có quy tắc phân phối cho lĩnh vực này tại xã/phường, khu vực của phản ánh: "
+                 "hãy chọn cơ quan.")
     agency_id = {"type": DIRECT_PARAM, "code": code, "name": "agency"}
     text_id = {"type": DIRECT_PARAM, "code": code, "name": "direction"}
     return html.Section(className="ld-direct", **{"aria-label": "Chỉ đạo xử lý"}, children=[

@@ -19,13 +19,13 @@ TILE_TITLES = {
 }
 
 
-def short_district(name: str | None) -> str:
-    """"Thành phố Thái Nguyên" → "TP Thái Nguyên", "Huyện Đại Từ" → "Đại Từ"."""
-    name = name or ""
-    for long, short in (("Thành phố ", "TP "), ("Thị xã ", "TX "), ("Huyện ", "")):
-        if name.startswith(long):
-            return short + name[len(long):]
-    return name
+DRILL_PARTS = ("metric", "period", "field", "area", "unit", "agency", "count")
+
+
+def place_text(row: dict) -> str:
+    """A row's unit and area: "Phường Phan Đình Phùng · TP Thái Nguyên" (what is known)."""
+    names = dict.fromkeys(n for n in (row.get("unit_name"), row.get("area_name")) if n)
+    return " · ".join(names) or "-"
 
 
 def fmt(value: float | int | None, unit: str) -> str:
@@ -49,11 +49,11 @@ def fmt_change(change: float | None, unit: str) -> str:
 
 
 def drill_key(metric: str, n: int | None = None, *, period: str | None = None,
-              field: str | None = None, district: str | None = None,
+              field: str | None = None, area: str | None = None, unit: str | None = None,
               agency: str | None = None) -> str:
-    """The click-through of one number: metric|period|field|district|agency|count (empty parts:
-    the page's own period and filters)."""
-    return "|".join([metric, period or "", field or "", district or "", agency or "",
+    """The click-through of one number: metric|period|field|area|unit|agency|count (empty
+    parts: the page's own period and filters; DRILL_PARTS)."""
+    return "|".join([metric, period or "", field or "", area or "", unit or "", agency or "",
                      "" if n is None else str(int(n))])
 
 

@@ -1,6 +1,6 @@
-"""The leaders' page as it is first drawn: the filter bar, the pack downloads, one card per
-section with its empty slot (filled by `dashboard/callbacks/leaders/`), the district map and the
-side panel."""
+"""The leaders' page as it is first drawn: the filter bar (field, area "Khu vực", unit
+"Xã/phường" of the area, agency), the pack downloads, one card per section with its empty slot
+(filled by `dashboard/callbacks/leaders/`), the map of areas and units and the side panel."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from backend.services.access.auth import StaffUser
-from backend.services.intake.places import map_bounds
 from backend.services.kpis import leaders as service
-from dashboard.widgets.map import BOUNDARIES_URL, CENTER, tile_layer
+from backend.services.places.lookup import map_bounds
+from dashboard.widgets.map import CENTER, place_layer, tile_layer
 from dashboard.widgets.queue import DROPDOWN_VI
 
 PREFIX = "leaders"
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True, "displaylogo": False}
 KINDS = [{"label": "Tháng", "value": "month"}, {"label": "Quý", "value": "quarter"}]
 MAP_MODES = [{"label": "Trễ hạn", "value": "late"}, {"label": "Đang quá hạn", "value": "overdue"}]
+MAP_LEVELS = [{"label": "Khu vực", "value": "area"}, {"label": "Xã/phường", "value": "unit"}]
 OVERDUE_MODES = [{"label": "Đang quá hạn", "value": "overdue"},
                  {"label": "Mọi bước trễ hạn trong kỳ", "value": "late"}]
 LOADING = {"delay_show": 300, "type": "dot", "color": "#1d4ed8",
@@ -56,19 +57,27 @@ def layout(_staff: StaffUser | None = None) -> html.Div:
                      dcc.Loading(**LOADING, children=html.Div(id=f"{PREFIX}-stages"))], "stages"),
         ]),
         html.Div(className="ld-grid ld-row-sla", children=[
-            card("Bản đồ nhiệt SLA: cơ quan × địa bàn", "Tỷ lệ đúng hạn bước xử lý của từng cơ "
-                 "quan trên từng địa bàn; ô trống: không có phản ánh. Bấm một ô để xem các phản "
-                 "ánh trễ hạn.", [
+            card("Bản đồ nhiệt SLA: cơ quan × khu vực", "Tỷ lệ đúng hạn bước xử lý của từng cơ "
+                 "quan trên từng khu vực (chọn một khu vực: trên từng xã/phường của khu vực đó); "
+                 "ô trống: không có phản ánh. Bấm một ô để xem các phản ánh trễ hạn.", [
+                     dcc.Dropdown(id=f"{PREFIX}-drill-area", options=[],
+                                  placeholder="Xem theo xã/phường của khu vực…",
+                                  className="ld-drill-area", labels=DROPDOWN_VI),
                      dcc.Loading(**LOADING, children=dcc.Graph(
                          id=f"{PREFIX}-heatmap", config=GRAPH_CONFIG, className="ld-graph heat",
                          figure=empty_figure()))], "heat"),
-            card("Bản đồ địa bàn", "Tô màu theo tỷ lệ của từng huyện, thành phố; bấm một địa bàn "
-                 "để xem phản ánh.", [
-                     dcc.RadioItems(id=f"{PREFIX}-map-mode", options=MAP_MODES, value="late",
-                                    className="seg seg-small", inline=True),
-                     district_map(),
+            card("Bản đồ khu vực, xã/phường", "Tô màu theo tỷ lệ của từng khu vực; phóng to hoặc "
+                 "chọn “Xã/phường” để xem từng xã/phường. Bấm một nơi để xem phản ánh, bấm tên "
+                 "khu vực trong bảng để xem các xã/phường của khu vực.", [
+                     html.Div(className="row", children=[
+                         dcc.RadioItems(id=f"{PREFIX}-map-mode", options=MAP_MODES, value="late",
+                                        className="seg seg-small", inline=True),
+                         dcc.RadioItems(id=f"{PREFIX}-map-level", options=MAP_LEVELS,
+                                        value="area", className="seg seg-small", inline=True),
+                     ]),
+                     place_map(),
                      html.Div(id=f"{PREFIX}-map-legend", className="ld-map-legend"),
-                     dcc.Loading(**LOADING, children=html.Div(id=f"{PREFIX}-district-table")),
+                     dcc.Loading(**LOADING, children=html.Div(id=f"{PREFIX}-place-table")),
                  ], "mapcard"),
         ]),
         html.Div(className="ld-grid ld-row-rank", children=[
@@ -118,8 +127,10 @@ def filter_bar(period: str) -> html.Div:
                      clearable=False, searchable=False, className="f-period", labels=DROPDOWN_VI),
         dcc.Dropdown(id=f"{PREFIX}-field", options=[], placeholder="Mọi lĩnh vực",
                      className="f-field", labels=DROPDOWN_VI),
-        dcc.Dropdown(id=f"{PREFIX}-district", options=[], placeholder="Mọi địa bàn",
-                     className="f-district", labels=DROPDOWN_VI),
+        dcc.Dropdown(id=f"{PREFIX}-area", options=[], placeholder="Mọi khu vực",
+                     className="f-area", labels=DROPDOWN_VI),
+        dcc.Dropdown(id=f"{PREFIX}-unit", options=[], placeholder="Mọi xã/phường",
+                     className="f-unit", labels=DROPDOWN_VI),
         dcc.Dropdown(id=f"{PREFIX}-agency", options=[], placeholder="Mọi cơ quan xử lý",
                      className="f-agency", labels=DROPDOWN_VI),
         html.Button("Bỏ lọc", id=f"{PREFIX}-reset", className="btn btn-small", n_clicks=0),
@@ -158,17 +169,15 @@ def card(title: str, hint: str, children: list, name: str) -> html.Section:
     ])
 
 
-def district_map() -> dl.Map:
-    """Districts coloured by the chosen rate (values through `hideout`, geometry from the
-    cacheable boundaries route; no tile server needed)."""
+def place_map() -> dl.Map:
+    """Areas (zoomed in or with the "Xã/phường" toggle: units) coloured by the chosen rate
+    (values through `hideout`, geometry from the cacheable boundaries route; no tile server
+    needed)."""
     return dl.Map(
         id=f"{PREFIX}-map", center=CENTER, zoom=9, zoomSnap=0.25, viewport={"bounds": map_bounds()},
         scrollWheelZoom=False, className="report-map ld-map", children=[
             *tile_layer(),
-            dl.GeoJSON(id=f"{PREFIX}-districts", url=BOUNDARIES_URL,
-                       style={"variable": "iocMap.districtStyle"},
-                       onEachFeature={"variable": "iocMap.districtTooltip"},
-                       hideout={"mode": "none", "values": {}, "dark": False}),
+            place_layer(PREFIX, dark=False),
             dl.ScaleControl(position="bottomleft", imperial=False),
         ])
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dash import html
 
 from backend import vietnamese as vn
-from dashboard.layouts.leaders.kpis import code_button, drill, fmt, rate_bar, short_district
+from dashboard.layouts.leaders.kpis import code_button, drill, fmt, place_text, rate_bar
 
 RATINGS = (("rating.hai_long", "Hài lòng", "sat-good"),
            ("rating.chap_nhan_duoc", "Chấp nhận được", "sat-ok"),
@@ -104,7 +104,7 @@ def _late_table(rows: list[dict], empty: str, short: dict[str, str], pane: str
     if not rows:
         return html.P(empty, className="muted ld-empty")
     head = html.Tr([html.Th("Mã, bước trễ"), html.Th("Đơn vị chịu trách nhiệm"),
-                    html.Th("Lĩnh vực, địa bàn"), html.Th("Hạn của bước"),
+                    html.Th("Lĩnh vực, xã/phường"), html.Th("Hạn của bước"),
                     html.Th("Trễ", className="num", title="Giờ làm việc"), html.Th("")])
     body = [html.Tr(className="emergency" if r["emergency"] else "", children=[
         html.Td([code_button(r["code"], f"{pane}-{n}"), html.Div(r["stage_name"], className="sub")],
@@ -112,7 +112,7 @@ def _late_table(rows: list[dict], empty: str, short: dict[str, str], pane: str
         html.Td(short.get(r["responsible"]) or r["responsible_name"], className="resp",
                 title=r["responsible_name"]),
         html.Td([html.Div(r["field_name"]),
-                 html.Div(short_district(r["district_name"]), className="sub")]),
+                 html.Div(place_text(r), className="sub")]),
         html.Td(vn.time_date(r["due_at"]), className="nowrap"),
         html.Td(fmt(r["hours_late"], "hours"), className="num late-hours"),
         html.Td([html.Span("Khẩn", className="badge emergency") if r["emergency"] else None,
@@ -184,8 +184,7 @@ def escalations_table(view: dict) -> html.Div | html.P:
                       className="muted ld-empty")
     body = [html.Tr(className="overdue" if r["overdue"] else "", children=[
         html.Td(code_button(r["code"], f"esc-{n}")),
-        html.Td([html.Div(r["field_name"]), html.Div(short_district(r["district_name"]),
-                                                     className="muted")]),
+        html.Td([html.Div(r["field_name"]), html.Div(place_text(r), className="muted")]),
         html.Td([html.Div(waiting(r["waiting_hours"]), className="wait"),
                  html.Div(f"từ {vn.time_date(r['escalated_at'])}", className="muted")],
                 className="num"),
