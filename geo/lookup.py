@@ -29,7 +29,14 @@ import pandas as pd
 import shapely
 
 from geo.boundaries import BoundaryData, UnitShapes, feature_collection, read_boundaries
-from geo.nearest import nearest_index, to_local_xy
+from geo.nearest import (
+    METRES_PER_DEG_LAT,
+    METRES_PER_DEG_LON,
+    ORIGIN_LAT,
+    ORIGIN_LON,
+    nearest_index,
+    to_local_xy,
+)
 
 PROVINCE_NAME = "Thái Nguyên"
 
@@ -154,8 +161,7 @@ class Gazetteer:
                 raise OutsideProvince(lon_f, lat_f)
             u, d, c = int(hits.unit[0]), int(hits.district[0]), int(hits.commune[0])
         else:
-            c = int(self._former_commune(np.array([lon_f]), np.array([lat_f]),
-                                         np.array([u]), np.array([d]))[0])
+            c = self._former_commune_one(lon_f, lat_f, u, d)
             d = int(self._commune_district[c])
         return Location(
             lon=lon_f,
@@ -249,6 +255,18 @@ class Gazetteer:
         return self._extent  # type: ignore[return-value]
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _former_commune_one(self, x: float, y: float, unit: int, district: int) -> int:
+        """`_former_commune` for one point, on the few candidate communes directly."""
+        members = self._unit_communes[unit]
+        here = members[self._commune_district[members] == district]
+        members = here if len(here) else members
+        if not len(members):
+            members = np.flatnonzero(self._commune_district == district)
+        px = (x - ORIGIN_LON) * METRES_PER_DEG_LON
+        py = (y - ORIGIN_LAT) * METRES_PER_DEG_LAT
+        dx, dy = self._cx[members] - px, self._cy[members] - py
+        return int(members[int(np.argmin(dx * dx + dy * dy))])
 
     def _former_commune(self, x: np.ndarray, y: np.ndarray, unit: np.ndarray,
                         district: np.ndarray) -> np.ndarray:

@@ -472,3 +472,42 @@ def test_report_panel_labels_the_unit_the_area_and_the_former_place(dash_app,
     assert rows == [("Xã/phường", "-"), ("Khu vực", "-")]
     only = report_panel.former_line({"former_district_name": "Huyện Ba Bể"})
     assert only.children == "Trước 1/7/2025: Huyện Ba Bể"
+
+
+@pytest.mark.clause("D14.3")
+def test_an_agency_leader_gives_a_report_to_a_subordinate_unit(dash_app, ready_db: str) -> None:
+    """The agency page offers its leader the delegation form (its subordinate units only); once
+    given, the unit's own queue lists the report and its panel names who handles it."""
+    from backend.domain.roles import Role
+    from backend.domain.workflow import Actor
+    from backend.services.access.auth import StaffUser
+
+    def person(username: str, role: str, agency_code: str) -> StaffUser:
+        return StaffUser(1, username, username, role, agency_code, "csrf", "hash")
+
+    leader = person("ld_snnmt", "agency_leader", "so_nnmt")
+    unit_handler = person("xl_ccbvmt", "agency_handler", "cc_bvmt")
+    code = make_report(ready_db)
+    now = datetime.now(UTC)
+    for n, (action, actor, params) in enumerate((
+            ("accept", ACTORS["ioc_lan"], {}),
+            ("forward", ACTORS["ioc_lan"], {"field": "moi_truong", "agency": "so_nnmt"}),
+            ("receive", Actor("xl_snnmt", Role.AGENCY_HANDLER, "so_nnmt"), {})), start=1):
+        perform_action(code, action, actor, params, now=now + timedelta(minutes=n), url=ready_db)
+    with dash_app.app_context():
+        panel, _ = workflow.load_panel(code, leader, agency.build_panel, "")
+        form = find(panel, type="wf-param", action="delegate", name="subordinate")
+        assert [o["value"] for o in form[0].options] == ["cc_bvmt"]  # not Sở Y tế's Chi cục
+        rows, _, _ = workflow.queue_update(unit_handler, agency.to_filters(unit_handler, {}), None)
+        assert rows == []
+    perform_action(code, "delegate", Actor("ld_snnmt", Role.AGENCY_LEADER, "so_nnmt"),
+                   {"subordinate": "cc_bvmt", "reason": "Kiểm tra hiện trường"},
+                   now=now + timedelta(minutes=9), url=ready_db)
+    with dash_app.app_context():
+        rows, _, _ = workflow.queue_update(unit_handler, agency.to_filters(unit_handler, {}), None)
+        assert [r["code"] for r in rows] == [code]
+        panel, _ = workflow.load_panel(code, unit_handler, agency.build_panel, "")
+        assert "Chi cục Bảo vệ môi trường" in texts(panel)
+        assert {b.id["action"] for b in find(panel, type="wf-act")} >= {"submit_result"}
+        assert not {b.id["action"] for b in find(panel, type="wf-act")} & {"approve",
+                                                                          "return_to_ioc"}

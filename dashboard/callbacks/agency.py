@@ -20,8 +20,8 @@ from dashboard.widgets import report_panel
 from dashboard.widgets.action_form import Choices, action_bar
 from dashboard.widgets.queue import FILTERS
 
-AGENCY_ACTIONS = ("receive", "submit_result", "progress_notice", "consult", "return_to_ioc",
-                  "approve", "edit_and_approve", "return_for_rework")
+AGENCY_ACTIONS = ("receive", "submit_result", "progress_notice", "consult", "delegate",
+                  "return_to_ioc", "approve", "edit_and_approve", "return_for_rework")
 
 
 def to_filters(staff: StaffUser, values: dict[str, Any]) -> Filters:

@@ -152,6 +152,8 @@ def form(page: str, action: str, detail: dict[str, Any], choices: Choices,
         body = forward_fields(page, detail, choices)
     elif action == "consult":
         body = consult_fields(page, detail, choices)
+    elif action == "delegate":
+        body = delegate_fields(page, detail)
     elif action == "publish":
         body = _textarea(page, action, "result", "Nội dung trả lời (biên tập trước khi công khai)",
                          "", detail.get("result") or "", rows=7)
@@ -192,6 +194,24 @@ def suggestion_text(agency: str | None, names: dict[str, str]) -> str:
     if agency is None:
         return "Chưa có quy tắc phân phối cho lĩnh vực này: hãy chọn cơ quan."
     return f"Gợi ý theo quy tắc phân phối: {names.get(agency, agency)}."
+
+
+def delegate_fields(page: str, detail: dict[str, Any]) -> list:
+    """D14.3: the agency's leader gives the report to one of its subordinate units; the agency
+    keeps the deadline and approves the result."""
+    units = [{"label": u["name"], "value": u["code"]} for u in detail.get("subordinates", [])
+             if u["code"] != detail.get("delegate")]
+    now = detail.get("delegate_name")
+    return [
+        html.P(f"Đang giao: {now}. Giao đơn vị khác:" if now else
+               "Cơ quan vẫn chịu trách nhiệm về thời hạn và phê duyệt kết quả (Đ14.3, Đ14.4).",
+               className="hint"),
+        html.Label("Đơn vị trực thuộc"),
+        dcc.Dropdown(id=_param_id(page, "delegate", "subordinate"), options=units,
+                     placeholder="Chọn đơn vị trực thuộc", labels=DROPDOWN_VI),
+        *_textarea(page, "delegate", "reason", "Nội dung giao, chỉ đạo (Đ14.3)",
+                   "Ví dụ: giao Chi cục kiểm tra hiện trường, báo cáo kết quả trước…"),
+    ]
 
 
 def consult_fields(page: str, detail: dict[str, Any], choices: Choices) -> list:

@@ -58,7 +58,9 @@ def panel(detail: dict[str, Any], *, actions: Any, nearby: list[Nearby] | None =
             html.P(detail.get("description") or "", className="rp-text"),
             kv([("Gửi lúc", vn.time_date(detail.get("submitted_at"))),
                 ("Thời điểm sự việc", vn.time_date(detail.get("incident_at")) or "Không nêu"),
-                ("Cơ quan xử lý", detail.get("agency_name") or "Chưa chuyển")]),
+                ("Cơ quan xử lý", detail.get("agency_name") or "Chưa chuyển"),
+                *([("Giao đơn vị trực thuộc (Đ14.3)", detail["delegate_name"])]
+                  if detail.get("delegate_name") else [])]),
         ]),
         media(detail.get("attachments") or []),
         section("Địa điểm", [kv([

@@ -385,7 +385,11 @@ def _allowed(session: Session, report: Report, viewer: StaffUser) -> list[str]:
                         confidential=report.confidential, state_secret=report.state_secret,
                         result_submitted_by=report.result_by, consulted_agencies=consulted,
                         delegate_code=report.delegate_code)
-    return allowed_actions(facts, Actor(viewer.username, role, viewer.agency_code))
+    allowed = allowed_actions(facts, Actor(viewer.username, role, viewer.agency_code))
+    if "delegate" in allowed and not session.scalar(select(Agency.code).where(
+            Agency.parent_code == report.agency_code, Agency.active.is_(True)).limit(1)):
+        allowed.remove("delegate")  # D14.3 needs a subordinate unit to give it to
+    return allowed
 
 
 def check_visible(code: str, viewer: StaffUser, url: str | None = None,
