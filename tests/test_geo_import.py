@@ -127,3 +127,36 @@ def test_a_valid_layer_is_taken_used_at_once_and_logged(ready_db, tmp_path):
 def test_status_names_the_approximate_layer_when_none_was_taken(ready_db):
     result = _run("geo", "status")
     assert result.exit_code == 0 and "gần đúng" in result.output
+
+
+def test_regrouping_units_in_the_data_file_applies_to_every_report(ready_db, tmp_path,
+                                                                   monkeypatch):
+    """Issue 12: areas are a data file an administrator can change. Moving a unit to another
+    area in data/unit_areas.csv and running `ioc db upgrade` moves its reports' figures at once
+    (the area is the unit's, never stored on the report)."""
+    import shutil
+
+    from backend.config import data_dir
+    from backend.services import kpis
+    from backend.services.places.catalogue import forget_places, place_index
+
+    seat = _seat(A)
+    report = submit_report(NewReport(description="Rác thải đổ trộm bên lề đường, bốc mùi.",
+                                     lon=seat[0], lat=seat[1], channel="portal"))
+    month = kpis.Period.month(report.submitted_at.year, report.submitted_at.month)
+
+    def received(area: str) -> int:
+        return kpis.snapshot(month, kpis.Filters(area=area), url=ready_db).totals()["received"]
+
+    assert (received("tp_thai_nguyen"), received("tp_song_cong")) == (1, 0)
+    folder = tmp_path / "data"
+    shutil.copytree(data_dir(), folder)
+    path = folder / "unit_areas.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(f"{A},Phường Phan Đình Phùng,tp_thai_nguyen",
+                                 f"{A},Phường Phan Đình Phùng,tp_song_cong"), encoding="utf-8")
+    monkeypatch.setenv("IOC_DATA_DIR", str(folder))
+    assert _run("db", "upgrade").exit_code == 0
+    forget_places()
+    assert place_index(ready_db).area_of(A) == "tp_song_cong"
+    assert (received("tp_thai_nguyen"), received("tp_song_cong")) == (0, 1)

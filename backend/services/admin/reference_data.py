@@ -1,7 +1,9 @@
 """`ioc db upgrade`: migrations, then the reference data from data/ into the database.
 
-Loading is idempotent and never overwrites: rows that already exist are left as they are, so an
-administrator's edits in the database (agencies, fields, override days) survive every upgrade.
+Loading is idempotent and never overwrites what the administrator edits in the database
+(agencies, fields, routing rules, override days): rows that already exist are left as they are.
+The places are the files' alone: unit names and seats follow `data/geo/`, areas and the unit ->
+area grouping follow `data/areas.csv` and `data/unit_areas.csv` at every upgrade.
 """
 
 from __future__ import annotations
@@ -86,18 +88,33 @@ def load_reference_data(session: Session) -> dict[str, int]:
                                 agency_code=r.agency, priority=r.priority, note=r.note)
                     for r in new_rules)
     added["quy tắc phân phối"] = len(new_rules)
-    added["khu vực"] = _insert_missing(session, Area, "code", (
-        dict(code=a.code, name=a.name, full_name=a.full_name, sort_order=a.sort_order)
-        for a in refdata.load_areas(folder)))
+    added["khu vực"] = _load_areas(session, refdata.load_areas(folder))
     added["đơn vị hành chính"] = _load_units(session, refdata.load_unit_areas(folder))
     added["ngày điều chỉnh lịch"] = _load_overrides(session)
     return added
 
 
+def _load_areas(session: Session, areas: list[refdata.Area]) -> int:
+    """The areas of data/areas.csv: added when new, renamed and reordered as the file says
+    (the file is where an administrator regroups the province; `ioc db upgrade` applies it)."""
+    existing = {a.code: a for a in session.scalars(select(Area))}
+    added = 0
+    for item in areas:
+        row = existing.get(item.code)
+        if row is None:
+            session.add(Area(code=item.code, name=item.name, full_name=item.full_name,
+                             sort_order=item.sort_order))
+            added += 1
+        else:
+            row.name, row.full_name, row.sort_order = item.name, item.full_name, item.sort_order
+    session.flush()
+    return added
+
+
 def _load_units(session: Session, unit_areas: dict[str, str]) -> int:
     """The units of 1/7/2025 with their area, and the former districts and communes, from the
-    geography folder. A unit's name and seat follow the folder (they are not edited here); its
-    area is set once from data/unit_areas.csv and is the administrator's afterwards."""
+    geography folder. Names and seats follow the folder; each unit's area follows
+    data/unit_areas.csv (an administrator's regrouping, applied by `ioc db upgrade`)."""
     places = read_places(geo_dir())
     rows = [dict(code=u.code, level="unit", name=u.name, parent_code=None, lat=u.lat, lon=u.lon,
                  area_code=unit_areas.get(u.code)) for u in places.units.itertuples()]
@@ -116,7 +133,7 @@ def _load_units(session: Session, unit_areas: dict[str, str]) -> int:
             added += 1
             continue
         unit.name, unit.lat, unit.lon = row["name"], row["lat"], row["lon"]
-        if unit.area_code is None:
+        if row["level"] == "unit":
             unit.area_code = row["area_code"]
     return added
 
