@@ -14,7 +14,7 @@ from backend.services.access.auth import hash_password
 from backend.storage.db import session_factory
 from backend.storage.models import User
 
-DEMO_AGENCY = "ubnd_164"
+DEMO_AGENCY = "ubnd_05443"  # UBND phường Phan Đình Phùng (the district UBNDs ended 1/7/2025)
 DEMO_ACCOUNTS = (
     ("ioc_xuly1", "ioc_handler", None, "Người xử lý tại IOC"),
     (f"xl_{DEMO_AGENCY}", "agency_handler", DEMO_AGENCY, "Người xử lý, UBND TP Thái Nguyên"),

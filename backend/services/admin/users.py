@@ -166,7 +166,7 @@ def create_user(actor: Actor, *, username: str, full_name: str, role: str,
     if not _USERNAME.match(name):
         raise ValidationError("username", "Tên đăng nhập dài 3-64 ký tự, chỉ gồm chữ thường "
                                           "không dấu, số, dấu chấm và gạch dưới "
-                                          "(ví dụ: xl_ubnd_164).")
+                                          "(ví dụ: xl_ubnd_05443).")
     person = person_name(full_name)
     password = _check_password(password, name)
 

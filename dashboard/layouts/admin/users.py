@@ -85,7 +85,7 @@ def layout() -> list:
                       ]),
                   ])),
             panel("Tạo tài khoản", html.Div(className="form-grid", children=[
-                field("Tên đăng nhập", text_input("admin-user-new-username", "vd: xl_ubnd_164"),
+                field("Tên đăng nhập", text_input("admin-user-new-username", "vd: xl_ubnd_05443"),
                       "admin-user-new-username-error"),
                 field("Họ và tên", text_input("admin-user-new-full_name", "vd: Nguyễn Thị Lan"),
                       "admin-user-new-full_name-error"),
