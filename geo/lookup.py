@@ -303,9 +303,9 @@ def _containing(geoms: np.ndarray, bounds: np.ndarray, x: np.ndarray,
     """Index of the (lowest-index) polygon covering each point, -1 where none does.
 
     A bounding-box filter then GEOS's prepared `intersects_xy` on the few candidates, polygon by
-    polygon: about 10× faster here than `STRtree.query(..., predicate="intersects")`, which
-    needs a Point object per query and does not reuse the prepared polygons (92 units, 50,000
-    points: 19 ms against 207 ms; docs/benchmarks.md). The tree stays for `query_nearest`."""
+    polygon: about 4× faster here than `STRtree.query(..., predicate="intersects")`, which
+    needs a Point object per query (docs/benchmarks.md, "Point lookup in the 92 units"). The
+    tree stays for `query_nearest`."""
     out = np.full(len(x), -1, dtype=np.intp)
     for i, geom in enumerate(geoms):
         x0, y0, x1, y1 = bounds[i]

@@ -442,8 +442,12 @@ def load_names(session: Session) -> Names:
                                    .order_by(Area.sort_order, Area.code)).all()),
         units=dict(session.execute(select(AdminUnit.code, AdminUnit.name)
                                    .where(AdminUnit.level == "unit")).all()),
-        unit_area={code: area for code, area in session.execute(
-            select(AdminUnit.code, AdminUnit.area_code).where(AdminUnit.level == "unit"))
-            if area},
+        unit_area=unit_areas(session),
     )
+
+
+def unit_areas(session: Session) -> dict[str, str]:
+    """Unit code -> area code, as stored now (the grouping every figure folds units by)."""
+    return {code: area for code, area in session.execute(
+        select(AdminUnit.code, AdminUnit.area_code).where(AdminUnit.level == "unit")) if area}
 

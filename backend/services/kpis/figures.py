@@ -60,6 +60,7 @@ from backend.services.kpis.definitions import (
     ratio,
     stage_name,
     stage_status_case,
+    unit_areas,
     unit_of,
 )
 from backend.services.kpis.selection import (
@@ -186,7 +187,7 @@ def report_rows(session: Session, period: Period | None, filters: Filters, now: 
     out = pd.DataFrame({"code": raw["code"].astype(str)})
     for d in SQL_DIMENSIONS:
         out[d] = _texts(raw[d])
-    out.insert(3, "area", load_names(session).area_column(out["unit"]))
+    out.insert(3, "area", out["unit"].map(unit_areas(session)).fillna(NONE).astype(str))
     out["state"] = raw["state"].astype(str)
     out["emergency"] = bool_values(raw["emergency"])
     out["private"] = bool_values(raw["private"])

@@ -23,7 +23,7 @@ from backend.services.audit import append_system_event
 from backend.storage.db import session_factory
 from backend.storage.models import Report, UnitLayer
 from geo import Gazetteer
-from geo.boundaries import UnitShapes, read_boundaries, read_places, unit_shapes_from_frame
+from geo.boundaries import UnitShapes, read_boundaries, unit_shapes_from_frame
 from geo.layer_check import LayerCheck, LayerError, check_layer, format_report, read_layer
 
 log = logging.getLogger(__name__)
@@ -62,9 +62,9 @@ def check_file(path: Path, layer: str | None = None
                ) -> tuple[LayerCheck, gpd.GeoDataFrame | None]:
     """Read and check a layer against the 92 units and the 17 former districts' union (the
     outline the shipped polygons follow exactly). Never raises for a bad layer."""
-    places = read_places(geo_dir())
+    places = read_boundaries(geo_dir())
     units = places.units[["code", "name"]]
-    outline = shapely.union_all(read_boundaries(geo_dir()).former_districts.geometry.to_numpy())
+    outline = shapely.union_all(places.former_districts.geometry.to_numpy())
     try:
         frame = read_layer(Path(path), layer)
     except LayerError as exc:

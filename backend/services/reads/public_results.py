@@ -123,14 +123,16 @@ class Choices:
     fields: tuple[Choice, ...]
     areas: tuple[AreaChoice, ...]
 
-    def place(self, code: str | None) -> tuple[str | None, str | None]:
-        """(area, unit) for a picked place code (an area's or a unit's); (None, None) else."""
-        for area in self.areas:
-            if code == area.code:
-                return area.code, None
-            if any(code == unit.code for unit in area.units):
-                return None, code
-        return None, None
+
+def place_of(code: str | None, url: str | None = None) -> tuple[str | None, str | None]:
+    """(area, unit) for the portal's one place picker (an area's or a unit's code); (None,
+    None) for anything else."""
+    places = place_index(url)
+    if code and any(a.code == code for a in places.areas):
+        return code, None
+    if code and code in places.units:
+        return None, code
+    return None, None
 
 
 def is_public() -> ColumnElement[bool]:

@@ -21,7 +21,7 @@ def _result_query(page: int = 1) -> public_results.ResultQuery:
     """The filters as asked: `place` is an area's or a unit's code (the one picker of the
     page); `area` and `unit` are also read, for links made by hand."""
     place = (request.args.get("place") or "").strip()[:40] or None
-    area, unit = public_results.choices().place(place)
+    area, unit = public_results.place_of(place)
     return public_results.ResultQuery(
         field=(request.args.get("field") or "").strip()[:40] or None,
         area=area or (request.args.get("area") or "").strip()[:40] or None,
